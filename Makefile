@@ -1,0 +1,142 @@
+# pushcgi: one entry point. `make` builds everything into build/, `make test` builds and runs
+# every test. V=1 shows the commands.
+
+BUILD    ?= build
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+VERSION  := 0.1.0
+
+CXX      ?= g++
+CXXFLAGS ?= -O2 -g
+WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wconversion
+# CI treats every warning as an error; so does WERROR=1.
+ifneq ($(CI)$(WERROR),)
+WARNINGS += -Werror
+endif
+ifneq ($(SANITIZE),)
+CXXFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=$(SANITIZE)
+LDFLAGS  += -fsanitize=$(SANITIZE)
+endif
+
+ALL_CXXFLAGS := -std=c++17 $(WARNINGS) $(CXXFLAGS) -pthread
+ALL_CPPFLAGS := -Ilib/include -MMD -MP $(CPPFLAGS)
+LIBS         := -lfcgi -pthread
+TEST_LIBS    := -lgtest -lgtest_main
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+LIB_SRCS   := $(wildcard lib/src/*.cpp)
+LIB_OBJS   := $(LIB_SRCS:%.cpp=$(BUILD)/obj/%.o)
+LIB        := $(BUILD)/libpushcgi.a
+
+CGI_SRCS   := $(wildcard cgi/*.cpp)
+CGI_BINS   := $(CGI_SRCS:cgi/%.cpp=$(BUILD)/bin/%.fcgi)
+EXAMPLE_SRCS := $(wildcard examples/*.cpp)
+EXAMPLE_BINS := $(EXAMPLE_SRCS:examples/%.cpp=$(BUILD)/bin/%)
+
+SUPPORT_SRCS := $(wildcard tests/support/*.cpp)
+SUPPORT_OBJS := $(SUPPORT_SRCS:%.cpp=$(BUILD)/obj/%.o)
+UNIT_SRCS    := $(wildcard tests/unit/*.cpp)
+UNIT_OBJS    := $(UNIT_SRCS:%.cpp=$(BUILD)/obj/%.o)
+INTEG_SRCS   := $(wildcard tests/integration/*.cpp)
+INTEG_OBJS   := $(INTEG_SRCS:%.cpp=$(BUILD)/obj/%.o)
+UNIT_TESTS   := $(BUILD)/tests/unit_tests
+INTEG_TESTS  := $(BUILD)/tests/integration_tests
+
+DEPS := $(LIB_OBJS:.o=.d) $(SUPPORT_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(INTEG_OBJS:.o=.d) \
+        $(CGI_SRCS:%.cpp=$(BUILD)/obj/%.d) $(EXAMPLE_SRCS:%.cpp=$(BUILD)/obj/%.d)
+
+.PHONY: all test unit-test integration-test install install-check asan tsan format \
+        format-check clean
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: $(LIB) $(CGI_BINS) $(EXAMPLE_BINS)
+
+$(BUILD)/obj/%.o: %.cpp
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CXX     $<")
+	$(Q)$(CXX) $(ALL_CPPFLAGS) $(ALL_CXXFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/bin/%.fcgi: $(BUILD)/obj/cgi/%.o $(LIB)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CXX) $(ALL_CXXFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
+
+$(BUILD)/bin/%: $(BUILD)/obj/examples/%.o $(LIB)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CXX) $(ALL_CXXFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
+
+# Tests find the programs through this path.
+$(SUPPORT_OBJS): ALL_CPPFLAGS += -Ilib/src -Itests -DPUSHCGI_BIN_DIR='"$(abspath $(BUILD)/bin)"'
+$(UNIT_OBJS) $(INTEG_OBJS): ALL_CPPFLAGS += -Ilib/src -Itests
+
+$(UNIT_TESTS): $(UNIT_OBJS) $(SUPPORT_OBJS) $(LIB)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CXX) $(ALL_CXXFLAGS) $(LDFLAGS) $^ $(TEST_LIBS) $(LIBS) -o $@
+
+$(INTEG_TESTS): $(INTEG_OBJS) $(SUPPORT_OBJS) $(LIB)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CXX) $(ALL_CXXFLAGS) $(LDFLAGS) $^ $(TEST_LIBS) $(LIBS) -o $@
+
+test: all $(UNIT_TESTS) $(INTEG_TESTS) install-check
+	$(Q)tests/run_tests.sh $(UNIT_TESTS) $(INTEG_TESTS)
+
+unit-test: $(UNIT_TESTS)
+	$(Q)tests/run_tests.sh $(UNIT_TESTS)
+
+integration-test: all $(INTEG_TESTS)
+	$(Q)tests/run_tests.sh $(INTEG_TESTS)
+
+# Sanitizer builds live beside the normal one and run the whole suite.
+asan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=address,undefined test
+tsan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build/tsan SANITIZE=thread test
+
+$(BUILD)/pushcgi.pc: pushcgi.pc.in
+	@mkdir -p $(@D)
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+
+install: all $(BUILD)/pushcgi.pc
+	install -d $(DESTDIR)$(PREFIX)/include/pushcgi $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	           $(DESTDIR)$(PREFIX)/bin
+	install -m 644 lib/include/pushcgi/*.hpp $(DESTDIR)$(PREFIX)/include/pushcgi/
+	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(BUILD)/pushcgi.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	$(if $(CGI_BINS),install -m 755 $(CGI_BINS) $(DESTDIR)$(PREFIX)/bin/)
+
+# Installs into a scratch prefix and builds hello_push from the installed headers with
+# pkg-config alone, as a user of the library would.
+install-check: all
+	@rm -rf $(BUILD)/install-check
+	$(Q)$(MAKE) --no-print-directory -s install PREFIX=$(abspath $(BUILD)/install-check) \
+	    DESTDIR= BUILD=$(BUILD) >/dev/null
+	$(Q)PKG_CONFIG_PATH=$(abspath $(BUILD)/install-check)/lib/pkgconfig; export PKG_CONFIG_PATH; \
+	    $(CXX) $(WARNINGS) $(CXXFLAGS) $(LDFLAGS) examples/hello_push.cpp \
+	    $$(pkg-config --cflags --libs pushcgi) -o $(BUILD)/install-check/hello_push
+	@echo "  install-check: hello_push builds against the installed pushcgi.pc"
+
+FORMAT_FILES = $(shell git ls-files '*.cpp' '*.hpp' 2>/dev/null || \
+                 find lib cgi examples tests bench -name '*.[ch]pp' 2>/dev/null)
+format:
+	$(Q)clang-format -i $(FORMAT_FILES)
+format-check:
+	$(Q)clang-format --dry-run -Werror $(FORMAT_FILES)
+	@echo "  format-check: clean"
+
+clean:
+	rm -rf build
+
+-include $(DEPS)

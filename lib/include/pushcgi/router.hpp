@@ -1,0 +1,37 @@
+// Dispatch of one request to the handler of its path, with the answers every program gives
+// the same way: 400 for a malformed query, 404, 405, and 500 for a handler that throws.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "pushcgi/request.hpp"
+#include "pushcgi/response.hpp"
+
+namespace pushcgi {
+
+using Handler = std::function<void(const Request&, Response&)>;
+
+class Router {
+ public:
+  // path is matched exactly against PATH_INFO ("" counts as "/"). GET and HEAD only.
+  void add(std::string path, Handler handler);
+
+  // Answers one request on sink. A handler that throws gets a 500 for this request only (or
+  // just the end of its stream, if the head is out), and one error line in the log. When a
+  // stream ends, one info line says how long it ran and why it ended. open_streams, if
+  // given, counts the responses that are streaming right now.
+  void serve(Params params, std::string body, Sink& sink, Waiter& waiter, HeadStyle style,
+             std::atomic<unsigned>* open_streams = nullptr) const;
+
+ private:
+  const Handler* find(std::string_view path) const;
+  void call(const Handler& handler, const Request& request, Response& response) const;
+
+  std::vector<std::pair<std::string, Handler>> routes_;
+};
+
+}  // namespace pushcgi

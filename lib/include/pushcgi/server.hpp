@@ -1,0 +1,74 @@
+// A FastCGI (or CGI) program: options, the choice of mode, a pool of worker threads, and a
+// clean stop.
+//
+// Modes, decided by run():
+//  * --socket PATH|HOST:PORT: listen there and serve FastCGI;
+//  * standard input is a listening socket (spawn-fcgi, mod_fcgid, systemd): serve FastCGI
+//    on it;
+//  * otherwise serve one request as CGI on standard input and output; a program whose name
+//    starts with "nph-" writes the whole HTTP head itself (non-parsed headers).
+//
+// fcgi2 does not multiplex: each open stream holds one worker thread for its whole life,
+// so --threads bounds the number of viewers.
+//
+// SIGTERM, SIGINT, SIGHUP and SIGUSR1 stop the program: every wait returns Wake::shutdown,
+// streams write their close delimiter, the threads are joined, and run() returns 0.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "pushcgi/options.hpp"
+#include "pushcgi/router.hpp"
+
+namespace pushcgi {
+
+class Server {
+ public:
+  static constexpr unsigned kDefaultThreads = 64;
+  static constexpr std::size_t kMaxBodyBytes = 1 << 20;
+
+  // program names the program in --help and in log lines.
+  Server(std::string program, std::string summary);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Program options are added here before run(); --socket, --socket-mode, --threads,
+  // --log-level and --help are there already.
+  Options& options() { return options_; }
+
+  void route(std::string path, Handler handler) { router_.add(std::move(path), std::move(handler)); }
+
+  // The program's main: parses the options (a bad one: one line on stderr, returns 2;
+  // --help: returns 0), then serves until stopped. Returns the exit status.
+  int run(int argc, const char* const* argv);
+  int run(int argc, char** argv) { return run(argc, const_cast<const char* const*>(argv)); }
+
+  // Stops the program as SIGTERM does; callable from any thread.
+  static void stop();
+
+  // Responses that are streaming right now, across all threads.
+  unsigned open_streams() const { return open_streams_.load(); }
+  unsigned threads() const { return threads_; }
+
+ private:
+  struct Worker;
+
+  int run_fastcgi(int listen_fd, bool own_socket);
+  int run_cgi(const char* argv0);
+  void work(Worker& worker, int listen_fd);
+  void stop_workers(std::vector<std::unique_ptr<Worker>>& workers, int listen_fd, bool own_socket);
+
+  std::string program_;
+  Options options_;
+  Router router_;
+  std::string socket_;
+  unsigned socket_mode_ = 0660;
+  unsigned threads_ = kDefaultThreads;
+  std::atomic<unsigned> open_streams_{0};
+};
+
+}  // namespace pushcgi

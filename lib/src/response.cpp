@@ -1,0 +1,85 @@
+#include "pushcgi/response.hpp"
+
+#include "pushcgi/log.hpp"
+
+namespace pushcgi {
+
+Response::Response(Sink& sink, Waiter& waiter, HeadStyle style, std::string protocol,
+                   bool head_only)
+    : sink_(sink),
+      waiter_(waiter),
+      style_(style),
+      protocol_(std::move(protocol)),
+      head_only_(head_only) {}
+
+Response::~Response() {
+  if (streaming_ && stream_counter_ != nullptr) stream_counter_->fetch_sub(1);
+}
+
+WriteResult Response::put(const std::string_view* pieces, std::size_t count) {
+  if (state_ != WriteResult::ok) return state_;
+  state_ = sink_.write(pieces, count);
+  if (state_ == WriteResult::ok) {
+    for (std::size_t i = 0; i < count; ++i) bytes_sent_ += pieces[i].size();
+  }
+  return state_;
+}
+
+WriteResult Response::send_head(const ResponseHead& head) {
+  if (head_sent_) return WriteResult::refused;
+  if (head.error() != Error::none) {
+    log(LogLevel::error, "refused to send a response head: " + std::string(to_string(head.error())));
+    send_error(500, "internal error: the program made an invalid header");
+    return WriteResult::refused;
+  }
+  const std::string text = head.render(style_, protocol_);
+  const std::string_view piece = text;
+  head_sent_ = true;
+  status_ = head.status();
+  const WriteResult result = put(&piece, 1);
+  if (result == WriteResult::ok && head.streaming() && !head_only_) {
+    streaming_ = true;
+    if (stream_counter_ != nullptr) stream_counter_->fetch_add(1);
+  }
+  if (head_only_ && state_ == WriteResult::ok) state_ = WriteResult::closed;
+  return result;
+}
+
+WriteResult Response::write(const std::string_view* pieces, std::size_t count) {
+  if (!head_sent_ || complete_) return WriteResult::refused;
+  return put(pieces, count);
+}
+
+WriteResult Response::send(ResponseHead head, std::string_view body) {
+  head.add("Content-Length", std::to_string(body.size()));
+  const WriteResult result = send_head(head);
+  if (result != WriteResult::ok) return result;
+  const WriteResult body_result = put(&body, 1);
+  complete_ = true;
+  return body_result;
+}
+
+WriteResult Response::send(int status, std::string_view content_type, std::string_view body) {
+  ResponseHead head(status);
+  head.add("Content-Type", content_type);
+  return send(std::move(head), body);
+}
+
+WriteResult Response::send_error(int status, std::string_view reason,
+                                 const std::vector<Header>& extra_headers) {
+  ResponseHead head(status);
+  head.add("Content-Type", "text/plain; charset=utf-8");
+  head.add("X-Content-Type-Options", "nosniff");
+  head.add("Cache-Control", "no-store");
+  for (const Header& header : extra_headers) head.add(header.name, header.value);
+  std::string body(reason);
+  body += '\n';
+  return send(std::move(head), body);
+}
+
+Wake Response::wait_until(std::chrono::steady_clock::time_point deadline) {
+  last_wake_ = waiter_.wait_until(deadline);
+  return last_wake_;
+}
+
+}  // namespace pushcgi

@@ -1,0 +1,81 @@
+#include "pushcgi/router.hpp"
+
+#include <cstdio>
+#include <exception>
+
+#include "pushcgi/log.hpp"
+
+namespace pushcgi {
+
+namespace {
+
+std::string end_reason(const Response& response) {
+  if (response.last_wake() != Wake::deadline) return std::string(to_string(response.last_wake()));
+  if (response.state() != WriteResult::ok) return std::string(to_string(response.state()));
+  return "ended by the program";
+}
+
+void log_stream_end(const Request& request, const Response& response) {
+  const auto elapsed = std::chrono::steady_clock::now() - response.started();
+  char seconds[32];
+  std::snprintf(seconds, sizeof seconds, "%.3f",
+                std::chrono::duration<double>(elapsed).count());
+  log(LogLevel::info, std::string(request.method()) + " " + std::string(request.path()) +
+                          ": stream ended after " + seconds + " s, " +
+                          std::to_string(response.bytes_sent()) + " bytes: " +
+                          end_reason(response));
+}
+
+}  // namespace
+
+void Router::add(std::string path, Handler handler) {
+  routes_.emplace_back(std::move(path), std::move(handler));
+}
+
+const Handler* Router::find(std::string_view path) const {
+  for (const auto& route : routes_) {
+    if (route.first == path) return &route.second;
+  }
+  return nullptr;
+}
+
+void Router::serve(Params params, std::string body, Sink& sink, Waiter& waiter, HeadStyle style,
+                   std::atomic<unsigned>* open_streams) const {
+  const Request request(std::move(params), std::move(body));
+  const std::string protocol(request.param("SERVER_PROTOCOL").value_or("HTTP/1.1"));
+  const bool head_only = request.method() == "HEAD";
+  Response response(sink, waiter, style, protocol, head_only);
+  response.count_streams_in(open_streams);
+
+  if (!request.query_error().empty()) {
+    response.send_error(400, request.query_error());
+    return;
+  }
+  const Handler* handler = find(request.path());
+  if (handler == nullptr) {
+    response.send_error(404, "no such page: " + quote_input(request.path()));
+    return;
+  }
+  if (request.method() != "GET" && !head_only) {
+    response.send_error(405, "method not allowed: " + quote_input(request.method()),
+                        {{"Allow", "GET, HEAD"}});
+    return;
+  }
+  call(*handler, request, response);
+  if (response.streaming()) log_stream_end(request, response);
+}
+
+void Router::call(const Handler& handler, const Request& request, Response& response) const {
+  try {
+    handler(request, response);
+  } catch (const std::exception& error) {
+    log(LogLevel::error, std::string(request.path()) + ": handler failed: " + error.what());
+  } catch (...) {
+    log(LogLevel::error, std::string(request.path()) + ": handler failed");
+  }
+  if (!response.head_sent()) {
+    response.send_error(500, "internal error");
+  }
+}
+
+}  // namespace pushcgi

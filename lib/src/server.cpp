@@ -1,0 +1,277 @@
+#include "pushcgi/server.hpp"
+
+#include <fcgiapp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "listener.hpp"
+#include "pushcgi/fcgi_sink.hpp"
+#include "pushcgi/log.hpp"
+#include "pushcgi/query.hpp"
+#include "stop_signal.hpp"
+
+namespace pushcgi {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Blocks until the stop descriptor is readable or timeout passes; true if stopping.
+bool wait_for_stop(Clock::duration timeout) {
+  pollfd fd{detail::stop_fd(), POLLIN, 0};
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count();
+  const int ready = poll(&fd, 1, static_cast<int>(ms));
+  return ready > 0 || detail::stop_requested();
+}
+
+// Reads the request body to its end (the connection can then be watched for the viewer
+// leaving). False if it is larger than limit.
+bool read_fcgi_body(FCGX_Stream* in, std::size_t limit, std::string& body) {
+  char buffer[8192];
+  for (;;) {
+    const int n = FCGX_GetStr(buffer, sizeof buffer, in);
+    if (n <= 0) return true;
+    if (body.size() + static_cast<std::size_t>(n) > limit) return false;
+    body.append(buffer, static_cast<std::size_t>(n));
+  }
+}
+
+bool read_cgi_body(std::size_t length, std::string& body) {
+  body.resize(length);
+  std::size_t got = 0;
+  while (got < length) {
+    const ssize_t n = ::read(STDIN_FILENO, &body[got], length - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  body.resize(got);
+  return true;
+}
+
+std::string too_large_reason() {
+  return "request body larger than " + std::to_string(Server::kMaxBodyBytes) + " bytes";
+}
+
+}  // namespace
+
+struct Server::Worker {
+  std::thread thread;
+  std::atomic<bool> accepting{false};
+  std::atomic<bool> done{false};
+  std::mutex mutex;    // guards active_fd
+  int active_fd = -1;  // the connection being served, for a forced stop
+};
+
+Server::Server(std::string program, std::string summary)
+    : program_(program), options_(std::move(program), std::move(summary)) {
+  options_.add_value("socket", "PATH|HOST:PORT",
+                     "serve FastCGI on this unix socket or TCP address (\":PORT\" is loopback)",
+                     [this](std::string_view value) {
+                       const auto spec = detail::parse_socket_spec(value);
+                       if (!spec) return spec.error();
+                       socket_ = std::string(value);
+                       return std::string();
+                     });
+  options_.add_value("socket-mode", "MODE", "permissions of a unix socket, octal (default 660)",
+                     [this](std::string_view value) {
+                       unsigned mode = 0;
+                       for (char c : value) {
+                         if (c < '0' || c > '7' || mode > 0777) mode = 01000;
+                         mode = mode * 8 + static_cast<unsigned>(c - '0');
+                       }
+                       if (value.empty() || mode > 0777) {
+                         return "expected an octal mode such as 660, got " + quote_input(value);
+                       }
+                       socket_mode_ = mode;
+                       return std::string();
+                     });
+  options_.add_number("threads", "N",
+                      "requests served at once, so also the most viewers (default " +
+                          std::to_string(kDefaultThreads) + ")",
+                      threads_, 1, 10000);
+  options_.add_value("log-level", "LEVEL", "debug, info (default), warning or error",
+                     [](std::string_view value) {
+                       const auto level = parse_log_level(value);
+                       if (!level) return "expected debug|info|warning|error, got " + quote_input(value);
+                       set_log_level(*level);
+                       return std::string();
+                     });
+}
+
+Server::~Server() = default;
+
+void Server::stop() { detail::request_stop(); }
+
+int Server::run(int argc, const char* const* argv) {
+  set_log_program(program_);
+  const Options::Result parsed = options_.parse(argc, argv);
+  if (parsed.outcome == Options::Outcome::help) {
+    std::fputs(options_.help_text().c_str(), stdout);
+    return 0;
+  }
+  if (parsed.outcome == Options::Outcome::error) {
+    std::fprintf(stderr, "%s: %s (see --help)\n", program_.c_str(), parsed.message.c_str());
+    return 2;
+  }
+  detail::install_stop_signal();
+
+  if (!socket_.empty()) {
+    const auto spec = detail::parse_socket_spec(socket_);
+    Parsed<detail::Listener> listener = detail::Listener::open(*spec, socket_mode_);
+    if (!listener) {
+      log(LogLevel::error, "cannot listen: " + listener.error());
+      return 1;
+    }
+    log(LogLevel::info, "serving FastCGI on " + listener->describe() + " with " +
+                            std::to_string(threads_) + " threads");
+    return run_fastcgi(listener->fd(), true);
+  }
+  if (detail::is_listening_socket(STDIN_FILENO)) {
+    log(LogLevel::info, "serving FastCGI on the inherited socket with " +
+                            std::to_string(threads_) + " threads");
+    return run_fastcgi(STDIN_FILENO, false);
+  }
+  return run_cgi(argc > 0 ? argv[0] : program_.c_str());
+}
+
+int Server::run_fastcgi(int listen_fd, bool own_socket) {
+  // fcgi2 waits this long (default 2 s) in FCGX_Finish_r for the web server to close the
+  // connection; a stop must not wait that long.
+  setenv("LIBFCGI_OS_CLOSE_POLL_TIMEOUT", "500", 0);
+  if (FCGX_Init() != 0) {
+    log(LogLevel::error, "FCGX_Init failed");
+    return 1;
+  }
+  std::vector<std::unique_ptr<Worker>> workers;
+  {
+    // Workers start with the stop signals blocked, so that only this thread takes them.
+    sigset_t old_mask;
+    pthread_sigmask(SIG_SETMASK, nullptr, &old_mask);
+    detail::block_stop_signals();
+    for (unsigned i = 0; i < threads_; ++i) {
+      workers.push_back(std::make_unique<Worker>());
+      Worker& worker = *workers.back();
+      worker.thread = std::thread([this, &worker, listen_fd] { work(worker, listen_fd); });
+    }
+    pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  }
+  while (!wait_for_stop(std::chrono::hours(1))) {
+  }
+  log(LogLevel::info, "stopping: " + std::to_string(open_streams()) + " open streams");
+  stop_workers(workers, listen_fd, own_socket);
+  log(LogLevel::info, "stopped");
+  return 0;
+}
+
+void Server::stop_workers(std::vector<std::unique_ptr<Worker>>& workers, int listen_fd,
+                          bool own_socket) {
+  FCGX_ShutdownPending();
+  if (own_socket) shutdown(listen_fd, SHUT_RDWR);  // every blocked accept() returns
+  const auto cut_off_at = Clock::now() + std::chrono::milliseconds(500);
+  bool cut_off = false;
+  for (;;) {
+    const bool all_done = std::all_of(workers.begin(), workers.end(),
+                                      [](const auto& worker) { return worker->done.load(); });
+    if (all_done) break;
+    // An inherited socket may be shared with other processes (spawn-fcgi -F, systemd), so
+    // it is not shut down: accept() is interrupted in each thread instead, again and again
+    // in case a thread was just about to enter it.
+    for (auto& worker : workers) {
+      if (!own_socket && worker->accepting && !worker->done) {
+        pthread_kill(worker->thread.native_handle(), detail::kick_signal());
+      }
+    }
+    // A thread blocked writing to a viewer that stopped reading would never see the stop.
+    if (!cut_off && Clock::now() >= cut_off_at) {
+      cut_off = true;
+      unsigned cut = 0;
+      for (auto& worker : workers) {
+        const std::lock_guard<std::mutex> lock(worker->mutex);
+        if (worker->active_fd >= 0 && shutdown(worker->active_fd, SHUT_RDWR) == 0) ++cut;
+      }
+      if (cut > 0) log(LogLevel::warning, "cut off " + std::to_string(cut) + " requests still running after 500 ms");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  for (auto& worker : workers) worker->thread.join();
+}
+
+void Server::work(Worker& worker, int listen_fd) {
+  FCGX_Request request;
+  FCGX_InitRequest(&request, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
+  while (!detail::stop_requested()) {
+    worker.accepting = true;
+    const int rc = FCGX_Accept_r(&request);
+    worker.accepting = false;
+    if (rc < 0) {
+      if (detail::stop_requested()) break;
+      log(LogLevel::warning, std::string("accept failed: ") + std::strerror(-rc));
+      wait_for_stop(std::chrono::milliseconds(100));  // e.g. EMFILE: do not spin
+      continue;
+    }
+    {
+      const std::lock_guard<std::mutex> lock(worker.mutex);
+      worker.active_fd = request.ipcFd;
+    }
+    std::string body;
+    const bool body_fits = read_fcgi_body(request.in, kMaxBodyBytes, body);
+    FcgiSink sink(request);
+    PollWaiter waiter = PollWaiter::for_connection(request.ipcFd, detail::stop_fd());
+    if (body_fits) {
+      router_.serve(Request::params_from_environment(request.envp), std::move(body), sink, waiter,
+                    HeadStyle::cgi, &open_streams_);
+    } else {
+      Response(sink, waiter).send_error(413, too_large_reason());
+    }
+    {
+      const std::lock_guard<std::mutex> lock(worker.mutex);
+      worker.active_fd = -1;
+    }
+    // A kept connection would pin this thread to one web-server connection between
+    // requests; close it whatever FCGI_KEEP_CONN asked for.
+    request.keepConnection = 0;
+    FCGX_Finish_r(&request);
+  }
+  FCGX_Free(&request, 1);
+  worker.done = true;
+}
+
+int Server::run_cgi(const char* argv0) {
+  const char* base = std::strrchr(argv0, '/');
+  base = base != nullptr ? base + 1 : argv0;
+  const HeadStyle style = std::strncmp(base, "nph-", 4) == 0 ? HeadStyle::nph : HeadStyle::cgi;
+  Params params = Request::params_from_environment(environ);
+  if (getenv("REQUEST_METHOD") == nullptr) {
+    log(LogLevel::info, "no --socket and no web server: serving one CGI request for GET / on "
+                        "standard output");
+  }
+  const char* length_text = getenv("CONTENT_LENGTH");
+  const auto length = parse_number(length_text != nullptr ? length_text : "0", 0,
+                                   ~0ULL >> 1);
+  FdSink sink(STDOUT_FILENO);
+  PollWaiter waiter = PollWaiter::for_output(STDOUT_FILENO, detail::stop_fd());
+  std::string body;
+  if (length && *length > kMaxBodyBytes) {
+    Response(sink, waiter, style).send_error(413, too_large_reason());
+    return 0;
+  }
+  read_cgi_body(length ? static_cast<std::size_t>(*length) : 0, body);
+  router_.serve(std::move(params), std::move(body), sink, waiter, style, &open_streams_);
+  return 0;
+}
+
+}  // namespace pushcgi
