@@ -85,7 +85,7 @@ $(UNIT_TESTS): $(UNIT_OBJS) $(SUPPORT_OBJS) $(LIB)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CXX) $(ALL_CXXFLAGS) $(LDFLAGS) $^ $(TEST_LIBS) $(LIBS) -o $@
 
-$(INTEG_TESTS): $(INTEG_OBJS) $(SUPPORT_OBJS) $(LIB)
+$(INTEG_TESTS): $(INTEG_OBJS) $(SUPPORT_OBJS) $(LIB) | $(CGI_BINS) $(EXAMPLE_BINS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CXX) $(ALL_CXXFLAGS) $(LDFLAGS) $^ $(TEST_LIBS) $(LIBS) -o $@

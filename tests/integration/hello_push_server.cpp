@@ -1,0 +1,62 @@
+#include "hello_push_server.hpp"
+
+namespace pushcgi::test {
+
+HelloPushServer::HelloPushServer(unsigned threads, std::vector<std::string> extra_args)
+    : socket_(dir_.file("hello.sock")), log_(dir_.file("hello.log")) {
+  std::vector<std::string> argv = {bin_path("hello_push"), "--socket", socket_, "--threads",
+                                   std::to_string(threads)};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  SpawnOptions options;
+  options.stderr_path = log_;
+  process_ = Process(argv, options);
+}
+
+FcgiClient HelloPushServer::request(std::string_view user_agent, std::string_view query) {
+  FcgiClient client;
+  if (client.connect_unix(socket_)) client.send_request(get_params("/", query, user_agent));
+  return client;
+}
+
+std::string boundary_of(const std::string& out) {
+  const std::string key = "boundary=";
+  const std::size_t start = out.find(key);
+  if (start == std::string::npos) return "";
+  return out.substr(start + key.size(), out.find("\r\n", start) - start - key.size());
+}
+
+std::size_t body_start(const std::string& out) {
+  const std::size_t end = out.find("\r\n\r\n");
+  return end == std::string::npos ? end : end + 4;
+}
+
+std::size_t end_of_part(const std::string& out, std::size_t n) {
+  const std::string b = boundary_of(out);
+  std::size_t at = body_start(out);
+  if (b.empty() || at == std::string::npos) return std::string::npos;
+  const std::string delimiter = "\r\n--" + b + "\r\n";
+  for (std::size_t i = 0; i < n; ++i) {
+    at = out.find(delimiter, at);
+    if (at == std::string::npos) return at;
+    at += delimiter.size();
+  }
+  return at;
+}
+
+std::size_t parts_done(const std::string& out) {
+  std::size_t n = 0;
+  while (end_of_part(out, n + 1) != std::string::npos) ++n;
+  return n;
+}
+
+std::string expected_stream_head(const std::string& b) {
+  return "Status: 200 OK\r\n"
+         "Content-Type: multipart/x-mixed-replace; boundary=" + b + "\r\n"
+         "Cache-Control: no-cache, no-store, must-revalidate\r\n"
+         "Pragma: no-cache\r\n"
+         "Expires: 0\r\n"
+         "X-Accel-Buffering: no\r\n"
+         "\r\n";
+}
+
+}  // namespace pushcgi::test

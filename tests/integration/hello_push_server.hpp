@@ -1,0 +1,43 @@
+// hello_push started on a temporary unix socket, and helpers to read its multipart output.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "support/fcgi_client.hpp"
+#include "support/process.hpp"
+
+namespace pushcgi::test {
+
+class HelloPushServer {
+ public:
+  explicit HelloPushServer(unsigned threads = 4, std::vector<std::string> extra_args = {});
+
+  // A client whose request for PATH_INFO "/" has been sent.
+  FcgiClient request(std::string_view user_agent, std::string_view query = "");
+
+  const std::string& socket_path() const { return socket_; }
+  std::string log() const { return read_file(log_); }
+  Process& process() { return process_; }
+
+ private:
+  TempDir dir_;
+  std::string socket_;
+  std::string log_;
+  Process process_;
+};
+
+// The boundary named in the response head.
+std::string boundary_of(const std::string& out);
+// Where the body starts (after the head's empty line), or npos.
+std::size_t body_start(const std::string& out);
+// Parts completed so far: delimiters "\r\n--B\r\n" after the body's start.
+std::size_t parts_done(const std::string& out);
+// Offset just past the end of the n-th (1-based) delimiter after the body's start.
+std::size_t end_of_part(const std::string& out, std::size_t n);
+
+// The exact head hello_push sends for a stream with boundary b.
+std::string expected_stream_head(const std::string& b);
+
+}  // namespace pushcgi::test
