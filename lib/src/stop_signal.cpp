@@ -14,8 +14,10 @@ namespace {
 
 constexpr int kStopSignals[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
 
-volatile std::sig_atomic_t g_stop_requested = 0;
+// Read by every thread and set in a signal handler: lock-free atomics are safe in both.
+std::atomic<bool> g_stop_requested{false};
 std::atomic<int> g_stop_fd{-1};
+static_assert(std::atomic<bool>::is_always_lock_free && std::atomic<int>::is_always_lock_free);
 
 void wake() {
   const std::uint64_t one = 1;
@@ -25,7 +27,7 @@ void wake() {
 
 extern "C" void on_stop_signal(int) {
   const int saved = errno;
-  g_stop_requested = 1;
+  g_stop_requested = true;
   wake();
   errno = saved;
 }
@@ -54,10 +56,10 @@ int install_stop_signal() {
 }
 
 int stop_fd() { return g_stop_fd.load(); }
-bool stop_requested() { return g_stop_requested != 0; }
+bool stop_requested() { return g_stop_requested.load(); }
 
 void request_stop() {
-  g_stop_requested = 1;
+  g_stop_requested = true;
   if (g_stop_fd.load() >= 0) wake();
 }
 
