@@ -139,4 +139,20 @@ format-check:
 clean:
 	rm -rf build
 
--include $(DEPS)
+
+# Benchmarks: not part of `make test`. Results go to docs/BENCHMARKS.md by hand, with the
+# command that made them.
+BENCH_SRCS := $(wildcard bench/*.cpp)
+BENCH_BINS := $(BENCH_SRCS:bench/%.cpp=$(BUILD)/bench/%)
+$(BENCH_SRCS:%.cpp=$(BUILD)/obj/%.o): ALL_CPPFLAGS += -Ilib/src -Itests
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(SUPPORT_OBJS) $(LIB) | $(EXAMPLE_BINS) $(CGI_BINS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CXX) $(ALL_CXXFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
+
+.PHONY: bench
+bench: $(BENCH_BINS)
+	$(Q)for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
+
+-include $(DEPS) $(BENCH_SRCS:%.cpp=$(BUILD)/obj/%.d)

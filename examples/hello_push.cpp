@@ -3,7 +3,6 @@
 //   build/bin/hello_push --socket /tmp/hello.sock
 //   REQUEST_METHOD=GET cgi-fcgi -bind -connect /tmp/hello.sock
 #include <pushcgi/pushcgi.hpp>
-
 #include <string>
 
 int main(int argc, char** argv) {

@@ -4,12 +4,18 @@ namespace pushcgi {
 
 std::string_view to_string(Error error) {
   switch (error) {
-    case Error::none: return "no error";
-    case Error::bad_header_name: return "header name is not an HTTP token";
-    case Error::header_injection: return "CR, LF or NUL in a header value";
-    case Error::bad_boundary: return "boundary is not 1-70 RFC 2046 characters";
-    case Error::boundary_in_body: return "part body contains the multipart boundary";
-    case Error::bad_event_field: return "CR, LF or NUL in an event name or id";
+    case Error::none:
+      return "no error";
+    case Error::bad_header_name:
+      return "header name is not an HTTP token";
+    case Error::header_injection:
+      return "CR, LF or NUL in a header value";
+    case Error::bad_boundary:
+      return "boundary is not 1-70 RFC 2046 characters";
+    case Error::boundary_in_body:
+      return "part body contains the multipart boundary";
+    case Error::bad_event_field:
+      return "CR, LF or NUL in an event name or id";
   }
   return "unknown error";
 }

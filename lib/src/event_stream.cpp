@@ -26,7 +26,9 @@ bool EventStream::send(const Event& event) {
   return write(buffer_);
 }
 
-bool EventStream::comment(std::string_view text) { return open() && write(format_comment(text)); }
+bool EventStream::comment(std::string_view text) {
+  return open() && write(format_comment(text));
+}
 
 bool EventStream::write(std::string_view text) {
   return response_.write(&text, 1) == WriteResult::ok;

@@ -35,8 +35,8 @@ WriteResult FcgiSink::write(const std::string_view* pieces, std::size_t count) {
   if (state_ != WriteResult::ok) return state_;
   std::size_t total = 0;
   for (std::size_t i = 0; i < count; ++i) total += pieces[i].size();
-  state_ = total >= kDirectBytes ? write_records(pieces, count, total)
-                                 : write_buffered(pieces, count);
+  state_ =
+      total >= kDirectBytes ? write_records(pieces, count, total) : write_buffered(pieces, count);
   return state_;
 }
 

@@ -15,9 +15,13 @@ namespace pushcgi::detail {
 
 namespace {
 
-std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
+std::string errno_text(const std::string& what) {
+  return what + ": " + std::strerror(errno);
+}
 
-Parsed<Listener> fail(std::string reason) { return Parsed<Listener>::failure(std::move(reason)); }
+Parsed<Listener> fail(std::string reason) {
+  return Parsed<Listener>::failure(std::move(reason));
+}
 
 // A socket file nobody listens on any more can be replaced; anything else stays.
 bool remove_stale_socket(const std::string& path, std::string& error) {
@@ -81,7 +85,8 @@ Parsed<Listener> Listener::open(const SocketSpec& spec, unsigned mode) {
     // The umask decides the mode bind() gives the file; set it so that there is no moment
     // with wider permissions, then chmod for the exact mode.
     const mode_t old_mask = umask(static_cast<mode_t>(~mode & 0777));
-    const int bound = bind(listener.fd_.get(), reinterpret_cast<sockaddr*>(&address), sizeof address);
+    const int bound =
+        bind(listener.fd_.get(), reinterpret_cast<sockaddr*>(&address), sizeof address);
     umask(old_mask);
     if (bound != 0) return fail(errno_text("bind " + spec.path));
     listener.unlink_path_ = spec.path;
@@ -101,9 +106,10 @@ Parsed<Listener> Listener::open(const SocketSpec& spec, unsigned mode) {
     }
     listener.fd_.reset(socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
     const int one = 1;
-    const bool ok = listener.fd_ &&
-                    setsockopt(listener.fd_.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
-                    bind(listener.fd_.get(), found->ai_addr, found->ai_addrlen) == 0;
+    const bool ok =
+        listener.fd_ &&
+        setsockopt(listener.fd_.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
+        bind(listener.fd_.get(), found->ai_addr, found->ai_addrlen) == 0;
     const int saved = errno;
     freeaddrinfo(found);
     errno = saved;
@@ -118,7 +124,9 @@ Listener::~Listener() {
   if (!unlink_path_.empty() && fd_) unlink(unlink_path_.c_str());
 }
 
-std::string Listener::describe() const { return description_; }
+std::string Listener::describe() const {
+  return description_;
+}
 
 bool is_listening_socket(int fd) {
   int listening = 0;

@@ -19,10 +19,14 @@ char g_program[64] = "pushcgi";  // set once at start-up, before threads
 
 std::string_view to_string(LogLevel level) {
   switch (level) {
-    case LogLevel::debug: return "debug";
-    case LogLevel::info: return "info";
-    case LogLevel::warning: return "warning";
-    case LogLevel::error: return "error";
+    case LogLevel::debug:
+      return "debug";
+    case LogLevel::info:
+      return "info";
+    case LogLevel::warning:
+      return "warning";
+    case LogLevel::error:
+      return "error";
   }
   return "unknown";
 }
@@ -34,8 +38,12 @@ std::optional<LogLevel> parse_log_level(std::string_view text) {
   return std::nullopt;
 }
 
-void set_log_level(LogLevel level) { g_level = level; }
-LogLevel log_level() { return g_level; }
+void set_log_level(LogLevel level) {
+  g_level = level;
+}
+LogLevel log_level() {
+  return g_level;
+}
 
 void set_log_program(std::string_view program) {
   std::snprintf(g_program, sizeof g_program, "%.*s", static_cast<int>(program.size()),
@@ -51,10 +59,10 @@ void log(LogLevel level, std::string_view message) {
   std::tm utc{};
   gmtime_r(&seconds, &utc);
   char prefix[160];
-  const int n = std::snprintf(prefix, sizeof prefix, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %s[%d] %s: ",
-                              utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
-                              utc.tm_min, utc.tm_sec, static_cast<int>(millis), g_program,
-                              static_cast<int>(getpid()), to_string(level).data());
+  const int n = std::snprintf(
+      prefix, sizeof prefix, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %s[%d] %s: ", utc.tm_year + 1900,
+      utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<int>(millis),
+      g_program, static_cast<int>(getpid()), to_string(level).data());
   std::string line(prefix, n > 0 ? static_cast<std::size_t>(n) : 0);
   line.append(message).append("\n");
   // A failed write to standard error has nowhere to be reported.

@@ -4,10 +4,11 @@
 
 namespace pushcgi {
 
-MultipartStream::MultipartStream(const Request& request, Response& response,
-                                 std::string part_type, std::vector<Header> part_headers)
+MultipartStream::MultipartStream(const Request& request, Response& response, std::string part_type,
+                                 std::vector<Header> part_headers)
     : response_(response) {
-  const Parsed<Framing> framing = choose_framing(request.user_agent(), request.query().get("framing"));
+  const Parsed<Framing> framing =
+      choose_framing(request.user_agent(), request.query().get("framing"));
   if (framing) {
     writer_.emplace(*framing, std::move(part_type), std::move(part_headers));
   } else {
@@ -15,7 +16,9 @@ MultipartStream::MultipartStream(const Request& request, Response& response,
   }
 }
 
-MultipartStream::~MultipartStream() { close(); }
+MultipartStream::~MultipartStream() {
+  close();
+}
 
 bool MultipartStream::start() {
   if (started_) return open();
@@ -34,8 +37,8 @@ bool MultipartStream::send(std::string_view body, std::chrono::system_clock::tim
   if (!open()) return false;
   const Error error = writer_->frame(body, produced, frame_);
   if (error != Error::none) {
-    log(LogLevel::warning, "part of " + std::to_string(body.size()) + " bytes not sent: " +
-                               std::string(to_string(error)));
+    log(LogLevel::warning, "part of " + std::to_string(body.size()) +
+                               " bytes not sent: " + std::string(to_string(error)));
     return false;
   }
   const std::string_view pieces[] = {frame_.head, body, frame_.tail};

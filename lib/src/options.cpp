@@ -18,8 +18,8 @@ void Options::add_value(std::string name, std::string metavar, std::string help,
   options_.push_back({std::move(name), std::move(metavar), std::move(help), std::move(apply)});
 }
 
-void Options::add_number(std::string name, std::string metavar, std::string help,
-                         unsigned& target, unsigned min, unsigned max) {
+void Options::add_number(std::string name, std::string metavar, std::string help, unsigned& target,
+                         unsigned min, unsigned max) {
   add_value(std::move(name), std::move(metavar), std::move(help),
             [&target, min, max](std::string_view value) {
               const auto number = parse_number(value, min, max);
@@ -34,11 +34,12 @@ void Options::add_number(std::string name, std::string metavar, std::string help
 
 void Options::add_text(std::string name, std::string metavar, std::string help,
                        std::string& target) {
-  add_value(std::move(name), std::move(metavar), std::move(help), [&target](std::string_view value) {
-    if (value.empty()) return std::string("expected a value, got ''");
-    target = std::string(value);
-    return std::string();
-  });
+  add_value(std::move(name), std::move(metavar), std::move(help),
+            [&target](std::string_view value) {
+              if (value.empty()) return std::string("expected a value, got ''");
+              target = std::string(value);
+              return std::string();
+            });
 }
 
 const Options::Option* Options::find(std::string_view name) const {
@@ -69,7 +70,8 @@ Options::Result Options::parse(int argc, const char* const* argv) {
     } else if (i + 1 < argc) {
       value = argv[++i];
     } else {
-      return {Outcome::error, "option --" + option->name + " needs a value (" + option->metavar + ")"};
+      return {Outcome::error,
+              "option --" + option->name + " needs a value (" + option->metavar + ")"};
     }
     const std::string error = option->apply(value);
     if (!error.empty()) return {Outcome::error, "option --" + option->name + ": " + error};
@@ -82,8 +84,10 @@ std::string Options::help_text() const {
   for (const Option& option : options_) {
     std::string left = "  --" + option.name;
     if (!option.metavar.empty()) left += " " + option.metavar;
-    if (left.size() < 28) left.resize(28, ' ');
-    else left += "\n" + std::string(28, ' ');
+    if (left.size() < 28)
+      left.resize(28, ' ');
+    else
+      left += "\n" + std::string(28, ' ');
     text += left + option.help + "\n";
   }
   text += "  --help                    show this help and exit\n";

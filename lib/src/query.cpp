@@ -97,8 +97,8 @@ Parsed<unsigned> Query::get_unsigned(std::string_view name, unsigned min, unsign
   const auto value = parse_number(*text, min, max);
   if (!value) {
     return Parsed<unsigned>::failure(std::string(name) + ": expected a whole number from " +
-                                     std::to_string(min) + " to " + std::to_string(max) +
-                                     ", got " + quote_input(*text));
+                                     std::to_string(min) + " to " + std::to_string(max) + ", got " +
+                                     quote_input(*text));
   }
   return static_cast<unsigned>(*value);
 }

@@ -39,15 +39,23 @@ std::optional<std::string_view> Request::header(std::string_view name) const {
   return param(cgi_name);
 }
 
-std::string_view Request::method() const { return param("REQUEST_METHOD").value_or("GET"); }
+std::string_view Request::method() const {
+  return param("REQUEST_METHOD").value_or("GET");
+}
 
 std::string_view Request::path() const {
   const std::string_view path = param("PATH_INFO").value_or("");
   return path.empty() ? "/" : path;
 }
 
-std::string_view Request::script_name() const { return param("SCRIPT_NAME").value_or(""); }
-std::string_view Request::query_string() const { return param("QUERY_STRING").value_or(""); }
-std::string_view Request::user_agent() const { return param("HTTP_USER_AGENT").value_or(""); }
+std::string_view Request::script_name() const {
+  return param("SCRIPT_NAME").value_or("");
+}
+std::string_view Request::query_string() const {
+  return param("QUERY_STRING").value_or("");
+}
+std::string_view Request::user_agent() const {
+  return param("HTTP_USER_AGENT").value_or("");
+}
 
 }  // namespace pushcgi

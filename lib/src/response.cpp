@@ -28,7 +28,8 @@ WriteResult Response::put(const std::string_view* pieces, std::size_t count) {
 WriteResult Response::send_head(const ResponseHead& head) {
   if (head_sent_) return WriteResult::refused;
   if (head.error() != Error::none) {
-    log(LogLevel::error, "refused to send a response head: " + std::string(to_string(head.error())));
+    log(LogLevel::error,
+        "refused to send a response head: " + std::string(to_string(head.error())));
     send_error(500, "internal error: the program made an invalid header");
     return WriteResult::refused;
   }

@@ -18,12 +18,11 @@ std::string end_reason(const Response& response) {
 void log_stream_end(const Request& request, const Response& response) {
   const auto elapsed = std::chrono::steady_clock::now() - response.started();
   char seconds[32];
-  std::snprintf(seconds, sizeof seconds, "%.3f",
-                std::chrono::duration<double>(elapsed).count());
+  std::snprintf(seconds, sizeof seconds, "%.3f", std::chrono::duration<double>(elapsed).count());
   log(LogLevel::info, std::string(request.method()) + " " + std::string(request.path()) +
                           ": stream ended after " + seconds + " s, " +
-                          std::to_string(response.bytes_sent()) + " bytes: " +
-                          end_reason(response));
+                          std::to_string(response.bytes_sent()) +
+                          " bytes: " + end_reason(response));
 }
 
 }  // namespace

@@ -106,7 +106,8 @@ Server::Server(std::string program, std::string summary)
   options_.add_value("log-level", "LEVEL", "debug, info (default), warning or error",
                      [](std::string_view value) {
                        const auto level = parse_log_level(value);
-                       if (!level) return "expected debug|info|warning|error, got " + quote_input(value);
+                       if (!level)
+                         return "expected debug|info|warning|error, got " + quote_input(value);
                        set_log_level(*level);
                        return std::string();
                      });
@@ -114,7 +115,9 @@ Server::Server(std::string program, std::string summary)
 
 Server::~Server() = default;
 
-void Server::stop() { detail::request_stop(); }
+void Server::stop() {
+  detail::request_stop();
+}
 
 int Server::run(int argc, const char* const* argv) {
   set_log_program(program_);
@@ -141,8 +144,8 @@ int Server::run(int argc, const char* const* argv) {
     return run_fastcgi(listener->fd(), true);
   }
   if (detail::is_listening_socket(STDIN_FILENO)) {
-    log(LogLevel::info, "serving FastCGI on the inherited socket with " +
-                            std::to_string(threads_) + " threads");
+    log(LogLevel::info,
+        "serving FastCGI on the inherited socket with " + std::to_string(threads_) + " threads");
     return run_fastcgi(STDIN_FILENO, false);
   }
   return run_cgi(argc > 0 ? argv[0] : program_.c_str());
@@ -203,7 +206,9 @@ void Server::stop_workers(std::vector<std::unique_ptr<Worker>>& workers, int lis
         const std::lock_guard<std::mutex> lock(worker->mutex);
         if (worker->active_fd >= 0 && shutdown(worker->active_fd, SHUT_RDWR) == 0) ++cut;
       }
-      if (cut > 0) log(LogLevel::warning, "cut off " + std::to_string(cut) + " requests still running after 500 ms");
+      if (cut > 0)
+        log(LogLevel::warning,
+            "cut off " + std::to_string(cut) + " requests still running after 500 ms");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
@@ -256,12 +261,12 @@ int Server::run_cgi(const char* argv0) {
   const HeadStyle style = std::strncmp(base, "nph-", 4) == 0 ? HeadStyle::nph : HeadStyle::cgi;
   Params params = Request::params_from_environment(environ);
   if (getenv("REQUEST_METHOD") == nullptr) {
-    log(LogLevel::info, "no --socket and no web server: serving one CGI request for GET / on "
-                        "standard output");
+    log(LogLevel::info,
+        "no --socket and no web server: serving one CGI request for GET / on "
+        "standard output");
   }
   const char* length_text = getenv("CONTENT_LENGTH");
-  const auto length = parse_number(length_text != nullptr ? length_text : "0", 0,
-                                   ~0ULL >> 1);
+  const auto length = parse_number(length_text != nullptr ? length_text : "0", 0, ~0ULL >> 1);
   FdSink sink(STDOUT_FILENO);
   PollWaiter waiter = PollWaiter::for_output(STDOUT_FILENO, detail::stop_fd());
   std::string body;

@@ -14,10 +14,14 @@ namespace pushcgi {
 
 std::string_view to_string(WriteResult result) {
   switch (result) {
-    case WriteResult::ok: return "ok";
-    case WriteResult::refused: return "refused";
-    case WriteResult::closed: return "closed by the peer";
-    case WriteResult::failed: return "write failed";
+    case WriteResult::ok:
+      return "ok";
+    case WriteResult::refused:
+      return "refused";
+    case WriteResult::closed:
+      return "closed by the peer";
+    case WriteResult::failed:
+      return "write failed";
   }
   return "unknown";
 }

@@ -33,16 +33,16 @@ Error format_event(const Event& event, std::string& out) {
   if (!event.type.empty()) out.append("event: ").append(event.type).append("\n");
   if (event.id) out.append("id: ").append(*event.id).append("\n");
   if (event.retry) out.append("retry: ").append(std::to_string(event.retry->count())).append("\n");
-  for_each_line(event.data, [&out](std::string_view line) {
-    out.append("data: ").append(line).append("\n");
-  });
+  for_each_line(event.data,
+                [&out](std::string_view line) { out.append("data: ").append(line).append("\n"); });
   out.append("\n");
   return Error::none;
 }
 
 std::string format_comment(std::string_view text) {
   std::string out;
-  for_each_line(text, [&out](std::string_view line) { out.append(": ").append(line).append("\n"); });
+  for_each_line(text,
+                [&out](std::string_view line) { out.append(": ").append(line).append("\n"); });
   return out;
 }
 

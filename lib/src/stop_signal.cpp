@@ -55,15 +55,21 @@ int install_stop_signal() {
   return g_stop_fd.load();
 }
 
-int stop_fd() { return g_stop_fd.load(); }
-bool stop_requested() { return g_stop_requested.load(); }
+int stop_fd() {
+  return g_stop_fd.load();
+}
+bool stop_requested() {
+  return g_stop_requested.load();
+}
 
 void request_stop() {
   g_stop_requested = true;
   if (g_stop_fd.load() >= 0) wake();
 }
 
-int kick_signal() { return SIGUSR2; }
+int kick_signal() {
+  return SIGUSR2;
+}
 
 void block_stop_signals() {
   sigset_t set;

@@ -10,9 +10,12 @@ namespace pushcgi {
 
 std::string_view to_string(Wake wake) {
   switch (wake) {
-    case Wake::deadline: return "deadline";
-    case Wake::viewer_left: return "viewer left";
-    case Wake::shutdown: return "shutdown";
+    case Wake::deadline:
+      return "deadline";
+    case Wake::viewer_left:
+      return "viewer left";
+    case Wake::shutdown:
+      return "shutdown";
   }
   return "unknown";
 }
@@ -31,7 +34,8 @@ Wake PollWaiter::wait_until(std::chrono::steady_clock::time_point deadline) {
     const auto now = std::chrono::steady_clock::now();
     const auto left = deadline > now ? deadline - now : std::chrono::steady_clock::duration{};
     const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
-    const timespec timeout{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+    const timespec timeout{static_cast<time_t>(ns / 1000000000),
+                           static_cast<long>(ns % 1000000000)};
     const int ready = ppoll(fds, stop_fd_ >= 0 ? 2 : 1, &timeout, nullptr);
     if (ready < 0) {
       if (errno == EINTR) continue;

@@ -56,7 +56,7 @@ TEST_F(FcgiSinkTest, SmallAndLargeWritesArriveInOrder) {
     FcgiSink sink(request);
     results.push_back(sink.write({"Status: 200 OK\r\n\r\n"}));
     results.push_back(sink.write({"<head>", big, "<tail>"}));  // direct records
-    results.push_back(sink.write({"small", "-", "again"}));     // through fcgi2
+    results.push_back(sink.write({"small", "-", "again"}));    // through fcgi2
     results.push_back(sink.write({std::string_view(big).substr(0, FcgiSink::kDirectBytes)}));
   });
   test::FcgiClient client;

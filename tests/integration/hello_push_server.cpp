@@ -51,7 +51,9 @@ std::size_t parts_done(const std::string& out) {
 
 std::string expected_stream_head(const std::string& b) {
   return "Status: 200 OK\r\n"
-         "Content-Type: multipart/x-mixed-replace; boundary=" + b + "\r\n"
+         "Content-Type: multipart/x-mixed-replace; boundary=" +
+         b +
+         "\r\n"
          "Cache-Control: no-cache, no-store, must-revalidate\r\n"
          "Pragma: no-cache\r\n"
          "Expires: 0\r\n"

@@ -29,7 +29,8 @@ std::chrono::system_clock::time_point parse_timestamp(const std::string& text) {
   const std::size_t dot = text.find('.');
   const long long seconds = std::stoll(text.substr(0, dot));
   const long long micros = std::stoll(text.substr(dot + 1));
-  return std::chrono::system_clock::time_point{std::chrono::microseconds(seconds * 1000000 + micros)};
+  return std::chrono::system_clock::time_point{
+      std::chrono::microseconds(seconds * 1000000 + micros)};
 }
 
 // The X-Timestamp values, each checked to be SECONDS.MICROSECONDS.
@@ -120,7 +121,8 @@ TEST(HelloPush, BadQueryGets400AndOtherViewersGoOn) {
   FcgiClient bad = server.request(kCurl, "framing=fast");
   ASSERT_TRUE(bad.read_to_end(5s));
   EXPECT_EQ(bad.out().substr(0, 25), "Status: 400 Bad Request\r\n");
-  EXPECT_EQ(bad.out().substr(body_start(bad.out())), "framing: expected browser|length, got 'fast'\n");
+  EXPECT_EQ(bad.out().substr(body_start(bad.out())),
+            "framing: expected browser|length, got 'fast'\n");
   EXPECT_TRUE(bad.ended());
   EXPECT_EQ(bad.app_status(), 0);
   bad.close();
@@ -154,7 +156,8 @@ TEST(HelloPush, ManyViewersAtOnce) {
   constexpr unsigned kViewers = 20;
   HelloPushServer server(kViewers);
   std::vector<FcgiClient> viewers;
-  for (unsigned i = 0; i < kViewers; ++i) viewers.push_back(server.request(i % 2 ? kCurl : kBrowser));
+  for (unsigned i = 0; i < kViewers; ++i)
+    viewers.push_back(server.request(i % 2 ? kCurl : kBrowser));
   for (FcgiClient& viewer : viewers) {
     EXPECT_TRUE(viewer.read_until(has_parts(2), kPartsTimeout));
   }
@@ -196,9 +199,13 @@ TEST(HelloPush, SigtermWhileIdleExitsAtOnce) {
 }
 
 TEST(HelloPush, BadOptionsAreOneLineAndExit2) {
-  for (const std::vector<std::string>& args :
-       {std::vector<std::string>{"--threads", "abc"}, {"--threads=0"}, {"--bogus"},
-        {"--socket", "host:99999"}, {"--socket-mode", "999"}, {"stray"}, {"--log-level", "loud"}}) {
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"--threads", "abc"},
+                                               {"--threads=0"},
+                                               {"--bogus"},
+                                               {"--socket", "host:99999"},
+                                               {"--socket-mode", "999"},
+                                               {"stray"},
+                                               {"--log-level", "loud"}}) {
     std::vector<std::string> argv = {bin_path("hello_push")};
     argv.insert(argv.end(), args.begin(), args.end());
     const RunResult result = run_program(argv);
@@ -216,8 +223,8 @@ TEST(HelloPush, BadOptionsAreOneLineAndExit2) {
 TEST(HelloPush, HelpListsTheOptions) {
   const RunResult result = run_program({bin_path("hello_push"), "--help"});
   EXPECT_EQ(result.status, 0);
-  for (const char* option : {"--socket PATH|HOST:PORT", "--socket-mode", "--threads N",
-                             "--log-level", "--help"}) {
+  for (const char* option :
+       {"--socket PATH|HOST:PORT", "--socket-mode", "--threads N", "--log-level", "--help"}) {
     EXPECT_NE(result.out.find(option), std::string::npos) << option;
   }
 }

@@ -24,7 +24,8 @@ bool read_fd_until(int fd, std::string& out, const std::function<bool(const std:
   const auto deadline = Clock::now() + timeout;
   char buffer[4096];
   while (!done(out)) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) return false;
     pollfd p{fd, POLLIN, 0};
     if (poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
@@ -36,9 +37,14 @@ bool read_fd_until(int fd, std::string& out, const std::function<bool(const std:
 }
 
 std::vector<std::string> cgi_environment(const std::string& user_agent) {
-  return {"GATEWAY_INTERFACE=CGI/1.1", "SERVER_PROTOCOL=HTTP/1.1", "REQUEST_METHOD=GET",
-          "SCRIPT_NAME=/cgi-bin/hello", "PATH_INFO=", "QUERY_STRING=",
-          "HTTP_USER_AGENT=" + user_agent, "PATH=/usr/bin:/bin"};
+  return {"GATEWAY_INTERFACE=CGI/1.1",
+          "SERVER_PROTOCOL=HTTP/1.1",
+          "REQUEST_METHOD=GET",
+          "SCRIPT_NAME=/cgi-bin/hello",
+          "PATH_INFO=",
+          "QUERY_STRING=",
+          "HTTP_USER_AGENT=" + user_agent,
+          "PATH=/usr/bin:/bin"};
 }
 
 auto has_parts(std::size_t n) {
@@ -100,7 +106,9 @@ TEST(Modes, CgiStreamEndsWhenTheReaderLeaves) {
 
   std::string received;
   ASSERT_TRUE(read_fd_until(out[0], received, has_parts(1), 10s)) << received;
-  EXPECT_EQ(received.rfind("Status: 200 OK\r\nContent-Type: multipart/x-mixed-replace; boundary=", 0), 0u);
+  EXPECT_EQ(
+      received.rfind("Status: 200 OK\r\nContent-Type: multipart/x-mixed-replace; boundary=", 0),
+      0u);
   close(out[0]);
   // The wait between parts sees the pipe's reader gone (POLLERR), not the next write.
   EXPECT_EQ(program.wait_exit(500ms), 0);
@@ -120,7 +128,9 @@ TEST(Modes, NphCgiWritesTheStatusLineAndEndsCleanlyOnSigterm) {
 
   std::string received;
   ASSERT_TRUE(read_fd_until(out[0], received, has_parts(1), 10s)) << received;
-  EXPECT_EQ(received.rfind("HTTP/1.1 200 OK\r\nContent-Type: multipart/x-mixed-replace; boundary=", 0), 0u);
+  EXPECT_EQ(
+      received.rfind("HTTP/1.1 200 OK\r\nContent-Type: multipart/x-mixed-replace; boundary=", 0),
+      0u);
   EXPECT_NE(received.find("\r\nConnection: close\r\n\r\n"), std::string::npos);
 
   const auto signalled = Clock::now();
@@ -128,7 +138,8 @@ TEST(Modes, NphCgiWritesTheStatusLineAndEndsCleanlyOnSigterm) {
   const std::string close_delimiter = "\r\n--" + boundary_of(received) + "--\r\n";
   auto closed = [&](const std::string& text) {
     return text.size() >= close_delimiter.size() &&
-           text.compare(text.size() - close_delimiter.size(), close_delimiter.size(), close_delimiter) == 0;
+           text.compare(text.size() - close_delimiter.size(), close_delimiter.size(),
+                        close_delimiter) == 0;
   };
   EXPECT_TRUE(read_fd_until(out[0], received, closed, 2s));
   EXPECT_EQ(program.wait_exit(1s), 0);

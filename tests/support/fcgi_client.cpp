@@ -60,8 +60,7 @@ std::string stream_records(unsigned char type, int request_id, std::string_view 
 
 }  // namespace
 
-Params get_params(std::string_view path_info, std::string_view query,
-                  std::string_view user_agent) {
+Params get_params(std::string_view path_info, std::string_view query, std::string_view user_agent) {
   return {{"GATEWAY_INTERFACE", "CGI/1.1"},
           {"SERVER_PROTOCOL", "HTTP/1.1"},
           {"REQUEST_METHOD", "GET"},
@@ -76,7 +75,9 @@ Params get_params(std::string_view path_info, std::string_view query,
           {"HTTP_USER_AGENT", std::string(user_agent)}};
 }
 
-FcgiClient::~FcgiClient() { close(); }
+FcgiClient::~FcgiClient() {
+  close();
+}
 
 FcgiClient::FcgiClient(FcgiClient&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
@@ -168,7 +169,9 @@ bool FcgiClient::read_record(std::chrono::steady_clock::time_point deadline) {
       arrivals_.push_back(
           {out_.size(), std::chrono::steady_clock::now(), std::chrono::system_clock::now()});
       break;
-    case kStderr: err_ += content; break;
+    case kStderr:
+      err_ += content;
+      break;
     case kEndRequest:
       ended_ = true;
       if (content.size() >= 4) {
@@ -178,7 +181,8 @@ bool FcgiClient::read_record(std::chrono::steady_clock::time_point deadline) {
                       static_cast<unsigned char>(content[3]);
       }
       break;
-    default: break;
+    default:
+      break;
   }
   return true;
 }

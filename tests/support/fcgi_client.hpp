@@ -49,8 +49,8 @@ class FcgiClient {
 
   const std::string& out() const { return out_; }
   const std::string& err() const { return err_; }
-  bool ended() const { return ended_; }       // FCGI_END_REQUEST seen
-  bool eof() const { return eof_; }           // the program closed the connection
+  bool ended() const { return ended_; }  // FCGI_END_REQUEST seen
+  bool eof() const { return eof_; }      // the program closed the connection
   int app_status() const { return app_status_; }
   const std::vector<Arrival>& arrivals() const { return arrivals_; }
   // When the byte at offset (of stdout) arrived.

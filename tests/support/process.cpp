@@ -18,7 +18,9 @@ extern char** environ;
 
 namespace pushcgi::test {
 
-std::string bin_path(const std::string& name) { return std::string(PUSHCGI_BIN_DIR) + "/" + name; }
+std::string bin_path(const std::string& name) {
+  return std::string(PUSHCGI_BIN_DIR) + "/" + name;
+}
 
 TempDir::TempDir() {
   char pattern[] = "/tmp/pushcgi-test-XXXXXX";
@@ -64,7 +66,9 @@ Process::Process(const std::vector<std::string>& argv, const SpawnOptions& optio
   }
 }
 
-Process::~Process() { kill(); }
+Process::~Process() {
+  kill();
+}
 
 Process::Process(Process&& other) noexcept : pid_(std::exchange(other.pid_, -1)) {}
 

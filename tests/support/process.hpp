@@ -29,9 +29,9 @@ class TempDir {
 
 struct SpawnOptions {
   std::optional<std::vector<std::string>> env;  // the whole environment; default: inherit
-  int stdin_fd = -1;                           // dup'ed to 0; default: /dev/null
-  int stdout_fd = -1;                          // dup'ed to 1; default: /dev/null
-  std::string stderr_path;                     // default: /dev/null
+  int stdin_fd = -1;                            // dup'ed to 0; default: /dev/null
+  int stdout_fd = -1;                           // dup'ed to 1; default: /dev/null
+  std::string stderr_path;                      // default: /dev/null
 };
 
 class Process {

@@ -23,9 +23,13 @@ TEST(Query, SplitsAndDecodes) {
   EXPECT_EQ(query.items().size(), 6u);
 }
 
-TEST(Query, FirstValueWins) { EXPECT_EQ(parse("a=1&a=2").get("a").value_or(""), "1"); }
+TEST(Query, FirstValueWins) {
+  EXPECT_EQ(parse("a=1&a=2").get("a").value_or(""), "1");
+}
 
-TEST(Query, EmptyQuery) { EXPECT_TRUE(parse("").items().empty()); }
+TEST(Query, EmptyQuery) {
+  EXPECT_TRUE(parse("").items().empty());
+}
 
 TEST(Query, MalformedEscapesAreRefused) {
   for (const char* raw : {"a=%", "a=%2", "a=%zz", "%g0=1", "a=%00"}) {

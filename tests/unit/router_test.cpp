@@ -107,9 +107,9 @@ TEST_F(RouterTest, StreamsAreCountedWhileTheyRun) {
 
 TEST(Request, VariablesAndHeaders) {
   Request request(Params{{"REQUEST_METHOD", "HEAD"},
-                   {"PATH_INFO", ""},
-                   {"HTTP_LAST_EVENT_ID", "7"},
-                   {"HTTP_USER_AGENT", "Mozilla/5.0"}});
+                         {"PATH_INFO", ""},
+                         {"HTTP_LAST_EVENT_ID", "7"},
+                         {"HTTP_USER_AGENT", "Mozilla/5.0"}});
   EXPECT_EQ(request.method(), "HEAD");
   EXPECT_EQ(request.path(), "/");
   EXPECT_EQ(request.header("Last-Event-ID").value_or(""), "7");

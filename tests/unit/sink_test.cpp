@@ -34,7 +34,8 @@ TEST(FdSink, GatherWriteOfLargePiecesOverAPipe) {
   std::thread reader([&] {
     char buffer[65536];
     ssize_t n;
-    while ((n = read(fds[0], buffer, sizeof buffer)) > 0) received.append(buffer, static_cast<std::size_t>(n));
+    while ((n = read(fds[0], buffer, sizeof buffer)) > 0)
+      received.append(buffer, static_cast<std::size_t>(n));
   });
   {
     FdSink sink(fds[1]);

@@ -11,7 +11,9 @@ std::string format(const Event& event) {
   return out;
 }
 
-TEST(Sse, PlainMessage) { EXPECT_EQ(format({"hello"}), "data: hello\n\n"); }
+TEST(Sse, PlainMessage) {
+  EXPECT_EQ(format({"hello"}), "data: hello\n\n");
+}
 
 TEST(Sse, AllFieldsInOrder) {
   Event event;
@@ -28,7 +30,9 @@ TEST(Sse, DataIsSplitOnEveryLineEnd) {
   EXPECT_EQ(format({"\r\n\r\n"}), "data: \ndata: \ndata: \n\n");
 }
 
-TEST(Sse, EmptyDataIsOneEmptyLine) { EXPECT_EQ(format({""}), "data: \n\n"); }
+TEST(Sse, EmptyDataIsOneEmptyLine) {
+  EXPECT_EQ(format({""}), "data: \n\n");
+}
 
 TEST(Sse, EmptyIdIsSentToResetTheLastEventId) {
   Event event{"x"};
@@ -44,7 +48,10 @@ TEST(Sse, LineBreaksInTypeOrIdAreRefused) {
   event.type = "ok";
   event.id = "1\r2";
   EXPECT_EQ(format_event(event, out), Error::bad_event_field);
-  event.id = std::string_view("1\0" "2", 3);
+  event.id = std::string_view(
+      "1\0"
+      "2",
+      3);
   EXPECT_EQ(format_event(event, out), Error::bad_event_field);
   EXPECT_EQ(out, "before");
 }

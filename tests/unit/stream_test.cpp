@@ -12,8 +12,8 @@ using test::ScriptedWaiter;
 
 Request request_with(std::string user_agent, std::string query = "") {
   return Request(Params{{"REQUEST_METHOD", "GET"},
-                  {"HTTP_USER_AGENT", std::move(user_agent)},
-                  {"QUERY_STRING", std::move(query)}});
+                        {"HTTP_USER_AGENT", std::move(user_agent)},
+                        {"QUERY_STRING", std::move(query)}});
 }
 
 std::string boundary_of(const std::string& stream) {
@@ -37,8 +37,8 @@ TEST(MultipartStream, BrowserStreamFromStartToClose) {
   const std::string block = "\r\n--" + b + "\r\nContent-Type: text/plain\r\n\r\n";
   const std::string head_end = "X-Accel-Buffering: no\r\n\r\n";
   const std::size_t body = sink.data().find(head_end) + head_end.size();
-  EXPECT_EQ(sink.data().substr(body), "--" + b + "\r\nContent-Type: text/plain\r\n\r\n" +
-                                          "1\n" + block + "2\n" + block + "\r\n--" + b + "--\r\n");
+  EXPECT_EQ(sink.data().substr(body), "--" + b + "\r\nContent-Type: text/plain\r\n\r\n" + "1\n" +
+                                          block + "2\n" + block + "\r\n--" + b + "--\r\n");
 }
 
 TEST(MultipartStream, LengthFramingForOtherClients) {
@@ -51,8 +51,10 @@ TEST(MultipartStream, LengthFramingForOtherClients) {
   const std::chrono::system_clock::time_point produced{std::chrono::microseconds(1500000)};
   EXPECT_TRUE(stream.send("JPEG", produced));
   const std::string b = boundary_of(sink.data());
-  EXPECT_NE(sink.data().find("--" + b + "\r\nContent-Type: image/jpeg\r\nContent-Length: 4\r\n"
-                             "X-Timestamp: 1.500000\r\n\r\nJPEG\r\n--" + b + "\r\n"),
+  EXPECT_NE(sink.data().find("--" + b +
+                             "\r\nContent-Type: image/jpeg\r\nContent-Length: 4\r\n"
+                             "X-Timestamp: 1.500000\r\n\r\nJPEG\r\n--" +
+                             b + "\r\n"),
             std::string::npos);
 }
 

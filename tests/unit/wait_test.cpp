@@ -21,7 +21,8 @@ constexpr auto kHang = 2s;
 struct Pair {
   Pair() { EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0); }
   ~Pair() {
-    for (int fd : fds) if (fd >= 0) close(fd);
+    for (int fd : fds)
+      if (fd >= 0) close(fd);
   }
   void close_peer() {
     close(fds[1]);

@@ -10,11 +10,11 @@ namespace pushcgi {
 
 enum class Error {
   none,
-  bad_header_name,      // not an RFC 9110 token
-  header_injection,     // CR, LF or NUL in a header value
-  bad_boundary,         // not 1-70 RFC 2046 bchars, or ends in a space
-  boundary_in_body,     // the part would end the stream early (RFC 2046 5.1.1)
-  bad_event_field,      // CR, LF or NUL in an SSE event name or id
+  bad_header_name,   // not an RFC 9110 token
+  header_injection,  // CR, LF or NUL in a header value
+  bad_boundary,      // not 1-70 RFC 2046 bchars, or ends in a space
+  boundary_in_body,  // the part would end the stream early (RFC 2046 5.1.1)
+  bad_event_field,   // CR, LF or NUL in an SSE event name or id
 };
 
 std::string_view to_string(Error error);

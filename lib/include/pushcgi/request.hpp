@@ -29,9 +29,9 @@ class Request {
   // A request header by its HTTP name ("Last-Event-ID" reads HTTP_LAST_EVENT_ID).
   std::optional<std::string_view> header(std::string_view name) const;
 
-  std::string_view method() const;        // "GET" when absent
-  std::string_view path() const;          // PATH_INFO; "/" when empty
-  std::string_view script_name() const;   // where the program is mounted
+  std::string_view method() const;       // "GET" when absent
+  std::string_view path() const;         // PATH_INFO; "/" when empty
+  std::string_view script_name() const;  // where the program is mounted
   std::string_view query_string() const;
   std::string_view user_agent() const;
 

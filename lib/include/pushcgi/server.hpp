@@ -40,7 +40,9 @@ class Server {
   // --log-level and --help are there already.
   Options& options() { return options_; }
 
-  void route(std::string path, Handler handler) { router_.add(std::move(path), std::move(handler)); }
+  void route(std::string path, Handler handler) {
+    router_.add(std::move(path), std::move(handler));
+  }
 
   // The program's main: parses the options (a bad one: one line on stderr, returns 2;
   // --help: returns 0), then serves until stopped. Returns the exit status.

@@ -12,11 +12,12 @@
 namespace pushcgi {
 
 struct Event {
-  Event(std::string_view data_ = {}, std::string_view type_ = {}) : data(data_), type(type_) {}  // NOLINT
+  Event(std::string_view data_ = {}, std::string_view type_ = {})
+      : data(data_), type(type_) {}  // NOLINT
 
-  std::string_view data;                      // any text; one "data:" line per line
-  std::string_view type;                      // "event:" field; empty: a plain message
-  std::optional<std::string_view> id;         // "id:" field; comes back as Last-Event-ID
+  std::string_view data;                           // any text; one "data:" line per line
+  std::string_view type;                           // "event:" field; empty: a plain message
+  std::optional<std::string_view> id;              // "id:" field; comes back as Last-Event-ID
   std::optional<std::chrono::milliseconds> retry;  // "retry:" field: reconnection delay
 };
 
