@@ -30,7 +30,9 @@ struct Stats {
 
 Stats summarize(std::vector<double> values) {
   std::sort(values.begin(), values.end());
-  const auto at = [&](double q) { return values[static_cast<std::size_t>(q * static_cast<double>(values.size() - 1))]; };
+  const auto at = [&](double q) {
+    return values[static_cast<std::size_t>(q * static_cast<double>(values.size() - 1))];
+  };
   return {at(0.5), at(0.9), values.back()};
 }
 
@@ -53,8 +55,9 @@ std::size_t parts(const std::string& out) {
 
 struct Server {
   explicit Server(unsigned threads) : socket(dir.file("bench.sock")) {
-    process = pushcgi::test::Process({pushcgi::test::bin_path("hello_push"), "--socket", socket,
-                                      "--threads", std::to_string(threads), "--log-level", "warning"});
+    process =
+        pushcgi::test::Process({pushcgi::test::bin_path("hello_push"), "--socket", socket,
+                                "--threads", std::to_string(threads), "--log-level", "warning"});
   }
   FcgiClient viewer() {
     FcgiClient client;
@@ -76,8 +79,7 @@ std::vector<double> latencies_ms(const FcgiClient& client) {
     const std::size_t part_end = text.find("\r\n--", text.find("\r\n\r\n", at));
     const auto* arrival = client.arrival_of(part_end);
     if (arrival == nullptr) continue;
-    const double arrived =
-        std::chrono::duration<double>(arrival->wall.time_since_epoch()).count();
+    const double arrived = std::chrono::duration<double>(arrival->wall.time_since_epoch()).count();
     out.push_back((arrived - stamp) * 1000.0);
   }
   return out;
@@ -117,8 +119,10 @@ int main(int argc, char** argv) {
     }
   }
   const Stats l = summarize(latency);
-  std::printf("part latency, %u viewers x %u parts (%zu samples): median %.2f ms, p90 %.2f ms, max %.2f ms\n",
-              viewers, part_count, latency.size(), l.median, l.p90, l.max);
+  std::printf(
+      "part latency, %u viewers x %u parts (%zu samples): median %.2f ms, p90 %.2f ms, max %.2f "
+      "ms\n",
+      viewers, part_count, latency.size(), l.median, l.p90, l.max);
 
   std::vector<double> freed;
   {
@@ -131,11 +135,15 @@ int main(int argc, char** argv) {
       const auto closed = Clock::now();
       FcgiClient second = server.viewer();
       second.read_until([](const std::string& out) { return parts(out) >= 1; }, 10s);
-      freed.push_back(std::chrono::duration<double, std::milli>(second.arrivals().back().steady - closed).count());
+      freed.push_back(
+          std::chrono::duration<double, std::milli>(second.arrivals().back().steady - closed)
+              .count());
     }
   }
   const Stats f = summarize(freed);
-  std::printf("viewer closed -> its thread serves the next request, %u cycles: median %.2f ms, p90 %.2f ms, max %.2f ms\n",
-              cycles, f.median, f.p90, f.max);
+  std::printf(
+      "viewer closed -> its thread serves the next request, %u cycles: median %.2f ms, p90 %.2f "
+      "ms, max %.2f ms\n",
+      cycles, f.median, f.p90, f.max);
   return 0;
 }

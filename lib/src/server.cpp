@@ -49,7 +49,7 @@ bool read_fcgi_body(FCGX_Stream* in, std::size_t limit, std::string& body) {
   }
 }
 
-bool read_cgi_body(std::size_t length, std::string& body) {
+void read_cgi_body(std::size_t length, std::string& body) {
   body.resize(length);
   std::size_t got = 0;
   while (got < length) {
@@ -59,7 +59,6 @@ bool read_cgi_body(std::size_t length, std::string& body) {
     got += static_cast<std::size_t>(n);
   }
   body.resize(got);
-  return true;
 }
 
 std::string too_large_reason() {
@@ -88,15 +87,13 @@ Server::Server(std::string program, std::string summary)
                      });
   options_.add_value("socket-mode", "MODE", "permissions of a unix socket, octal (default 660)",
                      [this](std::string_view value) {
-                       unsigned mode = 0;
-                       for (char c : value) {
-                         if (c < '0' || c > '7' || mode > 0777) mode = 01000;
-                         mode = mode * 8 + static_cast<unsigned>(c - '0');
-                       }
-                       if (value.empty() || mode > 0777) {
+                       if (value.empty() || value.size() > 4 ||
+                           value.find_first_not_of("01234567") != std::string_view::npos ||
+                           std::stoul(std::string(value), nullptr, 8) > 0777) {
                          return "expected an octal mode such as 660, got " + quote_input(value);
                        }
-                       socket_mode_ = mode;
+                       socket_mode_ =
+                           static_cast<unsigned>(std::stoul(std::string(value), nullptr, 8));
                        return std::string();
                      });
   options_.add_number("threads", "N",

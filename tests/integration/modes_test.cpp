@@ -51,6 +51,18 @@ auto has_parts(std::size_t n) {
   return [n](const std::string& out) { return parts_done(out) >= n; };
 }
 
+// Starts program as a CGI with its standard output on a pipe; returns the pipe's read end.
+int start_cgi(Process& process, const std::string& program, const std::string& user_agent) {
+  int out[2];
+  if (pipe2(out, O_CLOEXEC) != 0) return -1;
+  SpawnOptions options;
+  options.env = cgi_environment(user_agent);
+  options.stdout_fd = out[1];
+  process = Process({program}, options);
+  close(out[1]);
+  return out[0];
+}
+
 int listen_unix(const std::string& path) {
   const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_un address{};
@@ -96,20 +108,15 @@ TEST(Modes, InheritedListeningSocketIsServedAndLeftUsableAfterSigterm) {
 }
 
 TEST(Modes, CgiStreamEndsWhenTheReaderLeaves) {
-  int out[2];
-  ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
-  SpawnOptions options;
-  options.env = cgi_environment("curl/7.88.1");
-  options.stdout_fd = out[1];
-  Process program({bin_path("hello_push")}, options);
-  close(out[1]);
-
+  Process program;
+  const int out = start_cgi(program, bin_path("hello_push"), "curl/7.88.1");
+  ASSERT_GE(out, 0);
   std::string received;
-  ASSERT_TRUE(read_fd_until(out[0], received, has_parts(1), 10s)) << received;
+  ASSERT_TRUE(read_fd_until(out, received, has_parts(1), 10s)) << received;
   EXPECT_EQ(
       received.rfind("Status: 200 OK\r\nContent-Type: multipart/x-mixed-replace; boundary=", 0),
       0u);
-  close(out[0]);
+  close(out);
   // The wait between parts sees the pipe's reader gone (POLLERR), not the next write.
   EXPECT_EQ(program.wait_exit(500ms), 0);
 }
@@ -118,16 +125,11 @@ TEST(Modes, NphCgiWritesTheStatusLineAndEndsCleanlyOnSigterm) {
   TempDir dir;
   const std::string nph = dir.file("nph-hello_push");
   std::filesystem::create_symlink(bin_path("hello_push"), nph);
-  int out[2];
-  ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
-  SpawnOptions options;
-  options.env = cgi_environment("Mozilla/5.0 (X11; Linux x86_64)");
-  options.stdout_fd = out[1];
-  Process program({nph}, options);
-  close(out[1]);
-
+  Process program;
+  const int out = start_cgi(program, nph, "Mozilla/5.0 (X11; Linux x86_64)");
+  ASSERT_GE(out, 0);
   std::string received;
-  ASSERT_TRUE(read_fd_until(out[0], received, has_parts(1), 10s)) << received;
+  ASSERT_TRUE(read_fd_until(out, received, has_parts(1), 10s)) << received;
   EXPECT_EQ(
       received.rfind("HTTP/1.1 200 OK\r\nContent-Type: multipart/x-mixed-replace; boundary=", 0),
       0u);
@@ -141,10 +143,10 @@ TEST(Modes, NphCgiWritesTheStatusLineAndEndsCleanlyOnSigterm) {
            text.compare(text.size() - close_delimiter.size(), close_delimiter.size(),
                         close_delimiter) == 0;
   };
-  EXPECT_TRUE(read_fd_until(out[0], received, closed, 2s));
+  EXPECT_TRUE(read_fd_until(out, received, closed, 2s));
   EXPECT_EQ(program.wait_exit(1s), 0);
   EXPECT_LT(Clock::now() - signalled, 1s);
-  close(out[0]);
+  close(out);
 }
 
 TEST(Modes, Fcgi2CgiFcgiToolReadsTheStream) {
@@ -159,7 +161,7 @@ TEST(Modes, Fcgi2CgiFcgiToolReadsTheStream) {
   options.env = cgi_environment("curl/7.88.1");
   options.stdout_fd = out[1];
   Process tool({"/usr/bin/cgi-fcgi", "-bind", "-connect", server.socket_path()}, options);
-  close(out[1]);
+  close(out[1]);  // cgi-fcgi takes the request from its environment, like a CGI
   std::string received;
   EXPECT_TRUE(read_fd_until(out[0], received, has_parts(2), 10s)) << received;
   EXPECT_EQ(received.rfind("Status: 200 OK\r\n", 0), 0u);

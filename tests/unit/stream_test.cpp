@@ -16,6 +16,20 @@ Request request_with(std::string user_agent, std::string query = "") {
                         {"QUERY_STRING", std::move(query)}});
 }
 
+// A response over an in-memory sink.
+struct Exchange {
+  explicit Exchange(std::size_t fail_after = static_cast<std::size_t>(-1)) : sink(fail_after) {}
+  // What followed the response head.
+  std::string body() const {
+    const std::string head_end = "X-Accel-Buffering: no\r\n\r\n";
+    return sink.data().substr(sink.data().find(head_end) + head_end.size());
+  }
+
+  StringSink sink;
+  ScriptedWaiter waiter;
+  Response response{sink, waiter};
+};
+
 std::string boundary_of(const std::string& stream) {
   const std::string key = "boundary=";
   const std::size_t start = stream.find(key) + key.size();
@@ -23,114 +37,95 @@ std::string boundary_of(const std::string& stream) {
 }
 
 TEST(MultipartStream, BrowserStreamFromStartToClose) {
-  StringSink sink;
-  ScriptedWaiter waiter;
-  Response response(sink, waiter);
+  Exchange x;
   const Request request = request_with("Mozilla/5.0 (X11; Linux x86_64)");
   {
-    MultipartStream stream(request, response, "text/plain");
+    MultipartStream stream(request, x.response, "text/plain");
     ASSERT_TRUE(stream.start());
     EXPECT_TRUE(stream.send("1\n"));
     EXPECT_TRUE(stream.send("2\n"));
   }
-  const std::string b = boundary_of(sink.data());
+  const std::string b = boundary_of(x.sink.data());
   const std::string block = "\r\n--" + b + "\r\nContent-Type: text/plain\r\n\r\n";
-  const std::string head_end = "X-Accel-Buffering: no\r\n\r\n";
-  const std::size_t body = sink.data().find(head_end) + head_end.size();
-  EXPECT_EQ(sink.data().substr(body), "--" + b + "\r\nContent-Type: text/plain\r\n\r\n" + "1\n" +
-                                          block + "2\n" + block + "\r\n--" + b + "--\r\n");
+  EXPECT_EQ(x.body(), "--" + b + "\r\nContent-Type: text/plain\r\n\r\n" + "1\n" + block + "2\n" +
+                          block + "\r\n--" + b + "--\r\n");
 }
 
 TEST(MultipartStream, LengthFramingForOtherClients) {
-  StringSink sink;
-  ScriptedWaiter waiter;
-  Response response(sink, waiter);
+  Exchange x;
   const Request request = request_with("Lavf/59.27.100");
-  MultipartStream stream(request, response, "image/jpeg");
+  MultipartStream stream(request, x.response, "image/jpeg");
   ASSERT_TRUE(stream.start());
   const std::chrono::system_clock::time_point produced{std::chrono::microseconds(1500000)};
   EXPECT_TRUE(stream.send("JPEG", produced));
-  const std::string b = boundary_of(sink.data());
-  EXPECT_NE(sink.data().find("--" + b +
-                             "\r\nContent-Type: image/jpeg\r\nContent-Length: 4\r\n"
-                             "X-Timestamp: 1.500000\r\n\r\nJPEG\r\n--" +
-                             b + "\r\n"),
+  const std::string b = boundary_of(x.sink.data());
+  EXPECT_NE(x.sink.data().find("--" + b +
+                               "\r\nContent-Type: image/jpeg\r\nContent-Length: 4\r\n"
+                               "X-Timestamp: 1.500000\r\n\r\nJPEG\r\n--" +
+                               b + "\r\n"),
             std::string::npos);
 }
 
 TEST(MultipartStream, BadFramingQueryIs400) {
-  StringSink sink;
-  ScriptedWaiter waiter;
-  Response response(sink, waiter);
+  Exchange x;
   const Request request = request_with("Mozilla/5.0", "framing=sideways");
-  MultipartStream stream(request, response, "text/plain");
+  MultipartStream stream(request, x.response, "text/plain");
   EXPECT_FALSE(stream.start());
   EXPECT_FALSE(stream.send("x"));
-  EXPECT_EQ(response.status(), 400);
-  EXPECT_NE(sink.data().find("\r\n\r\nframing: expected browser|length, got 'sideways'\n"),
+  EXPECT_EQ(x.response.status(), 400);
+  EXPECT_NE(x.sink.data().find("\r\n\r\nframing: expected browser|length, got 'sideways'\n"),
             std::string::npos);
 }
 
 TEST(MultipartStream, PartHoldingTheBoundaryIsRefusedAndTheStreamGoesOn) {
-  StringSink sink;
-  ScriptedWaiter waiter;
-  Response response(sink, waiter);
+  Exchange x;
   const Request request = request_with("curl/8");
-  MultipartStream stream(request, response, "text/plain");
+  MultipartStream stream(request, x.response, "text/plain");
   ASSERT_TRUE(stream.start());
   const std::string forged = "x\r\n--" + stream.writer()->boundary() + "\r\n";
-  const std::size_t before = sink.data().size();
+  const std::size_t before = x.sink.data().size();
   EXPECT_FALSE(stream.send(forged));
-  EXPECT_EQ(sink.data().size(), before);
+  EXPECT_EQ(x.sink.data().size(), before);
   EXPECT_TRUE(stream.open());
   EXPECT_TRUE(stream.send("fine"));
 }
 
 TEST(MultipartStream, ViewerGoneEndsTheStreamWithoutCloseDelimiter) {
-  StringSink sink(300);
-  ScriptedWaiter waiter;
-  Response response(sink, waiter);
+  Exchange x(300);
   const Request request = request_with("curl/8");
-  MultipartStream stream(request, response, "text/plain");
+  MultipartStream stream(request, x.response, "text/plain");
   ASSERT_TRUE(stream.start());
   EXPECT_FALSE(stream.send(std::string(400, 'x')));
   EXPECT_FALSE(stream.open());
-  const std::size_t size = sink.data().size();
+  const std::size_t size = x.sink.data().size();
   stream.close();
-  EXPECT_EQ(sink.data().size(), size);
+  EXPECT_EQ(x.sink.data().size(), size);
 }
 
 TEST(EventStream, StartRetryEventsAndComments) {
-  StringSink sink;
-  ScriptedWaiter waiter;
-  Response response(sink, waiter);
+  Exchange x;
   Request request(Params{{"REQUEST_METHOD", "GET"}, {"HTTP_LAST_EVENT_ID", "41"}});
-  EventStream stream(request, response);
+  EventStream stream(request, x.response);
   EXPECT_EQ(stream.last_event_id().value_or(""), "41");
   ASSERT_TRUE(stream.start(std::chrono::milliseconds(1000)));
   Event event{"line 1\nline 2"};
   event.id = "42";
   EXPECT_TRUE(stream.send(event));
   EXPECT_TRUE(stream.comment("heartbeat"));
-  const std::string head_end = "X-Accel-Buffering: no\r\n\r\n";
-  const std::size_t body = sink.data().find(head_end) + head_end.size();
-  EXPECT_EQ(sink.data().substr(body),
-            "retry: 1000\n\nid: 42\ndata: line 1\ndata: line 2\n\n: heartbeat\n");
-  EXPECT_TRUE(response.streaming());
+  EXPECT_EQ(x.body(), "retry: 1000\n\nid: 42\ndata: line 1\ndata: line 2\n\n: heartbeat\n");
+  EXPECT_TRUE(x.response.streaming());
 }
 
 TEST(EventStream, RefusedEventLeavesTheStreamOpen) {
-  StringSink sink;
-  ScriptedWaiter waiter;
-  Response response(sink, waiter);
+  Exchange x;
   Request request(Params{{"REQUEST_METHOD", "GET"}});
-  EventStream stream(request, response);
+  EventStream stream(request, x.response);
   ASSERT_TRUE(stream.start());
   Event event{"x"};
   event.type = "bad\ntype";
   EXPECT_FALSE(stream.send(event));
   EXPECT_TRUE(stream.open());
-  EXPECT_EQ(sink.data().find("bad"), std::string::npos);
+  EXPECT_EQ(x.sink.data().find("bad"), std::string::npos);
 }
 
 }  // namespace

@@ -12,8 +12,8 @@
 namespace pushcgi {
 
 struct Event {
-  Event(std::string_view data_ = {}, std::string_view type_ = {})
-      : data(data_), type(type_) {}  // NOLINT
+  Event(std::string_view event_data = {}, std::string_view event_type = {})  // NOLINT
+      : data(event_data), type(event_type) {}
 
   std::string_view data;                           // any text; one "data:" line per line
   std::string_view type;                           // "event:" field; empty: a plain message
