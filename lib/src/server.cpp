@@ -14,6 +14,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -157,15 +158,24 @@ int Server::run_fastcgi(int listen_fd, bool own_socket) {
     return 1;
   }
   std::vector<std::unique_ptr<Worker>> workers;
+  bool started = true;
   {
     // Workers start with the stop signals blocked, so that only this thread takes them.
     sigset_t old_mask;
     pthread_sigmask(SIG_SETMASK, nullptr, &old_mask);
     detail::block_stop_signals();
-    for (unsigned i = 0; i < threads_; ++i) {
-      workers.push_back(std::make_unique<Worker>());
-      Worker& worker = *workers.back();
-      worker.thread = std::thread([this, &worker, listen_fd] { work(worker, listen_fd); });
+    try {
+      for (unsigned i = 0; i < threads_; ++i) {
+        auto worker = std::make_unique<Worker>();
+        Worker& w = *worker;
+        w.thread = std::thread([this, &w, listen_fd] { work(w, listen_fd); });
+        workers.push_back(std::move(worker));
+      }
+    } catch (const std::system_error& error) {
+      log(LogLevel::error, "cannot start " + std::to_string(threads_) + " threads (" +
+                               error.what() + "); lower --threads or raise the limits");
+      started = false;
+      detail::request_stop();
     }
     pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
   }
@@ -174,7 +184,7 @@ int Server::run_fastcgi(int listen_fd, bool own_socket) {
   log(LogLevel::info, "stopping: " + std::to_string(open_streams()) + " open streams");
   stop_workers(workers, listen_fd, own_socket);
   log(LogLevel::info, "stopped");
-  return 0;
+  return started ? 0 : 1;
 }
 
 void Server::stop_workers(std::vector<std::unique_ptr<Worker>>& workers, int listen_fd,
