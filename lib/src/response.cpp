@@ -78,8 +78,8 @@ WriteResult Response::send_error(int status, std::string_view reason,
   return send(std::move(head), body);
 }
 
-Wake Response::wait_until(std::chrono::steady_clock::time_point deadline) {
-  last_wake_ = waiter_.wait_until(deadline);
+Wake Response::wait_until(std::chrono::steady_clock::time_point deadline, int notify_fd) {
+  last_wake_ = waiter_.wait_until(deadline, notify_fd);
   return last_wake_;
 }
 

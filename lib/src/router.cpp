@@ -10,7 +10,8 @@ namespace pushcgi {
 namespace {
 
 std::string end_reason(const Response& response) {
-  if (response.last_wake() != Wake::deadline) return std::string(to_string(response.last_wake()));
+  const Wake wake = response.last_wake();
+  if (wake == Wake::viewer_left || wake == Wake::shutdown) return std::string(to_string(wake));
   if (response.state() != WriteResult::ok) return std::string(to_string(response.state()));
   return "ended by the program";
 }

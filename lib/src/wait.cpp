@@ -16,6 +16,8 @@ std::string_view to_string(Wake wake) {
       return "viewer left";
     case Wake::shutdown:
       return "shutdown";
+    case Wake::notified:
+      return "notified";
   }
   return "unknown";
 }
@@ -27,16 +29,17 @@ bool PollWaiter::input_means_gone() const {
   return true;  // EOF, an error, or bytes after the request's end (an abort)
 }
 
-Wake PollWaiter::wait_until(std::chrono::steady_clock::time_point deadline) {
+Wake PollWaiter::wait_until(std::chrono::steady_clock::time_point deadline, int notify_fd) {
   const short events = watch_input_ ? static_cast<short>(POLLIN | POLLRDHUP) : short{0};
   for (;;) {
-    pollfd fds[2] = {{fd_, events, 0}, {stop_fd_, POLLIN, 0}};
+    pollfd fds[3] = {{fd_, events, 0}, {stop_fd_, POLLIN, 0}, {notify_fd, POLLIN, 0}};
     const auto now = std::chrono::steady_clock::now();
     const auto left = deadline > now ? deadline - now : std::chrono::steady_clock::duration{};
     const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
     const timespec timeout{static_cast<time_t>(ns / 1000000000),
                            static_cast<long>(ns % 1000000000)};
-    const int ready = ppoll(fds, stop_fd_ >= 0 ? 2 : 1, &timeout, nullptr);
+    // A negative descriptor is ignored by poll.
+    const int ready = ppoll(fds, 3, &timeout, nullptr);
     if (ready < 0) {
       if (errno == EINTR) continue;
       return Wake::viewer_left;  // cannot watch the connection: treat it as gone
@@ -44,6 +47,7 @@ Wake PollWaiter::wait_until(std::chrono::steady_clock::time_point deadline) {
     if (fds[0].revents & (POLLHUP | POLLERR | POLLRDHUP | POLLNVAL)) return Wake::viewer_left;
     if ((fds[0].revents & POLLIN) && input_means_gone()) return Wake::viewer_left;
     if (fds[1].revents & POLLIN) return Wake::shutdown;
+    if (fds[2].revents & POLLIN) return Wake::notified;
     if (ready == 0 && std::chrono::steady_clock::now() >= deadline) return Wake::deadline;
   }
 }

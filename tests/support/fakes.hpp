@@ -11,7 +11,8 @@ namespace pushcgi::test {
 class ScriptedWaiter : public Waiter {
  public:
   ScriptedWaiter(std::initializer_list<Wake> wakes = {}) : wakes_(wakes) {}
-  Wake wait_until(std::chrono::steady_clock::time_point) override {
+  using Waiter::wait_until;
+  Wake wait_until(std::chrono::steady_clock::time_point, int) override {
     ++calls_;
     if (wakes_.empty()) return Wake::deadline;
     const Wake wake = wakes_.front();

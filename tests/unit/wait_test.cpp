@@ -76,6 +76,20 @@ TEST(PollWaiter, StopDescriptorMeansShutdown) {
   close(stop);
 }
 
+TEST(PollWaiter, NotifyDescriptorWakesWithoutBeingRead) {
+  Pair pair;
+  const int notify = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  PollWaiter waiter = PollWaiter::for_connection(pair.fds[0], -1);
+  EXPECT_EQ(waiter.wait_until(Clock::now() + 10ms, notify), Wake::deadline);
+  const std::uint64_t one = 1;
+  ASSERT_EQ(write(notify, &one, sizeof one), 8);
+  EXPECT_EQ(waiter.wait_until(Clock::now() + 10s, notify), Wake::notified);
+  EXPECT_EQ(waiter.wait_until(Clock::now() + 10s, notify), Wake::notified);
+  // Without it, the same wait ignores the pending notification.
+  EXPECT_EQ(waiter.wait_until(Clock::now() + 10ms), Wake::deadline);
+  close(notify);
+}
+
 TEST(PollWaiter, OutputWaiterSeesTheReaderLeaveAPipe) {
   int fds[2];
   ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);

@@ -49,7 +49,8 @@ class Response {
 
   // The wait between parts: returns on the deadline, when the viewer leaves, or on
   // shutdown, whichever comes first.
-  Wake wait_until(std::chrono::steady_clock::time_point deadline);
+  // With notify_fd, also returns Wake::notified when it becomes readable (see Hub).
+  Wake wait_until(std::chrono::steady_clock::time_point deadline, int notify_fd = -1);
   Wake wait_for(std::chrono::steady_clock::duration duration) {
     return wait_until(std::chrono::steady_clock::now() + duration);
   }

@@ -11,6 +11,7 @@ enum class Wake {
   deadline,     // the time has come: send the next part
   viewer_left,  // the connection closed: end this stream
   shutdown,     // the program is stopping: end the stream cleanly
+  notified,     // the notify descriptor became readable (a Hub has a new value)
 };
 
 std::string_view to_string(Wake wake);
@@ -18,7 +19,12 @@ std::string_view to_string(Wake wake);
 class Waiter {
  public:
   virtual ~Waiter() = default;
-  virtual Wake wait_until(std::chrono::steady_clock::time_point deadline) = 0;
+  // notify_fd (-1: none) is watched too; it is not read, so it stays readable until the
+  // caller drains it.
+  virtual Wake wait_until(std::chrono::steady_clock::time_point deadline, int notify_fd) = 0;
+  Wake wait_until(std::chrono::steady_clock::time_point deadline) {
+    return wait_until(deadline, -1);
+  }
 };
 
 // poll(2) on the viewer's connection and on a stop descriptor (readable once the program
@@ -35,7 +41,8 @@ class PollWaiter : public Waiter {
   // also standard input): only POLLHUP or POLLERR mean the reader is gone.
   static PollWaiter for_output(int fd, int stop_fd) { return PollWaiter(fd, false, stop_fd); }
 
-  Wake wait_until(std::chrono::steady_clock::time_point deadline) override;
+  using Waiter::wait_until;
+  Wake wait_until(std::chrono::steady_clock::time_point deadline, int notify_fd) override;
 
  private:
   PollWaiter(int fd, bool watch_input, int stop_fd)
