@@ -1,0 +1,155 @@
+// One shared latest value (a process list, a camera frame) and the viewers that want it.
+//
+// Newest value wins: a publisher replaces the value, it never queues, so a slow viewer
+// skips to the newest one instead of falling behind. Every viewer receives the same value
+// object (no copy per viewer). A producer learns from viewers() and on_change() whether
+// anybody watches, so it can stop working when nobody does.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "pushcgi/response.hpp"
+
+namespace pushcgi {
+
+struct SubscriptionStats {
+  std::string label;
+  std::chrono::steady_clock::duration period{};
+  std::chrono::steady_clock::duration connected{};
+  std::uint64_t taken = 0;    // values sent to this viewer
+  std::uint64_t skipped = 0;  // values published meanwhile that it never took
+};
+
+namespace detail {
+
+// The type-erased machinery behind Hub<T>.
+class HubCore {
+ public:
+  struct Entry {
+    std::shared_ptr<const void> data;
+    std::uint64_t seq = 0;  // 0: nothing published yet
+    std::chrono::system_clock::time_point produced;
+    std::chrono::steady_clock::time_point published;
+  };
+
+  class Subscription {
+   public:
+    Subscription(HubCore& hub, std::chrono::steady_clock::duration period, std::string label);
+    ~Subscription();
+    Subscription(const Subscription&) = delete;
+    Subscription& operator=(const Subscription&) = delete;
+
+    Wake wait(Response& response, std::chrono::steady_clock::time_point deadline);
+    Entry take();
+    Entry last() const;
+    SubscriptionStats stats() const;
+    std::chrono::steady_clock::duration period() const { return period_; }
+
+   private:
+    friend class HubCore;
+    bool eligible(const Entry& entry) const;
+    void drain_notification() const;
+
+    HubCore& hub_;
+    const std::chrono::steady_clock::duration period_;
+    const std::string label_;
+    const std::chrono::steady_clock::time_point since_ = std::chrono::steady_clock::now();
+    int notify_fd_ = -1;
+    Entry last_;  // the value taken last; only the viewer's thread touches it
+    std::atomic<std::uint64_t> taken_{0};
+    std::atomic<std::uint64_t> skipped_{0};
+  };
+
+  HubCore() = default;
+  ~HubCore();
+  HubCore(const HubCore&) = delete;
+  HubCore& operator=(const HubCore&) = delete;
+
+  void publish(std::shared_ptr<const void> data, std::chrono::system_clock::time_point produced);
+  Entry latest() const;
+  unsigned viewers() const;
+  std::uint64_t published() const;
+  std::chrono::steady_clock::duration min_period() const;
+  std::vector<SubscriptionStats> stats() const;
+  void on_change(std::function<void(unsigned viewers)> callback);
+
+ private:
+  void add(Subscription* subscription);
+  void remove(Subscription* subscription);
+  void changed(unsigned viewers) const;
+
+  mutable std::mutex mutex_;  // guards everything below
+  Entry latest_;
+  std::vector<Subscription*> subscriptions_;
+  std::function<void(unsigned)> on_change_;
+};
+
+}  // namespace detail
+
+template <typename T>
+class Hub {
+ public:
+  struct Value {
+    std::shared_ptr<const T> data;  // null before the first publish
+    std::uint64_t seq = 0;          // 1, 2, 3, ... in publishing order
+    std::chrono::system_clock::time_point produced;
+  };
+
+  // A viewer's membership; it counts as watching from construction to destruction.
+  class Subscription {
+   public:
+    // period: this viewer wants a value at most this often (0: every value). A value
+    // published less than 7/8 of period after the one taken last is skipped.
+    Subscription(Hub& hub, std::chrono::steady_clock::duration period, std::string label = {})
+        : core_(hub.core_, period, std::move(label)) {}
+
+    // Waits until take() has a value newer than the last one taken and due for this viewer
+    // (Wake::notified), until deadline (Wake::deadline: time for a heartbeat), or until
+    // the viewer leaves or the program stops.
+    Wake wait(Response& response, std::chrono::steady_clock::time_point deadline) {
+      return core_.wait(response, deadline);
+    }
+    // The newest value, which becomes the last one taken (values in between count as
+    // skipped).
+    Value take() { return convert(core_.take()); }
+    // The value taken last (to repeat it).
+    Value last() const { return convert(core_.last()); }
+    SubscriptionStats stats() const { return core_.stats(); }
+
+   private:
+    detail::HubCore::Subscription core_;
+  };
+
+  void publish(std::shared_ptr<const T> data,
+               std::chrono::system_clock::time_point produced = std::chrono::system_clock::now()) {
+    core_.publish(std::move(data), produced);
+  }
+  Value latest() const { return convert(core_.latest()); }
+  unsigned viewers() const { return core_.viewers(); }
+  std::uint64_t published() const { return core_.published(); }
+  // The smallest period among the viewers (duration::max() with none): how often a
+  // periodic producer must run.
+  std::chrono::steady_clock::duration min_period() const { return core_.min_period(); }
+  std::vector<SubscriptionStats> stats() const { return core_.stats(); }
+  // Called after every subscribe and unsubscribe with the new number of viewers, outside
+  // the hub's lock (it may start or stop a producer). Set it before the first viewer.
+  void on_change(std::function<void(unsigned viewers)> callback) {
+    core_.on_change(std::move(callback));
+  }
+
+ private:
+  static Value convert(const detail::HubCore::Entry& entry) {
+    return Value{std::static_pointer_cast<const T>(entry.data), entry.seq, entry.produced};
+  }
+
+  detail::HubCore core_;
+};
+
+}  // namespace pushcgi

@@ -1,0 +1,154 @@
+#include "pushcgi/hub.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <stdexcept>
+#include <system_error>
+
+namespace pushcgi::detail {
+
+namespace {
+
+void notify(int fd) {
+  const std::uint64_t one = 1;
+  // Fails only when the counter is full, which still means "readable".
+  [[maybe_unused]] const ssize_t n = ::write(fd, &one, sizeof one);
+}
+
+}  // namespace
+
+HubCore::Subscription::Subscription(HubCore& hub, std::chrono::steady_clock::duration period,
+                                    std::string label)
+    : hub_(hub), period_(period), label_(std::move(label)) {
+  notify_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (notify_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+  hub_.add(this);
+}
+
+HubCore::Subscription::~Subscription() {
+  hub_.remove(this);
+  ::close(notify_fd_);
+}
+
+bool HubCore::Subscription::eligible(const Entry& entry) const {
+  if (entry.seq <= last_.seq) return false;
+  if (last_.seq == 0 || period_.count() == 0) return true;
+  // 7/8: a value produced on a matching schedule is never put off by jitter.
+  return entry.published - last_.published >= period_ - period_ / 8;
+}
+
+void HubCore::Subscription::drain_notification() const {
+  std::uint64_t count;
+  [[maybe_unused]] const ssize_t n = ::read(notify_fd_, &count, sizeof count);
+}
+
+Wake HubCore::Subscription::wait(Response& response,
+                                 std::chrono::steady_clock::time_point deadline) {
+  for (;;) {
+    // A publish between this check and the wait leaves notify_fd_ readable, so it is
+    // never missed.
+    if (eligible(hub_.latest())) return Wake::notified;
+    const Wake wake = response.wait_until(deadline, notify_fd_);
+    if (wake != Wake::notified) return wake;
+    drain_notification();
+  }
+}
+
+HubCore::Entry HubCore::Subscription::take() {
+  const Entry entry = hub_.latest();
+  if (entry.seq > last_.seq) {
+    if (last_.seq != 0) skipped_ += entry.seq - last_.seq - 1;
+    taken_ += 1;
+    last_ = entry;
+  }
+  return entry;
+}
+
+HubCore::Entry HubCore::Subscription::last() const { return last_; }
+
+SubscriptionStats HubCore::Subscription::stats() const {
+  return SubscriptionStats{label_, period_, std::chrono::steady_clock::now() - since_,
+                           taken_.load(), skipped_.load()};
+}
+
+HubCore::~HubCore() = default;
+
+void HubCore::publish(std::shared_ptr<const void> data,
+                      std::chrono::system_clock::time_point produced) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  latest_.data = std::move(data);
+  latest_.seq += 1;
+  latest_.produced = produced;
+  latest_.published = std::chrono::steady_clock::now();
+  for (const Subscription* subscription : subscriptions_) notify(subscription->notify_fd_);
+}
+
+HubCore::Entry HubCore::latest() const {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  return latest_;
+}
+
+unsigned HubCore::viewers() const {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  return static_cast<unsigned>(subscriptions_.size());
+}
+
+std::uint64_t HubCore::published() const {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  return latest_.seq;
+}
+
+std::chrono::steady_clock::duration HubCore::min_period() const {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  auto period = std::chrono::steady_clock::duration::max();
+  for (const Subscription* subscription : subscriptions_) {
+    period = std::min(period, subscription->period_);
+  }
+  return period;
+}
+
+std::vector<SubscriptionStats> HubCore::stats() const {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<SubscriptionStats> all;
+  all.reserve(subscriptions_.size());
+  for (const Subscription* subscription : subscriptions_) all.push_back(subscription->stats());
+  return all;
+}
+
+void HubCore::on_change(std::function<void(unsigned)> callback) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  on_change_ = std::move(callback);
+}
+
+void HubCore::add(Subscription* subscription) {
+  unsigned viewers;
+  {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    subscriptions_.push_back(subscription);
+    viewers = static_cast<unsigned>(subscriptions_.size());
+  }
+  changed(viewers);
+}
+
+void HubCore::remove(Subscription* subscription) {
+  unsigned viewers;
+  {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    subscriptions_.erase(std::find(subscriptions_.begin(), subscriptions_.end(), subscription));
+    viewers = static_cast<unsigned>(subscriptions_.size());
+  }
+  changed(viewers);
+}
+
+void HubCore::changed(unsigned viewers) const {
+  std::function<void(unsigned)> callback;
+  {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    callback = on_change_;
+  }
+  if (callback) callback(viewers);
+}
+
+}  // namespace pushcgi::detail
