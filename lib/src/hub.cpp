@@ -66,7 +66,16 @@ HubCore::Entry HubCore::Subscription::take() {
   return entry;
 }
 
-HubCore::Entry HubCore::Subscription::last() const { return last_; }
+HubCore::Entry HubCore::Subscription::last() const {
+  return last_;
+}
+
+void HubCore::Subscription::skip_stale(std::chrono::steady_clock::duration max_age) {
+  const Entry entry = hub_.latest();
+  if (entry.seq > last_.seq && std::chrono::steady_clock::now() - entry.published > max_age) {
+    last_ = entry;  // seen, not sent: neither taken nor skipped
+  }
+}
 
 SubscriptionStats HubCore::Subscription::stats() const {
   return SubscriptionStats{label_, period_, std::chrono::steady_clock::now() - since_,

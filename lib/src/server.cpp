@@ -118,7 +118,13 @@ void Server::stop() {
 }
 
 int Server::run(int argc, const char* const* argv) {
+  if (const auto status = parse_options(argc, argv)) return *status;
+  return serve();
+}
+
+std::optional<int> Server::parse_options(int argc, const char* const* argv) {
   set_log_program(program_);
+  argv0_ = argc > 0 ? argv[0] : program_;
   const Options::Result parsed = options_.parse(argc, argv);
   if (parsed.outcome == Options::Outcome::help) {
     std::fputs(options_.help_text().c_str(), stdout);
@@ -128,6 +134,10 @@ int Server::run(int argc, const char* const* argv) {
     std::fprintf(stderr, "%s: %s (see --help)\n", program_.c_str(), parsed.message.c_str());
     return 2;
   }
+  return std::nullopt;
+}
+
+int Server::serve() {
   detail::install_stop_signal();
 
   if (!socket_.empty()) {
@@ -146,7 +156,7 @@ int Server::run(int argc, const char* const* argv) {
         "serving FastCGI on the inherited socket with " + std::to_string(threads_) + " threads");
     return run_fastcgi(STDIN_FILENO, false);
   }
-  return run_cgi(argc > 0 ? argv[0] : program_.c_str());
+  return run_cgi(argv0_.c_str());
 }
 
 int Server::run_fastcgi(int listen_fd, bool own_socket) {

@@ -36,7 +36,9 @@ struct Viewer {
   std::unique_ptr<Response> response;
 };
 
-std::shared_ptr<const int> value(int n) { return std::make_shared<const int>(n); }
+std::shared_ptr<const int> value(int n) {
+  return std::make_shared<const int>(n);
+}
 
 TEST(Hub, NewestValueWins) {
   Hub<int> hub;
@@ -144,7 +146,7 @@ TEST(PeriodicProducer, NoWorkWithoutViewers) {
   }
   const std::uint64_t runs = producer.runs();
   EXPECT_GE(runs, 2u);
-  std::this_thread::sleep_for(100ms);  // five periods with nobody watching
+  std::this_thread::sleep_for(100ms);    // five periods with nobody watching
   EXPECT_LE(producer.runs(), runs + 1);  // at most the run that was under way
 }
 

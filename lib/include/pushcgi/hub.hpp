@@ -48,6 +48,7 @@ class HubCore {
 
     Wake wait(Response& response, std::chrono::steady_clock::time_point deadline);
     Entry take();
+    void skip_stale(std::chrono::steady_clock::duration max_age);
     Entry last() const;
     SubscriptionStats stats() const;
     std::chrono::steady_clock::duration period() const { return period_; }
@@ -121,6 +122,9 @@ class Hub {
     Value take() { return convert(core_.take()); }
     // The value taken last (to repeat it).
     Value last() const { return convert(core_.last()); }
+    // If the newest value was published more than max_age ago (its producer was idle),
+    // wait() ignores it and waits for a fresh one.
+    void skip_stale(std::chrono::steady_clock::duration max_age) { core_.skip_stale(max_age); }
     SubscriptionStats stats() const { return core_.stats(); }
 
    private:

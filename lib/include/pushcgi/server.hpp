@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,15 @@ class Server {
   int run(int argc, const char* const* argv);
   int run(int argc, char** argv) { return run(argc, const_cast<const char* const*>(argv)); }
 
+  // run() in two steps, for programs that wire things up from their option values:
+  // parse_options() returns the exit status to leave with (--help, a bad option), or
+  // nothing to go on with serve().
+  std::optional<int> parse_options(int argc, const char* const* argv);
+  std::optional<int> parse_options(int argc, char** argv) {
+    return parse_options(argc, const_cast<const char* const*>(argv));
+  }
+  int serve();
+
   // Stops the program as SIGTERM does; callable from any thread.
   static void stop();
 
@@ -65,6 +75,7 @@ class Server {
   void stop_workers(std::vector<std::unique_ptr<Worker>>& workers, int listen_fd, bool own_socket);
 
   std::string program_;
+  std::string argv0_;
   Options options_;
   Router router_;
   std::string socket_;

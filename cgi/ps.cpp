@@ -1,0 +1,21 @@
+// ps.fcgi: the process list every few seconds, pushed, pulled and as events, for any
+// number of viewers. The classic server-push demo, done properly: see ps_service.hpp.
+#include <pushcgi/ps_service.hpp>
+#include <pushcgi/pushcgi.hpp>
+
+int main(int argc, char** argv) {
+  pushcgi::Server server("ps.fcgi", "A live process list: /, /push, /pull, /events, /state.");
+  pushcgi::PsOptions options;
+  server.options().add_number("interval", "SECONDS",
+                              "default seconds between snapshots (1-3600, default 5)",
+                              options.interval, 1, 3600);
+  server.options().add_flag("show-args",
+                            "show command lines (they can hold passwords: off by default)",
+                            options.show_args);
+  server.options().add_text("proc", "DIR", "read processes from DIR instead of /proc",
+                            options.proc_root);
+  if (const auto status = server.parse_options(argc, argv)) return *status;
+  pushcgi::PsService service(options);
+  service.add_routes(server);
+  return server.serve();
+}

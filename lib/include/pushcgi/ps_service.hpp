@@ -1,0 +1,77 @@
+// The live process list behind ps.fcgi: one producer reads /proc once per interval while
+// anybody watches, and every viewer, whatever the route, gets that same snapshot.
+//
+// Routes (below the program's mount point):
+//   /        a page that updates itself: EventSource where scripts run, client pull without
+//   /push    multipart/x-mixed-replace of whole HTML documents (Firefox replaces the page)
+//   /pull    client pull: Refresh header and <meta http-equiv="refresh">
+//   /events  Server-Sent Events: event "snapshot", id = snapshot number, data = the table
+//            as an HTML fragment; a comment line after a second of quiet
+//   /state   JSON: open streams, viewers, snapshots taken, producer CPU time
+// Query: interval=SECONDS (1-3600), sort=pid|cpu|rss, top=N (1-100000); pull also takes
+// paused=1. A bad value gets 400 with a one-line reason.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "pushcgi/hub.hpp"
+#include "pushcgi/periodic_producer.hpp"
+#include "pushcgi/process_table.hpp"
+#include "pushcgi/ps_view.hpp"
+#include "pushcgi/render_cache.hpp"
+#include "pushcgi/server.hpp"
+
+namespace pushcgi {
+
+struct PsOptions {
+  unsigned interval = 5;           // default seconds between snapshots
+  bool show_args = false;          // command lines can hold passwords: off by default
+  std::string proc_root = "/proc";
+};
+
+class PsService {
+ public:
+  // A quiet event stream sends a comment this often: it keeps proxies from timing out and
+  // shows a departed viewer (Firefox notices a closed tab only when bytes arrive).
+  static constexpr std::chrono::seconds kHeartbeat{1};
+  // How long a page waits for a snapshot before it answers 503.
+  static constexpr std::chrono::seconds kSnapshotTimeout{10};
+
+  explicit PsService(PsOptions options);
+  PsService(const PsService&) = delete;
+  PsService& operator=(const PsService&) = delete;
+
+  void add_routes(Server& server);
+
+  std::uint64_t snapshots_taken() const { return hub_.published(); }
+
+ private:
+  struct Snapshot {
+    ProcessSnapshot data;
+    RenderCache rendered;  // each variant rendered once for all viewers
+  };
+  using Subscription = Hub<Snapshot>::Subscription;
+
+  std::optional<PsView> parse_view(const Request& request, Response& response) const;
+  std::shared_ptr<const std::string> table(const Snapshot& snapshot, const PsView& view) const;
+  std::shared_ptr<const Snapshot> fresh_snapshot(Subscription& subscription, Response& response,
+                                                 const PsView& view) const;
+  void produce();
+
+  void live(const Request& request, Response& response);
+  void push(const Request& request, Response& response);
+  void pull(const Request& request, Response& response);
+  void events(const Request& request, Response& response);
+  void state(const Request& request, Response& response) const;
+
+  const PsOptions options_;
+  const Server* server_ = nullptr;
+  ProcessTable table_;  // the producer's alone
+  Hub<Snapshot> hub_;
+  PeriodicProducer producer_;  // last: uses the members above
+};
+
+}  // namespace pushcgi

@@ -1,0 +1,199 @@
+#include "pushcgi/ps_service.hpp"
+
+#include <string>
+
+#include "pushcgi/client_pull.hpp"
+#include "pushcgi/event_stream.hpp"
+#include "pushcgi/json.hpp"
+#include "pushcgi/multipart_stream.hpp"
+
+namespace pushcgi {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::string_view kHtml = "text/html; charset=utf-8";
+
+double seconds(Clock::duration duration) { return std::chrono::duration<double>(duration).count(); }
+
+}  // namespace
+
+PsService::PsService(PsOptions options)
+    : options_(std::move(options)),
+      table_(options_.proc_root, options_.show_args),
+      producer_(hub_, [this] { produce(); }) {}
+
+void PsService::produce() {
+  auto snapshot = std::make_shared<Snapshot>();
+  snapshot->data = table_.take();
+  const auto taken = snapshot->data.taken;
+  hub_.publish(std::move(snapshot), taken);
+}
+
+void PsService::add_routes(Server& server) {
+  server_ = &server;
+  server.route("/", [this](const Request& q, Response& r) { live(q, r); });
+  server.route("/push", [this](const Request& q, Response& r) { push(q, r); });
+  server.route("/pull", [this](const Request& q, Response& r) { pull(q, r); });
+  server.route("/events", [this](const Request& q, Response& r) { events(q, r); });
+  server.route("/state", [this](const Request& q, Response& r) { state(q, r); });
+}
+
+std::optional<PsView> PsService::parse_view(const Request& request, Response& response) const {
+  const Query& query = request.query();
+  const Parsed<unsigned> interval = query.get_unsigned("interval", 1, 3600, options_.interval);
+  const Parsed<std::string> sort = query.get_choice("sort", {"pid", "cpu", "rss"}, "pid");
+  const Parsed<unsigned> top = query.get_unsigned("top", 1, 100000, 0);
+  for (const std::string* error : {&interval.error(), &sort.error(), &top.error()}) {
+    if (!error->empty()) {
+      response.send_error(400, *error);
+      return std::nullopt;
+    }
+  }
+  PsView view;
+  view.interval = *interval;
+  view.sort = *sort == "cpu" ? ProcessSort::cpu : *sort == "rss" ? ProcessSort::rss : ProcessSort::pid;
+  view.top = *top;
+  view.show_args = options_.show_args;
+  view.base = std::string(request.script_name()) + "/";
+  return view;
+}
+
+std::shared_ptr<const std::string> PsService::table(const Snapshot& snapshot,
+                                                    const PsView& view) const {
+  return snapshot.rendered.get("table/" + view.table_key(),
+                               [&] { return render_process_table(snapshot.data, view); });
+}
+
+std::shared_ptr<const PsService::Snapshot> PsService::fresh_snapshot(
+    Subscription& subscription, Response& response, const PsView& view) const {
+  subscription.skip_stale(std::chrono::seconds(view.interval));
+  if (subscription.wait(response, Clock::now() + kSnapshotTimeout) != Wake::notified) {
+    return nullptr;
+  }
+  return subscription.take().data;
+}
+
+void PsService::live(const Request& request, Response& response) {
+  const auto view = parse_view(request, response);
+  if (!view) return;
+  Subscription subscription(hub_, std::chrono::seconds(view->interval), "page");
+  const auto snapshot = fresh_snapshot(subscription, response, *view);
+  if (!snapshot) {
+    if (response.last_wake() == Wake::deadline) {
+      response.send_error(503, "no process list yet", {{"Retry-After", "5"}});
+    }
+    return;
+  }
+  ResponseHead head(200);
+  head.add("Content-Type", kHtml);
+  head.add_no_cache();
+  response.send(std::move(head), render_live_document(*table(*snapshot, *view), *view));
+}
+
+void PsService::pull(const Request& request, Response& response) {
+  const auto view = parse_view(request, response);
+  if (!view) return;
+  const Parsed<std::string> paused = request.query().get_choice("paused", {"0", "1"}, "0");
+  if (!paused) {
+    response.send_error(400, paused.error());
+    return;
+  }
+  Subscription subscription(hub_, std::chrono::seconds(view->interval), "page");
+  const auto snapshot = fresh_snapshot(subscription, response, *view);
+  if (!snapshot) {
+    if (response.last_wake() == Wake::deadline) {
+      response.send_error(503, "no process list yet", {{"Retry-After", "5"}});
+    }
+    return;
+  }
+  ResponseHead head(200);
+  head.add("Content-Type", kHtml);
+  head.add_no_cache();
+  if (*paused == "0") add_refresh(head, {view->interval, ""});
+  response.send(std::move(head),
+                render_pull_document(*table(*snapshot, *view), *view, *paused == "1"));
+}
+
+void PsService::push(const Request& request, Response& response) {
+  const auto view = parse_view(request, response);
+  if (!view) return;
+  MultipartStream stream(request, response, std::string(kHtml));
+  if (!stream.start()) return;
+  Subscription subscription(hub_, std::chrono::seconds(view->interval), "push");
+  subscription.skip_stale(std::chrono::seconds(view->interval));
+  // No repeats between snapshots: every part replaces the whole page (and its scroll
+  // position) in the browser.
+  for (;;) {
+    const Wake wake = subscription.wait(response, Clock::now() + std::chrono::hours(1));
+    if (wake == Wake::deadline) continue;
+    if (wake != Wake::notified) return;
+    const Hub<Snapshot>::Value value = subscription.take();
+    const auto document = value.data->rendered.get(
+        "push/" + view->table_key() + "/" + view->base + "?" + view->query(),
+        [&] { return render_push_document(*table(*value.data, *view), *view); });
+    if (!stream.send(*document, value.produced)) return;
+  }
+}
+
+void PsService::events(const Request& request, Response& response) {
+  const auto view = parse_view(request, response);
+  if (!view) return;
+  EventStream stream(request, response);
+  if (!stream.start(std::chrono::milliseconds(2000))) return;
+  Subscription subscription(hub_, std::chrono::seconds(view->interval), "events");
+  subscription.skip_stale(std::chrono::seconds(view->interval));
+  Clock::time_point last_write = Clock::now();
+  for (;;) {
+    const Wake wake = subscription.wait(response, last_write + kHeartbeat);
+    if (wake == Wake::deadline) {
+      if (!stream.comment("heartbeat")) return;
+    } else if (wake == Wake::notified) {
+      const Hub<Snapshot>::Value value = subscription.take();
+      const std::string id = std::to_string(value.seq);
+      const auto fragment = table(*value.data, *view);
+      std::string_view data = *fragment;
+      if (!data.empty() && data.back() == '\n') data.remove_suffix(1);
+      Event event(data, "snapshot");
+      event.id = id;
+      if (!stream.send(event)) return;
+    } else {
+      return;
+    }
+    last_write = Clock::now();
+  }
+}
+
+void PsService::state(const Request&, Response& response) const {
+  unsigned push = 0;
+  unsigned events = 0;
+  std::string viewers;
+  for (const SubscriptionStats& viewer : hub_.stats()) {
+    if (viewer.label == "push") ++push;
+    if (viewer.label == "events") ++events;
+    if (!viewers.empty()) viewers += ",";
+    viewers += "{\"mode\":" + json_string(viewer.label) +
+               ",\"interval_seconds\":" + json_number(seconds(viewer.period)) +
+               ",\"connected_seconds\":" + json_number(seconds(viewer.connected)) +
+               ",\"snapshots_sent\":" + std::to_string(viewer.taken) +
+               ",\"snapshots_skipped\":" + std::to_string(viewer.skipped) + "}";
+  }
+  const Clock::duration period = hub_.min_period();
+  const std::string body =
+      "{\"open_streams\":" + std::to_string(server_->open_streams()) +
+      ",\"streams\":{\"push\":" + std::to_string(push) + ",\"events\":" + std::to_string(events) +
+      "},\"viewers\":[" + viewers + "],\"snapshots_taken\":" + std::to_string(hub_.published()) +
+      ",\"producer_runs\":" + std::to_string(producer_.runs()) +
+      ",\"producer_cpu_seconds\":" + json_number(seconds(producer_.cpu_time())) +
+      ",\"producer_period_seconds\":" +
+      (period == Clock::duration::max() ? std::string("null") : json_number(seconds(period))) +
+      ",\"interval_default\":" + std::to_string(options_.interval) +
+      ",\"threads\":" + std::to_string(server_->threads()) + "}\n";
+  ResponseHead head(200);
+  head.add("Content-Type", "application/json");
+  head.add_no_cache();
+  response.send(std::move(head), body);
+}
+
+}  // namespace pushcgi
