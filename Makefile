@@ -78,7 +78,7 @@ $(BUILD)/bin/%: $(BUILD)/obj/examples/%.o $(LIB)
 
 # Tests find the programs through this path.
 $(SUPPORT_OBJS): ALL_CPPFLAGS += -Ilib/src -Itests -DPUSHCGI_BIN_DIR='"$(abspath $(BUILD)/bin)"'
-$(UNIT_OBJS) $(INTEG_OBJS): ALL_CPPFLAGS += -Ilib/src -Itests
+$(UNIT_OBJS) $(INTEG_OBJS): ALL_CPPFLAGS += -Ilib/src -Itests -DPUSHCGI_SOURCE_DIR='"$(abspath .)"'
 
 $(UNIT_TESTS): $(UNIT_OBJS) $(SUPPORT_OBJS) $(LIB)
 	@mkdir -p $(@D)

@@ -117,8 +117,8 @@ std::string cmdline_to_args(std::string_view raw) {
   return args;
 }
 
-std::vector<const ProcessInfo*> select_processes(const ProcessSnapshot& snapshot,
-                                                 ProcessSort sort, std::size_t top) {
+std::vector<const ProcessInfo*> select_processes(const ProcessSnapshot& snapshot, ProcessSort sort,
+                                                 std::size_t top) {
   std::vector<const ProcessInfo*> rows;
   rows.reserve(snapshot.processes.size());
   for (const ProcessInfo& process : snapshot.processes) rows.push_back(&process);
@@ -126,11 +126,13 @@ std::vector<const ProcessInfo*> select_processes(const ProcessSnapshot& snapshot
     if (sort == ProcessSort::cpu && a->cpu_percent != b->cpu_percent) {
       return a->cpu_percent > b->cpu_percent;
     }
-    if (sort == ProcessSort::rss && a->rss_bytes != b->rss_bytes) return a->rss_bytes > b->rss_bytes;
+    if (sort == ProcessSort::rss && a->rss_bytes != b->rss_bytes)
+      return a->rss_bytes > b->rss_bytes;
     return a->pid < b->pid;
   };
   if (top > 0 && top < rows.size()) {
-    std::partial_sort(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(top), rows.end(), by);
+    std::partial_sort(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(top), rows.end(),
+                      by);
     rows.resize(top);
   } else {
     std::sort(rows.begin(), rows.end(), by);
@@ -186,7 +188,8 @@ std::optional<ProcessInfo> ProcessTable::read_process(int pid, double uptime) {
   info.rss_bytes = static_cast<std::uint64_t>(std::max<std::int64_t>(stat->rss_pages, 0)) *
                    static_cast<std::uint64_t>(page_size_);
   const double tps = static_cast<double>(ticks_per_second_);
-  info.start_time = boot_time_ + static_cast<std::int64_t>(static_cast<double>(stat->starttime) / tps);
+  info.start_time =
+      boot_time_ + static_cast<std::int64_t>(static_cast<double>(stat->starttime) / tps);
 
   const std::uint64_t ticks = stat->utime + stat->stime;
   const auto before = previous_.find(pid);

@@ -15,7 +15,9 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::string_view kHtml = "text/html; charset=utf-8";
 
-double seconds(Clock::duration duration) { return std::chrono::duration<double>(duration).count(); }
+double seconds(Clock::duration duration) {
+  return std::chrono::duration<double>(duration).count();
+}
 
 }  // namespace
 
@@ -53,7 +55,9 @@ std::optional<PsView> PsService::parse_view(const Request& request, Response& re
   }
   PsView view;
   view.interval = *interval;
-  view.sort = *sort == "cpu" ? ProcessSort::cpu : *sort == "rss" ? ProcessSort::rss : ProcessSort::pid;
+  view.sort = *sort == "cpu"   ? ProcessSort::cpu
+              : *sort == "rss" ? ProcessSort::rss
+                               : ProcessSort::pid;
   view.top = *top;
   view.show_args = options_.show_args;
   view.base = std::string(request.script_name()) + "/";
@@ -66,8 +70,9 @@ std::shared_ptr<const std::string> PsService::table(const Snapshot& snapshot,
                                [&] { return render_process_table(snapshot.data, view); });
 }
 
-std::shared_ptr<const PsService::Snapshot> PsService::fresh_snapshot(
-    Subscription& subscription, Response& response, const PsView& view) const {
+std::shared_ptr<const PsService::Snapshot> PsService::fresh_snapshot(Subscription& subscription,
+                                                                     Response& response,
+                                                                     const PsView& view) const {
   subscription.skip_stale(std::chrono::seconds(view.interval));
   if (subscription.wait(response, Clock::now() + kSnapshotTimeout) != Wake::notified) {
     return nullptr;

@@ -51,23 +51,27 @@ std::string nav(const PsView& view) {
   const std::string q = html_escape("?" + view.query());
   const std::string base = html_escape(view.base);
   return "<nav><a href=\"" + base + q + "\">live</a><a href=\"" + base + "push" + q +
-         "\">push</a><a href=\"" + base + "pull" + q + "\">pull</a><a href=\"" + base +
-         "events" + q + "\">events</a><a href=\"" + base + "state\">state</a></nav>\n";
+         "\">push</a><a href=\"" + base + "pull" + q + "\">pull</a><a href=\"" + base + "events" +
+         q + "\">events</a><a href=\"" + base + "state\">state</a></nav>\n";
 }
 
 }  // namespace
 
 std::string_view to_string(ProcessSort sort) {
   switch (sort) {
-    case ProcessSort::pid: return "pid";
-    case ProcessSort::cpu: return "cpu";
-    case ProcessSort::rss: return "rss";
+    case ProcessSort::pid:
+      return "pid";
+    case ProcessSort::cpu:
+      return "cpu";
+    case ProcessSort::rss:
+      return "rss";
   }
   return "pid";
 }
 
 std::string PsView::query() const {
-  std::string out = "interval=" + std::to_string(interval) + "&sort=" + std::string(to_string(sort));
+  std::string out =
+      "interval=" + std::to_string(interval) + "&sort=" + std::string(to_string(sort));
   if (top > 0) out += "&top=" + std::to_string(top);
   return out;
 }
@@ -83,9 +87,10 @@ std::string render_process_table(const ProcessSnapshot& snapshot, const PsView& 
                     std::to_string(snapshot.processes.size()) + " processes at " +
                     format_utc(now, "%Y-%m-%d %H:%M:%S UTC") + ", sorted by " +
                     std::string(to_string(view.sort)) + "</p>\n";
-  out += "<table class=\"ps\">\n<tr><th>PID</th><th>PPID</th><th class=\"l\">USER</th>"
-         "<th class=\"l\">S</th><th>%CPU</th><th>RSS MiB</th><th>START</th>"
-         "<th class=\"l\">COMMAND</th>";
+  out +=
+      "<table class=\"ps\">\n<tr><th>PID</th><th>PPID</th><th class=\"l\">USER</th>"
+      "<th class=\"l\">S</th><th>%CPU</th><th>RSS MiB</th><th>START</th>"
+      "<th class=\"l\">COMMAND</th>";
   if (view.show_args) out += "<th class=\"l\">ARGS</th>";
   out += "</tr>\n";
   for (const ProcessInfo* p : rows) {
@@ -111,8 +116,8 @@ std::string render_pull_document(std::string_view table_html, const PsView& view
   if (!paused) extra = *refresh_meta({view.interval, ""}) + "\n";
   std::string controls = "<p>";
   if (paused) {
-    controls += "Paused. <a href=\"" + html_escape(view.base + "pull?" + view.query()) +
-                "\">Resume</a>";
+    controls +=
+        "Paused. <a href=\"" + html_escape(view.base + "pull?" + view.query()) + "\">Resume</a>";
   } else {
     controls += "Reloads every " + std::to_string(view.interval) + " s. <a href=\"" +
                 html_escape(view.base + "pull?" + view.query() + "&paused=1") + "\">Pause</a>";

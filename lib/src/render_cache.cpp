@@ -4,14 +4,28 @@ namespace pushcgi {
 
 std::shared_ptr<const std::string> RenderCache::get(
     const std::string& key, const std::function<std::string()>& make) const {
-  const std::lock_guard<std::mutex> lock(mutex_);
-  const auto found = texts_.find(key);
-  if (found != texts_.end()) return found->second;
-  // Rendering under the lock: the viewers of one value would all wait for the same text.
-  auto text = std::make_shared<const std::string>(make());
-  ++renders_;
-  if (texts_.size() < kMaxVariants) texts_.emplace(key, text);
-  return text;
+  std::shared_ptr<Slot> slot;
+  {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    ++renders_;  // corrected below when the text was there already
+    const auto found = slots_.find(key);
+    if (found != slots_.end()) {
+      slot = found->second;
+    } else if (slots_.size() < kMaxVariants) {
+      slot = slots_.emplace(key, std::make_shared<Slot>()).first->second;
+    }
+  }
+  if (!slot) return std::make_shared<const std::string>(make());
+  bool made = false;
+  std::call_once(slot->once, [&] {
+    slot->text = std::make_shared<const std::string>(make());
+    made = true;
+  });
+  if (!made) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    --renders_;
+  }
+  return slot->text;
 }
 
 std::size_t RenderCache::renders() const {

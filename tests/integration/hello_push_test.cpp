@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <thread>
 
-#include "hello_push_server.hpp"
+#include "fcgi_program.hpp"
 
 namespace pushcgi::test {
 namespace {

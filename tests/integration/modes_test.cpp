@@ -10,7 +10,7 @@
 
 #include <filesystem>
 
-#include "hello_push_server.hpp"
+#include "fcgi_program.hpp"
 
 namespace pushcgi::test {
 namespace {

@@ -15,13 +15,13 @@ namespace pushcgi {
 struct ProcessInfo {
   int pid = 0;
   int ppid = 0;
-  std::string user;         // name, or the numeric uid if it has none
-  char state = '?';         // R, S, D, Z, T, I, ...
-  double cpu_percent = 0;   // over the last interval (the first time: over its life)
+  std::string user;        // name, or the numeric uid if it has none
+  char state = '?';        // R, S, D, Z, T, I, ...
+  double cpu_percent = 0;  // over the last interval (the first time: over its life)
   std::uint64_t rss_bytes = 0;
   std::int64_t start_time = 0;  // Unix seconds
-  std::string name;         // the command name (comm); never its arguments
-  std::string args;         // the command line, only when asked for: it can hold passwords
+  std::string name;             // the command name (comm); never its arguments
+  std::string args;             // the command line, only when asked for: it can hold passwords
 };
 
 struct ProcessSnapshot {
@@ -34,8 +34,8 @@ enum class ProcessSort { pid, cpu, rss };
 
 // The rows to show: sorted by pid (ascending) or by %CPU or RSS (descending, then pid), at
 // most top of them (0: all).
-std::vector<const ProcessInfo*> select_processes(const ProcessSnapshot& snapshot,
-                                                 ProcessSort sort, std::size_t top);
+std::vector<const ProcessInfo*> select_processes(const ProcessSnapshot& snapshot, ProcessSort sort,
+                                                 std::size_t top);
 
 // The fields of /proc/PID/stat that the table uses (proc(5)).
 struct ProcStat {
@@ -43,7 +43,7 @@ struct ProcStat {
   std::string comm;
   char state = '?';
   int ppid = 0;
-  std::uint64_t utime = 0;      // clock ticks
+  std::uint64_t utime = 0;  // clock ticks
   std::uint64_t stime = 0;
   std::uint64_t starttime = 0;  // clock ticks after boot
   std::int64_t rss_pages = 0;

@@ -27,8 +27,8 @@
 namespace pushcgi {
 
 struct PsOptions {
-  unsigned interval = 5;           // default seconds between snapshots
-  bool show_args = false;          // command lines can hold passwords: off by default
+  unsigned interval = 5;   // default seconds between snapshots
+  bool show_args = false;  // command lines can hold passwords: off by default
   std::string proc_root = "/proc";
 };
 

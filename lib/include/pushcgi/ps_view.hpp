@@ -16,10 +16,10 @@ std::string_view to_string(ProcessSort sort);
 
 struct PsView {
   ProcessSort sort = ProcessSort::pid;
-  std::size_t top = 0;       // 0: every process
-  bool show_args = false;    // a column with the command line
-  unsigned interval = 5;     // seconds between snapshots for this viewer
-  std::string base = "/";    // where the routes are: SCRIPT_NAME + "/"
+  std::size_t top = 0;     // 0: every process
+  bool show_args = false;  // a column with the command line
+  unsigned interval = 5;   // seconds between snapshots for this viewer
+  std::string base = "/";  // where the routes are: SCRIPT_NAME + "/"
 
   // The view's query string ("interval=5&sort=cpu&top=20"), for links.
   std::string query() const;

@@ -14,15 +14,21 @@ class RenderCache {
  public:
   static constexpr std::size_t kMaxVariants = 64;
 
-  // The text for key, made by make() the first time it is asked for. Past kMaxVariants
-  // (many different query combinations) texts are made each time and not kept.
+  // The text for key, made by make() the first time it is asked for; viewers asking at the
+  // same time wait for that one rendering. make() may itself get() other keys. Past
+  // kMaxVariants (many different query combinations) texts are made each time, not kept.
   std::shared_ptr<const std::string> get(const std::string& key,
                                          const std::function<std::string()>& make) const;
   std::size_t renders() const;
 
  private:
-  mutable std::mutex mutex_;  // guards texts_ and renders_
-  mutable std::map<std::string, std::shared_ptr<const std::string>> texts_;
+  struct Slot {
+    std::once_flag once;
+    std::shared_ptr<const std::string> text;
+  };
+
+  mutable std::mutex mutex_;  // guards slots_ (not the rendering) and renders_
+  mutable std::map<std::string, std::shared_ptr<Slot>> slots_;
   mutable std::size_t renders_ = 0;
 };
 

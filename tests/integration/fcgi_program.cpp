@@ -1,10 +1,11 @@
-#include "hello_push_server.hpp"
+#include "fcgi_program.hpp"
 
 namespace pushcgi::test {
 
-HelloPushServer::HelloPushServer(unsigned threads, std::vector<std::string> extra_args)
-    : socket_(dir_.file("hello.sock")), log_(dir_.file("hello.log")) {
-  std::vector<std::string> argv = {bin_path("hello_push"), "--socket", socket_, "--threads",
+FcgiProgram::FcgiProgram(const std::string& program, unsigned threads,
+                         std::vector<std::string> extra_args)
+    : socket_(dir_.file("program.sock")), log_(dir_.file("program.log")) {
+  std::vector<std::string> argv = {bin_path(program), "--socket", socket_, "--threads",
                                    std::to_string(threads)};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   SpawnOptions options;
@@ -12,10 +13,17 @@ HelloPushServer::HelloPushServer(unsigned threads, std::vector<std::string> extr
   process_ = Process(argv, options);
 }
 
-FcgiClient HelloPushServer::request(std::string_view user_agent, std::string_view query) {
+FcgiClient FcgiProgram::request(std::string_view path_info, std::string_view query,
+                                std::string_view user_agent) {
   FcgiClient client;
-  if (client.connect_unix(socket_)) client.send_request(get_params("/", query, user_agent));
+  if (client.connect_unix(socket_)) client.send_request(get_params(path_info, query, user_agent));
   return client;
+}
+
+std::string FcgiProgram::fetch(std::string_view path_info, std::string_view query) {
+  FcgiClient client = request(path_info, query);
+  client.read_to_end(std::chrono::seconds(10));
+  return client.out();
 }
 
 std::string boundary_of(const std::string& out) {

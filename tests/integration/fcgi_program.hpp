@@ -1,4 +1,5 @@
-// hello_push started on a temporary unix socket, and helpers to read its multipart output.
+// A FastCGI program of build/bin started on a temporary unix socket, and helpers to read
+// multipart output.
 #pragma once
 
 #include <chrono>
@@ -10,12 +11,16 @@
 
 namespace pushcgi::test {
 
-class HelloPushServer {
+class FcgiProgram {
  public:
-  explicit HelloPushServer(unsigned threads = 4, std::vector<std::string> extra_args = {});
+  FcgiProgram(const std::string& program, unsigned threads,
+              std::vector<std::string> extra_args = {});
 
-  // A client whose request for PATH_INFO "/" has been sent.
-  FcgiClient request(std::string_view user_agent, std::string_view query = "");
+  // A client whose request has been sent (nothing read yet).
+  FcgiClient request(std::string_view path_info, std::string_view query = "",
+                     std::string_view user_agent = "curl/7.88.1");
+  // A whole short response (e.g. /state), or what came before timeout.
+  std::string fetch(std::string_view path_info, std::string_view query = "");
 
   const std::string& socket_path() const { return socket_; }
   std::string log() const { return read_file(log_); }
@@ -26,6 +31,15 @@ class HelloPushServer {
   std::string socket_;
   std::string log_;
   Process process_;
+};
+
+// hello_push with its defaults.
+class HelloPushServer : public FcgiProgram {
+ public:
+  explicit HelloPushServer(unsigned threads = 4) : FcgiProgram("hello_push", threads) {}
+  FcgiClient request(std::string_view user_agent, std::string_view query = "") {
+    return FcgiProgram::request("/", query, user_agent);
+  }
 };
 
 // The boundary named in the response head.
