@@ -34,7 +34,8 @@ std::string body_of(const std::string& response) {
 // The "id:" values of the SSE events received so far.
 std::vector<long> event_ids(const std::string& out) {
   std::vector<long> ids;
-  for (std::size_t at = out.find("\nid: "); at != std::string::npos; at = out.find("\nid: ", at + 1)) {
+  for (std::size_t at = out.find("\nid: "); at != std::string::npos;
+       at = out.find("\nid: ", at + 1)) {
     ids.push_back(std::atol(out.c_str() + at + 5));
   }
   return ids;
@@ -60,7 +61,8 @@ TEST(Ps, PushSendsAWholeDocumentPerInterval) {
   FcgiClient viewer = ps.request("/push", "interval=1&top=5");
   ASSERT_TRUE(viewer.read_until(has_parts(3), 10s)) << viewer.out();
   const std::string& out = viewer.out();
-  EXPECT_EQ(out.rfind("Status: 200 OK\r\nContent-Type: multipart/x-mixed-replace; boundary=", 0), 0u);
+  EXPECT_EQ(out.rfind("Status: 200 OK\r\nContent-Type: multipart/x-mixed-replace; boundary=", 0),
+            0u);
   for (std::size_t k = 1; k <= 3; ++k) {
     const std::size_t end = end_of_part(out, k);
     const std::size_t start = k == 1 ? body_start(out) : end_of_part(out, k - 1);
@@ -81,7 +83,8 @@ TEST(Ps, PushSendsAWholeDocumentPerInterval) {
 TEST(Ps, EventsCarryTheSnapshotNumberAndHeartbeats) {
   FcgiProgram ps("ps.fcgi", 4);
   FcgiClient viewer = ps.request("/events", "interval=1&sort=cpu&top=3");
-  ASSERT_TRUE(viewer.read_until([](const std::string& out) { return event_ids(out).size() >= 3; }, 10s));
+  ASSERT_TRUE(
+      viewer.read_until([](const std::string& out) { return event_ids(out).size() >= 3; }, 10s));
   const std::string& out = viewer.out();
   EXPECT_NE(out.find("Content-Type: text/event-stream\r\n"), std::string::npos);
   EXPECT_NE(out.find("\r\n\r\nretry: 2000\n\n"), std::string::npos);
@@ -172,7 +175,8 @@ TEST(Ps, StateShowsStreamsAndViewers) {
   FcgiClient push = ps.request("/push");
   FcgiClient events = ps.request("/events");
   ASSERT_TRUE(push.read_until(has_parts(1), 10s));
-  ASSERT_TRUE(events.read_until([](const std::string& out) { return !event_ids(out).empty(); }, 10s));
+  ASSERT_TRUE(
+      events.read_until([](const std::string& out) { return !event_ids(out).empty(); }, 10s));
   const std::string response = ps.fetch("/state");
   EXPECT_NE(response.find("Content-Type: application/json\r\n"), std::string::npos);
   const std::string state = body_of(response);
@@ -189,7 +193,8 @@ TEST(Ps, ClosingAViewerBetweenSnapshotsFreesItWithin100ms) {
   FcgiProgram ps("ps.fcgi", 4);
   for (const char* path : {"/push", "/events"}) {
     FcgiClient viewer = ps.request(path, "interval=30");
-    ASSERT_TRUE(viewer.read_until([](const std::string& out) { return out.find("<table") != std::string::npos; }, 10s));
+    ASSERT_TRUE(viewer.read_until(
+        [](const std::string& out) { return out.find("<table") != std::string::npos; }, 10s));
     ASSERT_TRUE(wait_open_streams(ps, 1, 5s)) << path;
     viewer.close();
     const auto freed = wait_open_streams(ps, 0, 5s);
@@ -229,15 +234,16 @@ TEST(Ps, ServesOneRequestAsCgi) {
   int out[2];
   ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
   options.env = std::vector<std::string>{"GATEWAY_INTERFACE=CGI/1.1", "REQUEST_METHOD=GET",
-                                         "SCRIPT_NAME=/cgi-bin/ps", "PATH_INFO=/pull",
-                                         "QUERY_STRING=top=2", "SERVER_PROTOCOL=HTTP/1.1"};
+                                         "SCRIPT_NAME=/cgi-bin/ps",   "PATH_INFO=/pull",
+                                         "QUERY_STRING=top=2",        "SERVER_PROTOCOL=HTTP/1.1"};
   options.stdout_fd = out[1];
   Process program({bin_path("ps.fcgi")}, options);
   close(out[1]);
   std::string received;
   char buffer[4096];
   ssize_t n;
-  while ((n = read(out[0], buffer, sizeof buffer)) > 0) received.append(buffer, static_cast<std::size_t>(n));
+  while ((n = read(out[0], buffer, sizeof buffer)) > 0)
+    received.append(buffer, static_cast<std::size_t>(n));
   close(out[0]);
   EXPECT_EQ(program.wait_exit(5s), 0);
   EXPECT_EQ(received.rfind("Status: 200 OK\r\n", 0), 0u);

@@ -37,8 +37,8 @@ TEST(ProcStat, ParsesTheFieldsItUses) {
 }
 
 TEST(ProcStat, NameRunsToTheLastParenthesis) {
-  const auto stat = parse_proc_stat(
-      "7 (a) S 1 (b) c) R 3 7 7 0 -1 0 0 0 0 0 1 2 0 0 20 0 1 0 99 0 5 0\n");
+  const auto stat =
+      parse_proc_stat("7 (a) S 1 (b) c) R 3 7 7 0 -1 0 0 0 0 0 1 2 0 0 20 0 1 0 99 0 5 0\n");
   ASSERT_TRUE(stat);
   EXPECT_EQ(stat->comm, "a) S 1 (b) c");
   EXPECT_EQ(stat->state, 'R');
@@ -54,7 +54,8 @@ TEST(ProcStat, TruncatedOrGarbageIsRefused) {
 }
 
 TEST(ProcStatus, RealUid) {
-  EXPECT_EQ(parse_status_uid("Name:\tx\nUid:\t1000\t1001\t1002\t1003\nGid:\t0\n").value_or(9), 1000u);
+  EXPECT_EQ(parse_status_uid("Name:\tx\nUid:\t1000\t1001\t1002\t1003\nGid:\t0\n").value_or(9),
+            1000u);
   EXPECT_FALSE(parse_status_uid("Name:\tx\n"));
   EXPECT_FALSE(parse_status_uid("Name:\tx\nUid:\tabc\n"));
 }

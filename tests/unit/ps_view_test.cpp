@@ -103,7 +103,8 @@ TEST(RenderCache, EachVariantOnce) {
   EXPECT_EQ(cache.get("a", make).get(), first.get());
   EXPECT_EQ(*cache.get("b", make), "text 2");
   EXPECT_EQ(cache.renders(), 2u);
-  for (std::size_t i = 0; i < RenderCache::kMaxVariants + 5; ++i) cache.get(std::to_string(i), make);
+  for (std::size_t i = 0; i < RenderCache::kMaxVariants + 5; ++i)
+    cache.get(std::to_string(i), make);
   EXPECT_EQ(*cache.get("a", make), "text 1");  // kept
 }
 
