@@ -95,7 +95,8 @@ double cpu_seconds(pid_t pid) {
   std::string line = stat.str();
   std::istringstream rest(line.substr(line.rfind(')') + 2));
   while (rest >> field) fields.push_back(field);
-  return (std::stod(fields[11]) + std::stod(fields[12])) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  return (std::stod(fields[11]) + std::stod(fields[12])) /
+         static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 std::string state(const std::string& socket) {
@@ -167,15 +168,16 @@ void run(unsigned viewers, unsigned seconds) {
     }
   }
   std::sort(delays.begin(), delays.end());
-  const long snapshots = json_field(after, "snapshots_taken") - json_field(before, "snapshots_taken");
+  const long snapshots =
+      json_field(after, "snapshots_taken") - json_field(before, "snapshots_taken");
   const long runs = json_field(after, "producer_runs") - json_field(before, "producer_runs");
   const double producer_cpu =
       json_double(after, "producer_cpu_seconds") - json_double(before, "producer_cpu_seconds");
-  std::printf(
-      "| %u | %.2f | %.2f ms | %.1f ms | %.2f ms | %.2f ms | %u of %zu |\n", viewers,
-      static_cast<double>(snapshots) / elapsed, runs > 0 ? producer_cpu * 1000.0 / static_cast<double>(runs) : 0.0,
-      cpu * 1000.0 / elapsed, delays.empty() ? -1.0 : delays[delays.size() / 2],
-      delays.empty() ? -1.0 : delays.back(), complete, received.size());
+  std::printf("| %u | %.2f | %.2f ms | %.1f ms | %.2f ms | %.2f ms | %u of %zu |\n", viewers,
+              static_cast<double>(snapshots) / elapsed,
+              runs > 0 ? producer_cpu * 1000.0 / static_cast<double>(runs) : 0.0,
+              cpu * 1000.0 / elapsed, delays.empty() ? -1.0 : delays[delays.size() / 2],
+              delays.empty() ? -1.0 : delays.back(), complete, received.size());
 }
 
 // CPU seconds (user + system) of one `ps -el` run, median of 20.
@@ -188,7 +190,9 @@ double ps_el_cpu() {
     ps.wait_exit(10s);
     rusage after{};
     getrusage(RUSAGE_CHILDREN, &after);
-    const auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+    const auto seconds = [](const timeval& t) {
+      return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+    };
     runs.push_back(seconds(after.ru_utime) - seconds(before.ru_utime) + seconds(after.ru_stime) -
                    seconds(before.ru_stime));
   }
@@ -202,24 +206,28 @@ int main(int argc, char** argv) {
   std::vector<unsigned> counts = {1, 100, 1000};
   unsigned seconds = 10;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (std::strcmp(argv[i], "--seconds") == 0) seconds = static_cast<unsigned>(std::stoul(argv[i + 1]));
+    if (std::strcmp(argv[i], "--seconds") == 0)
+      seconds = static_cast<unsigned>(std::stoul(argv[i + 1]));
     if (std::strcmp(argv[i], "--viewers") == 0) {
       counts.clear();
       std::istringstream list(argv[i + 1]);
       std::string item;
-      while (std::getline(list, item, ',')) counts.push_back(static_cast<unsigned>(std::stoul(item)));
+      while (std::getline(list, item, ','))
+        counts.push_back(static_cast<unsigned>(std::stoul(item)));
     }
   }
   rlimit files{65536, 65536};
   setrlimit(RLIMIT_NOFILE, &files);  // 1,000 viewers need 2,000+ descriptors (both ends)
-  std::printf("| viewers | snapshots per second | producer CPU per snapshot | program CPU per second | "
-              "delay to last viewer, median | worst | snapshots seen by all |\n");
+  std::printf(
+      "| viewers | snapshots per second | producer CPU per snapshot | program CPU per second | "
+      "delay to last viewer, median | worst | snapshots seen by all |\n");
   std::printf("| --- | --- | --- | --- | --- | --- | --- |\n");
   for (unsigned viewers : counts) run(viewers, seconds);
   const double ps_cpu = ps_el_cpu();
-  std::printf("\npeer: one `ps -el` run costs %.2f ms of CPU (median of 20); the classic\n"
-              "ps-per-viewer CGI at interval 1 s costs that per viewer per second:\n",
-              ps_cpu * 1000.0);
+  std::printf(
+      "\npeer: one `ps -el` run costs %.2f ms of CPU (median of 20); the classic\n"
+      "ps-per-viewer CGI at interval 1 s costs that per viewer per second:\n",
+      ps_cpu * 1000.0);
   for (unsigned viewers : counts) {
     std::printf("  %u viewers: %.1f ms of CPU per second\n", viewers, ps_cpu * 1000.0 * viewers);
   }

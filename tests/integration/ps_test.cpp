@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -227,6 +228,26 @@ TEST(Ps, HundredViewersGetEverySnapshot) {
   // One snapshot per second for all of them: a handful, not hundreds.
   EXPECT_LE(json_field(state, "snapshots_taken"), 12) << state;
   EXPECT_LE(first_ids.size(), 3u);
+}
+
+TEST(Ps, SigtermEndsEveryStreamCleanly) {
+  FcgiProgram ps("ps.fcgi", 4);
+  FcgiClient push = ps.request("/push", "interval=1");
+  FcgiClient events = ps.request("/events", "interval=1");
+  ASSERT_TRUE(push.read_until(has_parts(1), 10s));
+  ASSERT_TRUE(
+      events.read_until([](const std::string& out) { return !event_ids(out).empty(); }, 10s));
+  const auto signalled = Clock::now();
+  ASSERT_TRUE(ps.process().signal(SIGTERM));
+  ASSERT_TRUE(push.read_to_end(2s));
+  const std::string close_delimiter = "\r\n--" + boundary_of(push.out()) + "--\r\n";
+  EXPECT_EQ(push.out().substr(push.out().size() - close_delimiter.size()), close_delimiter);
+  push.close();
+  EXPECT_TRUE(events.read_to_end(2s));
+  EXPECT_TRUE(events.ended());
+  events.close();
+  EXPECT_EQ(ps.process().wait_exit(1s), 0);
+  EXPECT_LT(Clock::now() - signalled, 1s);
 }
 
 TEST(Ps, ServesOneRequestAsCgi) {
