@@ -20,7 +20,7 @@ endif
 
 ALL_CXXFLAGS := -std=c++17 $(WARNINGS) $(CXXFLAGS) -pthread
 ALL_CPPFLAGS := -Ilib/include -MMD -MP $(CPPFLAGS)
-LIBS         := -lfcgi -pthread
+LIBS         := -lfcgi -lturbojpeg -pthread
 TEST_LIBS    := -lgtest -lgtest_main
 
 ifeq ($(V),1)
@@ -29,7 +29,7 @@ else
 Q := @
 endif
 
-LIB_SRCS   := $(wildcard lib/src/*.cpp)
+LIB_SRCS   := $(wildcard lib/src/*.cpp lib/src/sources/*.cpp)
 LIB_OBJS   := $(LIB_SRCS:%.cpp=$(BUILD)/obj/%.o)
 LIB        := $(BUILD)/libpushcgi.a
 
