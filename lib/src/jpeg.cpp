@@ -8,7 +8,9 @@ namespace pushcgi {
 
 namespace {
 
-unsigned char byte_at(std::string_view data, std::size_t i) { return static_cast<unsigned char>(data[i]); }
+unsigned char byte_at(std::string_view data, std::size_t i) {
+  return static_cast<unsigned char>(data[i]);
+}
 
 struct TjDeleter {
   void operator()(void* handle) const { tjDestroy(handle); }
@@ -28,8 +30,7 @@ std::optional<JpegInfo> inspect_jpeg(std::string_view data) {
   int height = 0;
   int subsampling = 0;
   int colorspace = 0;
-  if (tjDecompressHeader3(handle.get(),
-                          reinterpret_cast<const unsigned char*>(data.data()),
+  if (tjDecompressHeader3(handle.get(), reinterpret_cast<const unsigned char*>(data.data()),
                           static_cast<unsigned long>(data.size()), &width, &height, &subsampling,
                           &colorspace) != 0) {
     return std::nullopt;
@@ -39,7 +40,9 @@ std::optional<JpegInfo> inspect_jpeg(std::string_view data) {
 
 MjpegSplitter::MjpegSplitter(std::size_t max_frame_bytes, FrameCallback on_frame,
                              DropCallback on_drop)
-    : max_frame_bytes_(max_frame_bytes), on_frame_(std::move(on_frame)), on_drop_(std::move(on_drop)) {}
+    : max_frame_bytes_(max_frame_bytes),
+      on_frame_(std::move(on_frame)),
+      on_drop_(std::move(on_drop)) {}
 
 void MjpegSplitter::drop(std::string_view reason) {
   ++dropped_;
@@ -125,7 +128,8 @@ void MjpegSplitter::feed(std::string_view bytes) {
       continue;
     }
     if (i + 3 >= buffer_.size()) return;
-    const std::size_t length = (std::size_t{byte_at(buffer_, i + 2)} << 8) | byte_at(buffer_, i + 3);
+    const std::size_t length =
+        (std::size_t{byte_at(buffer_, i + 2)} << 8) | byte_at(buffer_, i + 3);
     if (length < 2) {
       drop("corrupt frame: bad segment length");
       buffer_.erase(0, 2);

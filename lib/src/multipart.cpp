@@ -113,18 +113,22 @@ Error MultipartWriter::frame(std::string_view body, std::chrono::system_clock::t
   if (memmem(body.data(), body.size(), dash_boundary_.data(), dash_boundary_.size()) != nullptr) {
     return Error::boundary_in_body;
   }
-  out.head.clear();
-  if (framing_ == Framing::length) {
-    out.head.append("Content-Type: ").append(part_type_).append("\r\n");
-    out.head.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
-    out.head.append("X-Timestamp: ").append(format_timestamp(produced)).append("\r\n");
-    for (const Header& header : part_headers_) {
-      out.head.append(header.name).append(": ").append(header.value).append("\r\n");
-    }
-    out.head.append("\r\n");
-  }
+  out.head = part_head(body.size(), produced);
   out.tail = tail_;
   return Error::none;
+}
+
+std::string MultipartWriter::part_head(std::size_t body_size,
+                                       std::chrono::system_clock::time_point produced) const {
+  std::string head;
+  if (framing_ != Framing::length) return head;
+  head.append("Content-Type: ").append(part_type_).append("\r\n");
+  head.append("Content-Length: ").append(std::to_string(body_size)).append("\r\n");
+  head.append("X-Timestamp: ").append(format_timestamp(produced)).append("\r\n");
+  for (const Header& header : part_headers_) {
+    head.append(header.name).append(": ").append(header.value).append("\r\n");
+  }
+  return head.append("\r\n");
 }
 
 }  // namespace pushcgi

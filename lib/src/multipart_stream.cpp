@@ -5,12 +5,12 @@
 namespace pushcgi {
 
 MultipartStream::MultipartStream(const Request& request, Response& response, std::string part_type,
-                                 std::vector<Header> part_headers)
+                                 std::vector<Header> part_headers, std::string boundary)
     : response_(response) {
   const Parsed<Framing> framing =
       choose_framing(request.user_agent(), request.query().get("framing"));
   if (framing) {
-    writer_.emplace(*framing, std::move(part_type), std::move(part_headers));
+    writer_.emplace(*framing, std::move(part_type), std::move(part_headers), std::move(boundary));
   } else {
     framing_error_ = framing.error();
   }
@@ -42,6 +42,12 @@ bool MultipartStream::send(std::string_view body, std::chrono::system_clock::tim
     return false;
   }
   const std::string_view pieces[] = {frame_.head, body, frame_.tail};
+  return response_.write(pieces, 3) == WriteResult::ok;
+}
+
+bool MultipartStream::send_prepared(std::string_view head, std::string_view body) {
+  if (!open()) return false;
+  const std::string_view pieces[] = {head, body, writer_->tail()};
   return response_.write(pieces, 3) == WriteResult::ok;
 }
 

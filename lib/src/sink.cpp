@@ -1,6 +1,8 @@
 #include "pushcgi/sink.hpp"
 
 #include <limits.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,6 +29,13 @@ std::string_view to_string(WriteResult result) {
 }
 
 namespace detail {
+
+std::size_t unsent_bytes(int fd, bool is_socket) {
+  int bytes = 0;
+  // SIOCOUTQ: what the peer has not read yet; on a pipe FIONREAD tells the same.
+  if (ioctl(fd, is_socket ? SIOCOUTQ : FIONREAD, &bytes) != 0 || bytes < 0) return 0;
+  return static_cast<std::size_t>(bytes);
+}
 
 WriteResult classify_errno(int error) {
   return (error == EPIPE || error == ECONNRESET) ? WriteResult::closed : WriteResult::failed;
@@ -94,6 +103,14 @@ WriteResult FdSink::write(const std::string_view* pieces, std::size_t count) {
   }
   state_ = detail::write_all(fd_, iov, is_socket_);
   return state_;
+}
+
+}  // namespace pushcgi
+
+namespace pushcgi {
+
+std::size_t FdSink::unsent_bytes() const {
+  return detail::unsent_bytes(fd_, is_socket_);
 }
 
 }  // namespace pushcgi

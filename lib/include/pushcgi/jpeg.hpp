@@ -47,8 +47,8 @@ class MjpegSplitter {
   std::size_t max_frame_bytes_;
   FrameCallback on_frame_;
   DropCallback on_drop_;
-  std::string buffer_;    // bytes from the current frame's SOI on (or unsearched bytes)
-  std::size_t pos_ = 0;   // how far buffer_ has been parsed
+  std::string buffer_;   // bytes from the current frame's SOI on (or unsearched bytes)
+  std::size_t pos_ = 0;  // how far buffer_ has been parsed
   State state_ = State::seek_soi;
   std::size_t frames_ = 0;
   std::size_t dropped_ = 0;

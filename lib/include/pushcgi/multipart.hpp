@@ -75,6 +75,14 @@ class MultipartWriter {
   Error frame(std::string_view body, std::chrono::system_clock::time_point produced,
               PartFrame& out) const;
 
+  // The header block that goes before a body in length framing (empty in browser framing):
+  // the same for every viewer of the same body, so it can be made once.
+  std::string part_head(std::size_t body_size,
+                        std::chrono::system_clock::time_point produced) const;
+
+  // Written after every body.
+  const std::string& tail() const { return tail_; }
+
   // Written on a clean end.
   const std::string& close_delimiter() const { return close_delimiter_; }
 

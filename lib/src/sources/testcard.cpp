@@ -47,9 +47,13 @@ Testcard::Testcard(int width, int height, int quality)
       seed ^= seed >> 17;
       seed ^= seed << 5;
       const int grain = static_cast<int>(seed % 20) - 10;
-      std::uint8_t* p = &background_[(static_cast<std::size_t>(y) * static_cast<std::size_t>(width) +
-                                      static_cast<std::size_t>(x)) * 3];
-      const auto clamp = [](int v) { return static_cast<std::uint8_t>(v < 0 ? 0 : v > 255 ? 255 : v); };
+      std::uint8_t* p =
+          &background_[(static_cast<std::size_t>(y) * static_cast<std::size_t>(width) +
+                        static_cast<std::size_t>(x)) *
+                       3];
+      const auto clamp = [](int v) {
+        return static_cast<std::uint8_t>(v < 0 ? 0 : v > 255 ? 255 : v);
+      };
       p[0] = clamp(40 + 160 * x / width + grain);
       p[1] = clamp(60 + 120 * y / height + grain);
       p[2] = clamp(170 - 100 * x / width + grain);
@@ -67,7 +71,8 @@ void Testcard::fill(int x, int y, int w, int h, std::uint8_t r, std::uint8_t g, 
   for (int row = std::max(y, 0); row < std::min(y + h, height_); ++row) {
     for (int col = std::max(x, 0); col < std::min(x + w, width_); ++col) {
       std::uint8_t* p = &rgb_[(static_cast<std::size_t>(row) * static_cast<std::size_t>(width_) +
-                               static_cast<std::size_t>(col)) * 3];
+                               static_cast<std::size_t>(col)) *
+                              3];
       p[0] = r;
       p[1] = g;
       p[2] = b;
@@ -99,8 +104,9 @@ std::uint32_t Testcard::read_pattern(const std::uint8_t* rgb, int width, int hei
   std::uint32_t number = 0;
   for (int bit = 0; bit < kPatternBits; ++bit) {
     const Cell cell = pattern_cell(bit, width, height);
-    const std::uint8_t* p = rgb + static_cast<std::size_t>(cell.y + cell.size / 2) * static_cast<std::size_t>(pitch) +
-                            static_cast<std::size_t>(cell.x + cell.size / 2) * 3;
+    const std::uint8_t* p =
+        rgb + static_cast<std::size_t>(cell.y + cell.size / 2) * static_cast<std::size_t>(pitch) +
+        static_cast<std::size_t>(cell.x + cell.size / 2) * 3;
     const int light = (p[0] + p[1] + p[2]) / 3;
     number = (number << 1) | (light > 127 ? 1u : 0u);
   }
@@ -116,7 +122,8 @@ std::string Testcard::render(std::uint64_t number, std::chrono::system_clock::ti
                                  static_cast<std::uint64_t>(travel));
   fill(x, height_ / 3, box, box, 250, 200, 40);
 
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(when.time_since_epoch()).count();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(when.time_since_epoch()).count();
   const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
   std::tm utc{};
   gmtime_r(&seconds, &utc);

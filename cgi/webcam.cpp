@@ -1,0 +1,48 @@
+// webcam.fcgi: a moving picture inline in a plain <img>, from a camera or any JPEG source,
+// for many viewers. See webcam_service.hpp for the routes and sources/source.hpp for the
+// sources.
+#include <pushcgi/pushcgi.hpp>
+#include <pushcgi/sources/source.hpp>
+#include <pushcgi/webcam_service.hpp>
+
+#include <cstdio>
+
+int main(int argc, char** argv) {
+  pushcgi::Server server("webcam.fcgi", "Image streaming: /, /stream, /snapshot, /state.");
+  std::string source_spec = "testcard";
+  pushcgi::SourceOptions source;
+  unsigned linger = 3;
+  unsigned max_frame_kib = 8192;
+  auto& options = server.options();
+  options.add_text("source", "SPEC",
+                   "testcard (default), file:PATH, dir:PATH or exec:PROGRAM ARGS...", source_spec);
+  options.add_number("fps", "N", "frames per second of testcard and dir: (default 15)", source.fps,
+                     1, 120);
+  options.add_value("size", "WxH", "testcard size (default 640x480)", [&](std::string_view value) {
+    int width = 0;
+    int height = 0;
+    char end = 0;
+    if (std::sscanf(std::string(value).c_str(), "%dx%d%c", &width, &height, &end) != 2 ||
+        width < 64 || height < 64 || width > 4096 || height > 4096) {
+      return "expected WIDTHxHEIGHT from 64x64 to 4096x4096, got " + pushcgi::quote_input(value);
+    }
+    source.width = width;
+    source.height = height;
+    return std::string();
+  });
+  options.add_number("max-frame-kib", "N", "largest frame accepted, in KiB (default 8192)",
+                     max_frame_kib, 16, 1 << 20);
+  options.add_number("linger", "SECONDS", "keep the source running this long after the last "
+                     "viewer leaves (default 3)", linger, 0, 3600);
+  if (const auto status = server.parse_options(argc, argv)) return *status;
+  source.max_frame_bytes = std::size_t{max_frame_kib} * 1024;
+  auto made = pushcgi::make_source(source_spec, source);
+  if (!made) {
+    std::fprintf(stderr, "webcam.fcgi: option --source: %s (see --help)\n", made.error().c_str());
+    return 2;
+  }
+  pushcgi::WebcamService service(std::move(made.value()),
+                                 pushcgi::WebcamOptions{std::chrono::seconds(linger)});
+  service.add_routes(server);
+  return server.serve();
+}

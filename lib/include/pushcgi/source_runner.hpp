@@ -1,0 +1,83 @@
+// Runs a frame source only while somebody watches: the first viewer starts it, and it stops
+// `linger` after the last one leaves (a page reload does not restart a camera). Every frame
+// is checked once and published, with its part header rendered once, for all viewers.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "pushcgi/hub.hpp"
+#include "pushcgi/multipart.hpp"
+#include "pushcgi/rate_meter.hpp"
+#include "pushcgi/sources/source.hpp"
+
+namespace pushcgi {
+
+struct Frame {
+  std::string jpeg;
+  int width = 0;
+  int height = 0;
+  std::uint64_t number = 0;  // 1, 2, 3, ... since the program started
+  std::chrono::system_clock::time_point produced;
+  // The length-framing part header (Content-Type, Content-Length, X-Timestamp), the same
+  // for every viewer; browser framing needs none before the body.
+  std::string length_head;
+};
+
+struct SourceStatus {
+  std::string describe;
+  bool running = false;
+  unsigned starts = 0;
+  std::uint64_t frames_in = 0;
+  std::uint64_t frames_dropped = 0;
+  double frames_in_per_second = 0;
+  std::string problem;  // the source's own status, or the last dropped frame's reason
+};
+
+class SourceRunner {
+ public:
+  // boundary: the multipart boundary every stream of this hub uses; a frame containing it
+  // is dropped here, once, instead of being checked per viewer.
+  SourceRunner(Hub<Frame>& hub, std::unique_ptr<FrameSource> source,
+               std::chrono::milliseconds linger, std::string boundary);
+  ~SourceRunner();
+  SourceRunner(const SourceRunner&) = delete;
+  SourceRunner& operator=(const SourceRunner&) = delete;
+
+  SourceStatus status() const;
+  // Since when the source has been running this time; nothing while it is stopped. A frame
+  // from before is from an earlier run: stale.
+  std::optional<std::chrono::steady_clock::time_point> running_since() const;
+
+ private:
+  void control();
+  void accept(std::string jpeg);
+
+  Hub<Frame>& hub_;
+  std::unique_ptr<FrameSource> source_;
+  const std::chrono::milliseconds linger_;
+  const std::string dash_boundary_;
+  const MultipartWriter length_writer_;
+  RateMeter frames_in_;
+
+  mutable std::mutex mutex_;  // guards everything below
+  std::condition_variable changed_;
+  unsigned viewers_ = 0;
+  bool running_ = false;
+  bool stopping_ = false;
+  unsigned starts_ = 0;
+  std::chrono::steady_clock::time_point started_at_;
+  std::uint64_t number_ = 0;
+  std::uint64_t dropped_ = 0;
+  std::string drop_reason_;
+  std::chrono::steady_clock::time_point last_viewer_left_;
+  std::thread thread_;  // last: starts after everything it uses
+};
+
+}  // namespace pushcgi

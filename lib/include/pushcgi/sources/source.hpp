@@ -1,0 +1,79 @@
+// Where frames come from. A source runs on its own thread between start() and stop(), and
+// hands over each frame's bytes; checking them is the caller's job (SourceRunner).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "pushcgi/error.hpp"
+
+namespace pushcgi {
+
+class FrameSource {
+ public:
+  using Emit = std::function<void(std::string jpeg)>;
+
+  virtual ~FrameSource() = default;
+  // Starts producing; emit() is called on the source's thread for each frame.
+  virtual void start(Emit emit) = 0;
+  // Stops and joins; emit() is not called once it returns. Idempotent.
+  virtual void stop() = 0;
+  // What it is: "testcard 640x480 at 15 fps", "exec: ffmpeg ...".
+  virtual std::string describe() const = 0;
+  // What it is doing, for /state ("child exited with status 1; restart in 2 s"); "" when
+  // all is well.
+  virtual std::string status() const { return {}; }
+};
+
+struct SourceOptions {
+  unsigned fps = 15;
+  int width = 640;
+  int height = 480;
+  std::size_t max_frame_bytes = 8 << 20;
+};
+
+// testcard | file:PATH | dir:PATH | exec:PROGRAM ARGS... (the words split as a shell would
+// split them, with '...' and "..." quoting, but no shell and no expansion).
+Parsed<std::unique_ptr<FrameSource>> make_source(std::string_view spec,
+                                                 const SourceOptions& options);
+
+// Word splitting of exec: commands; refused for an unclosed quote or no words.
+Parsed<std::vector<std::string>> split_words(std::string_view text);
+
+namespace detail {
+
+// The thread and interruptible waits every source needs.
+class ThreadedSource : public FrameSource {
+ public:
+  ~ThreadedSource() override;
+  void start(Emit emit) final;
+  void stop() final;
+  std::string status() const override;
+
+ protected:
+  ThreadedSource();
+  // Produces until stopping() (checked through wait_*); runs on the source's thread.
+  virtual void run() = 0;
+  void emit(std::string jpeg) { emit_(std::move(jpeg)); }
+  // Sleeps until deadline; false if the source is being stopped.
+  bool wait_until(std::chrono::steady_clock::time_point deadline) const;
+  // The descriptor that becomes readable when the source is being stopped.
+  int stop_fd() const { return stop_fd_; }
+  void set_status(std::string status);
+
+ private:
+  int stop_fd_;
+  Emit emit_;
+  std::thread thread_;
+  mutable std::mutex status_mutex_;  // guards status_
+  std::string status_;
+};
+
+}  // namespace detail
+}  // namespace pushcgi

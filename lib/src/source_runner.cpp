@@ -1,0 +1,122 @@
+#include "pushcgi/source_runner.hpp"
+
+#include <cstring>
+
+#include "pushcgi/jpeg.hpp"
+#include "pushcgi/log.hpp"
+#include "pushcgi/multipart.hpp"
+
+namespace pushcgi {
+
+SourceRunner::SourceRunner(Hub<Frame>& hub, std::unique_ptr<FrameSource> source,
+                           std::chrono::milliseconds linger, std::string boundary)
+    : hub_(hub),
+      source_(std::move(source)),
+      linger_(linger),
+      dash_boundary_("--" + boundary),
+      length_writer_(Framing::length, "image/jpeg", {}, boundary) {
+  hub_.on_change([this](unsigned viewers) {
+    {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      viewers_ = viewers;
+      if (viewers == 0) last_viewer_left_ = std::chrono::steady_clock::now();
+    }
+    changed_.notify_all();
+  });
+  thread_ = std::thread([this] { control(); });
+}
+
+SourceRunner::~SourceRunner() {
+  hub_.on_change(nullptr);
+  {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  changed_.notify_all();
+  thread_.join();
+}
+
+// Starts and stops the source on this thread, so that a viewer arriving or leaving never
+// waits for a camera program to start or exit.
+void SourceRunner::control() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!stopping_) {
+    if (viewers_ > 0 && !running_) {
+      running_ = true;
+      ++starts_;
+      started_at_ = std::chrono::steady_clock::now();
+      lock.unlock();
+      log(LogLevel::info, "starting the source: " + source_->describe());
+      source_->start([this](std::string jpeg) { accept(std::move(jpeg)); });
+      lock.lock();
+      continue;
+    }
+    if (viewers_ == 0 && running_) {
+      const auto stop_at = last_viewer_left_ + linger_;
+      if (std::chrono::steady_clock::now() < stop_at) {
+        changed_.wait_until(lock, stop_at);
+        continue;
+      }
+      running_ = false;
+      lock.unlock();
+      source_->stop();
+      log(LogLevel::info, "stopped the source: nobody watches");
+      lock.lock();
+      continue;
+    }
+    changed_.wait(lock);
+  }
+  if (running_) {
+    lock.unlock();
+    source_->stop();
+  }
+}
+
+void SourceRunner::accept(std::string jpeg) {
+  const auto produced = std::chrono::system_clock::now();
+  const std::optional<JpegInfo> info = inspect_jpeg(jpeg);
+  const bool has_boundary =
+      memmem(jpeg.data(), jpeg.size(), dash_boundary_.data(), dash_boundary_.size()) != nullptr;
+  if (!info || has_boundary) {
+    const std::string reason = !info ? "not a whole JPEG" : "contains the multipart boundary";
+    log(LogLevel::warning, "dropped a frame of " + std::to_string(jpeg.size()) + " bytes: " + reason);
+    const std::lock_guard<std::mutex> lock(mutex_);
+    ++dropped_;
+    drop_reason_ = reason;
+    return;
+  }
+  frames_in_.add();
+  auto frame = std::make_shared<Frame>();
+  frame->width = info->width;
+  frame->height = info->height;
+  frame->produced = produced;
+  frame->length_head = length_writer_.part_head(jpeg.size(), produced);
+  frame->jpeg = std::move(jpeg);
+  {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    frame->number = ++number_;
+  }
+  hub_.publish(std::move(frame), produced);
+}
+
+std::optional<std::chrono::steady_clock::time_point> SourceRunner::running_since() const {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  if (!running_) return std::nullopt;
+  return started_at_;
+}
+
+SourceStatus SourceRunner::status() const {
+  SourceStatus status;
+  status.describe = source_->describe();
+  status.frames_in = frames_in_.total();
+  status.frames_in_per_second = frames_in_.per_second();
+  const std::string problem = source_->status();
+  const std::lock_guard<std::mutex> lock(mutex_);
+  status.running = running_;
+  status.starts = starts_;
+  status.frames_dropped = dropped_;
+  status.problem = problem.empty() ? drop_reason_ : problem;
+  return status;
+}
+
+}  // namespace pushcgi

@@ -1,0 +1,162 @@
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "pushcgi/jpeg.hpp"
+#include "pushcgi/log.hpp"
+#include "sources.hpp"
+#include "../unique_fd.hpp"
+
+extern char** environ;
+
+namespace pushcgi::detail {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A program named without a '/' is looked up in PATH, here, before fork: the child may
+// only make async-signal-safe calls until it execs.
+std::string resolve(const std::string& program) {
+  if (program.find('/') != std::string::npos) return program;
+  const char* path = std::getenv("PATH");
+  std::string dirs = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
+  std::size_t start = 0;
+  while (start <= dirs.size()) {
+    const std::size_t end = std::min(dirs.find(':', start), dirs.size());
+    const std::string candidate = dirs.substr(start, end - start) + "/" + program;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    start = end + 1;
+  }
+  return program;
+}
+
+std::string exit_text(int status) {
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return std::string("killed by signal ") + std::to_string(WTERMSIG(status));
+  return "ended";
+}
+
+// Waits for pid up to timeout; true if it was reaped.
+bool reap(pid_t pid, Clock::duration timeout, int& status) {
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    const pid_t done = waitpid(pid, &status, WNOHANG);
+    if (done == pid || (done < 0 && errno == ECHILD)) return true;
+    if (Clock::now() >= deadline) return false;
+    ::usleep(5000);
+  }
+}
+
+}  // namespace
+
+ExecSource::ExecSource(std::vector<std::string> argv, const SourceOptions& options)
+    : argv_(std::move(argv)), options_(options) {}
+
+std::string ExecSource::describe() const {
+  std::string text = "exec:";
+  for (const std::string& arg : argv_) text += " " + arg;
+  return text;
+}
+
+void ExecSource::run() {
+  auto backoff = std::chrono::seconds(1);
+  for (;;) {
+    const bool healthy = run_child();
+    pollfd stopping{stop_fd(), POLLIN, 0};
+    if (poll(&stopping, 1, 0) > 0) return;
+    // A child that keeps failing at once is restarted ever more slowly, up to 30 s.
+    backoff = healthy ? std::chrono::seconds(1) : std::min(backoff * 2, std::chrono::seconds(30));
+    set_status(status() + "; restart in " + std::to_string(backoff.count()) + " s");
+    if (!wait_until(Clock::now() + backoff)) return;
+  }
+}
+
+bool ExecSource::run_child() {
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    set_status(std::string("pipe: ") + std::strerror(errno));
+    return false;
+  }
+  UniqueFd read_end(pipe_fds[0]);
+  const std::string program = resolve(argv_[0]);
+  std::vector<char*> args;
+  for (const std::string& arg : argv_) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  const pid_t parent = getpid();
+
+  const pid_t pid = fork();
+  if (pid == 0) {
+    // The child: only async-signal-safe calls until execve.
+    setpgid(0, 0);  // its own group, so that its children are stopped with it
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
+    dup2(pipe_fds[1], STDOUT_FILENO);
+    const int null = ::open("/dev/null", O_RDONLY);
+    if (null >= 0) dup2(null, STDIN_FILENO);
+    syscall(SYS_close_range, 3U, ~0U, 0U);  // FastCGI connections must not leak into it
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    signal(SIGPIPE, SIG_DFL);
+    execve(program.c_str(), args.data(), environ);
+    _exit(127);
+  }
+  ::close(pipe_fds[1]);
+  if (pid < 0) {
+    set_status(std::string("fork: ") + std::strerror(errno));
+    return false;
+  }
+  set_status({});
+  log(LogLevel::info, "started " + describe() + " as pid " + std::to_string(pid));
+  const auto started = Clock::now();
+  MjpegSplitter splitter(
+      options_.max_frame_bytes, [this](std::string frame) { emit(std::move(frame)); },
+      [this](std::string_view reason) { log(LogLevel::warning, "exec source: " + std::string(reason)); });
+  char buffer[65536];
+  bool stopping = false;
+  for (;;) {
+    pollfd fds[2] = {{read_end.get(), POLLIN, 0}, {stop_fd(), POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0 && errno != EINTR) break;
+    if (fds[1].revents & POLLIN) {
+      stopping = true;
+      break;
+    }
+    if (fds[0].revents & (POLLIN | POLLHUP)) {
+      const ssize_t n = ::read(read_end.get(), buffer, sizeof buffer);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;  // the child closed its output
+      splitter.feed(std::string_view(buffer, static_cast<std::size_t>(n)));
+    }
+  }
+  splitter.finish();
+  int status = 0;
+  if (stopping) {
+    ::kill(-pid, SIGTERM);
+    if (!reap(pid, std::chrono::seconds(1), status)) {
+      ::kill(-pid, SIGKILL);
+      reap(pid, std::chrono::seconds(5), status);
+    }
+    log(LogLevel::info, "stopped " + describe());
+    return true;
+  }
+  if (!reap(pid, std::chrono::seconds(1), status)) {  // closed its output but lives on
+    ::kill(-pid, SIGKILL);
+    reap(pid, std::chrono::seconds(5), status);
+  }
+  ::kill(-pid, SIGKILL);  // anything it left behind in its group
+  set_status("child " + exit_text(status));
+  log(LogLevel::warning, describe() + ": child " + exit_text(status));
+  return Clock::now() - started > std::chrono::seconds(10);
+}
+
+}  // namespace pushcgi::detail

@@ -1,0 +1,124 @@
+#include "pushcgi/sources/source.hpp"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <ctime>
+#include <system_error>
+
+namespace pushcgi {
+namespace detail {
+
+ThreadedSource::ThreadedSource() : stop_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+  if (stop_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+}
+
+ThreadedSource::~ThreadedSource() { ::close(stop_fd_); }
+
+void ThreadedSource::start(Emit emit) {
+  if (thread_.joinable()) return;
+  std::uint64_t count;
+  [[maybe_unused]] const ssize_t n = ::read(stop_fd_, &count, sizeof count);  // re-arm
+  emit_ = std::move(emit);
+  thread_ = std::thread([this] { run(); });
+}
+
+void ThreadedSource::stop() {
+  if (!thread_.joinable()) return;
+  const std::uint64_t one = 1;
+  [[maybe_unused]] const ssize_t n = ::write(stop_fd_, &one, sizeof one);
+  thread_.join();
+}
+
+std::string ThreadedSource::status() const {
+  const std::lock_guard<std::mutex> lock(status_mutex_);
+  return status_;
+}
+
+void ThreadedSource::set_status(std::string status) {
+  const std::lock_guard<std::mutex> lock(status_mutex_);
+  status_ = std::move(status);
+}
+
+bool ThreadedSource::wait_until(std::chrono::steady_clock::time_point deadline) const {
+  for (;;) {
+    const auto now = std::chrono::steady_clock::now();
+    const auto left = deadline > now ? deadline - now : std::chrono::steady_clock::duration{};
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+    const timespec timeout{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+    pollfd fd{stop_fd_, POLLIN, 0};
+    const int ready = ppoll(&fd, 1, &timeout, nullptr);
+    if (ready > 0) return false;
+    if (ready == 0 || std::chrono::steady_clock::now() >= deadline) return true;
+  }
+}
+
+}  // namespace detail
+
+Parsed<std::vector<std::string>> split_words(std::string_view text) {
+  std::vector<std::string> words;
+  std::string word;
+  bool in_word = false;
+  char quote = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quote != 0) {
+      if (c == quote) {
+        quote = 0;
+      } else if (c == '\\' && quote == '"' && i + 1 < text.size()) {
+        word += text[++i];
+      } else {
+        word += c;
+      }
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+      in_word = true;
+    } else if (c == '\\' && i + 1 < text.size()) {
+      word += text[++i];
+      in_word = true;
+    } else if (c == ' ' || c == '\t') {
+      if (in_word) words.push_back(std::move(word));
+      word.clear();
+      in_word = false;
+    } else {
+      word += c;
+      in_word = true;
+    }
+  }
+  if (quote != 0) return Parsed<std::vector<std::string>>::failure("unclosed quote");
+  if (in_word) words.push_back(std::move(word));
+  if (words.empty()) return Parsed<std::vector<std::string>>::failure("no program given");
+  return words;
+}
+
+}  // namespace pushcgi
+
+#include "sources.hpp"
+
+namespace pushcgi {
+
+Parsed<std::unique_ptr<FrameSource>> make_source(std::string_view spec,
+                                                 const SourceOptions& options) {
+  using Result = Parsed<std::unique_ptr<FrameSource>>;
+  const auto path_after = [spec](std::string_view prefix) {
+    return std::string(spec.substr(prefix.size()));
+  };
+  if (spec == "testcard") return Result(std::make_unique<detail::TestcardSource>(options));
+  if (spec.rfind("file:", 0) == 0 && spec.size() > 5) {
+    return Result(std::make_unique<detail::FileSource>(path_after("file:"), options));
+  }
+  if (spec.rfind("dir:", 0) == 0 && spec.size() > 4) {
+    return Result(std::make_unique<detail::DirSource>(path_after("dir:"), options));
+  }
+  if (spec.rfind("exec:", 0) == 0) {
+    Parsed<std::vector<std::string>> words = split_words(spec.substr(5));
+    if (!words) return Result::failure("exec: " + words.error());
+    return Result(std::make_unique<detail::ExecSource>(std::move(words.value()), options));
+  }
+  return Result::failure("expected testcard, file:PATH, dir:PATH or exec:PROGRAM ARGS...");
+}
+
+}  // namespace pushcgi

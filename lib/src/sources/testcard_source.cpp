@@ -1,0 +1,27 @@
+#include <chrono>
+
+#include "sources.hpp"
+
+namespace pushcgi::detail {
+
+TestcardSource::TestcardSource(const SourceOptions& options) : options_(options) {}
+
+std::string TestcardSource::describe() const {
+  return "testcard " + std::to_string(options_.width) + "x" + std::to_string(options_.height) +
+         " at " + std::to_string(options_.fps) + " fps";
+}
+
+void TestcardSource::run() {
+  Testcard card(options_.width, options_.height);
+  const auto period = std::chrono::nanoseconds(1000000000LL / options_.fps);
+  auto next = std::chrono::steady_clock::now();
+  for (std::uint64_t number = 0;; ++number) {
+    emit(card.render(number, std::chrono::system_clock::now()));
+    next += period;
+    const auto now = std::chrono::steady_clock::now();
+    if (next < now - period) next = now;  // fell behind (a busy machine): do not burst
+    if (!wait_until(next)) return;
+  }
+}
+
+}  // namespace pushcgi::detail

@@ -1,0 +1,152 @@
+#include "pushcgi/webcam_service.hpp"
+
+#include "pushcgi/client_pull.hpp"
+#include "pushcgi/json.hpp"
+#include "pushcgi/multipart_stream.hpp"
+#include "pushcgi/webcam_view.hpp"
+
+namespace pushcgi {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds(Clock::duration duration) { return std::chrono::duration<double>(duration).count(); }
+
+}  // namespace
+
+WebcamService::WebcamService(std::unique_ptr<FrameSource> source, WebcamOptions options)
+    : boundary_(random_boundary()), runner_(hub_, std::move(source), options.linger, boundary_) {}
+
+void WebcamService::add_routes(Server& server) {
+  server_ = &server;
+  server.route("/", [this](const Request& q, Response& r) { page(q, r); });
+  server.route("/stream", [this](const Request& q, Response& r) { stream(q, r); });
+  server.route("/snapshot", [this](const Request& q, Response& r) { snapshot(q, r); });
+  server.route("/state", [this](const Request& q, Response& r) { state(q, r); });
+}
+
+void WebcamService::skip_frames_of_earlier_runs(Subscription& subscription) const {
+  const auto since = runner_.running_since();
+  subscription.skip_stale(since ? Clock::now() - *since : Clock::duration::zero());
+}
+
+void WebcamService::page(const Request& request, Response& response) const {
+  const Parsed<std::string> mode = request.query().get_choice("mode", {"stream", "pull"}, "stream");
+  const Parsed<unsigned> interval = request.query().get_unsigned("interval", 1, 3600, 1);
+  for (const std::string* error : {&mode.error(), &interval.error()}) {
+    if (!error->empty()) {
+      response.send_error(400, *error);
+      return;
+    }
+  }
+  WebcamPage page;
+  page.base = std::string(request.script_name()) + "/";
+  if (const auto latest = hub_.latest(); latest.data) {
+    page.width = latest.data->width;
+    page.height = latest.data->height;
+  }
+  ResponseHead head(200);
+  head.add("Content-Type", "text/html; charset=utf-8");
+  head.add_no_cache();
+  if (*mode == "stream") {
+    response.send(std::move(head), render_webcam_page(page));
+    return;
+  }
+  add_refresh(head, {*interval, ""});
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  response.send(std::move(head),
+                render_webcam_pull_page(page, *interval,
+                                        std::chrono::duration_cast<std::chrono::milliseconds>(now).count()));
+}
+
+void WebcamService::stream(const Request& request, Response& response) {
+  const Parsed<unsigned> fps = request.query().get_unsigned("fps", 1, 120, 0);
+  if (!fps) {
+    response.send_error(400, fps.error());
+    return;
+  }
+  MultipartStream stream(request, response, "image/jpeg", {}, boundary_);
+  if (!stream.start()) return;
+  const bool length_framing = stream.writer()->framing() == Framing::length;
+  const Clock::duration period =
+      *fps > 0 ? Clock::duration(std::chrono::seconds(1)) / *fps : Clock::duration::zero();
+  Subscription subscription(hub_, period, "stream");
+  skip_frames_of_earlier_runs(subscription);
+  Clock::time_point last_write = Clock::now();
+  std::size_t last_size = 0;
+  for (;;) {
+    const Wake wake = subscription.wait(response, last_write + kRepeat);
+    if (wake != Wake::notified && wake != Wake::deadline) return;
+    const bool repeat = wake == Wake::deadline;
+    const Hub<Frame>::Value value = repeat ? subscription.last() : subscription.take();
+    if (!value.data) {  // nothing to repeat yet
+      last_write = Clock::now();
+      continue;
+    }
+    // A viewer still reading the frame before gets no new one: it skips to the newest
+    // instead of queueing stale frames in the socket buffers.
+    if (last_size > 0 && response.unsent_bytes() > last_size / 2) {
+      if (!repeat) subscription.mark_skipped();
+      if (repeat) last_write = Clock::now();
+      continue;
+    }
+    const Frame& frame = *value.data;
+    const std::string_view head = length_framing ? std::string_view(frame.length_head) : "";
+    if (!stream.send_prepared(head, frame.jpeg)) return;
+    frames_out_.add();
+    last_write = Clock::now();
+    last_size = head.size() + frame.jpeg.size();
+  }
+}
+
+void WebcamService::snapshot(const Request&, Response& response) {
+  Subscription subscription(hub_, Clock::duration::zero(), "snapshot");
+  skip_frames_of_earlier_runs(subscription);
+  const Wake wake = subscription.wait(response, Clock::now() + kSnapshotTimeout);
+  if (wake == Wake::deadline) {
+    response.send_error(503, "no picture from the source yet", {{"Retry-After", "2"}});
+    return;
+  }
+  if (wake != Wake::notified) return;
+  const Hub<Frame>::Value value = subscription.take();
+  ResponseHead head(200);
+  head.add("Content-Type", "image/jpeg");
+  head.add_no_cache();
+  head.add("X-Timestamp", format_timestamp(value.produced));
+  response.send(std::move(head), value.data->jpeg);
+}
+
+void WebcamService::state(const Request&, Response& response) const {
+  const SourceStatus source = runner_.status();
+  std::string viewers;
+  for (const SubscriptionStats& viewer : hub_.stats()) {
+    if (viewer.label != "stream") continue;
+    if (!viewers.empty()) viewers += ",";
+    viewers += "{\"frames_sent\":" + std::to_string(viewer.taken) +
+               ",\"frames_skipped\":" + std::to_string(viewer.skipped) +
+               ",\"connected_seconds\":" + json_number(seconds(viewer.connected)) +
+               ",\"fps_cap\":" +
+               (viewer.period.count() == 0 ? std::string("null")
+                                           : json_number(1.0 / seconds(viewer.period))) +
+               "}";
+  }
+  const std::string body =
+      "{\"open_streams\":" + std::to_string(server_->open_streams()) +
+      ",\"source\":{\"describe\":" + json_string(source.describe) +
+      ",\"running\":" + (source.running ? "true" : "false") +
+      ",\"starts\":" + std::to_string(source.starts) +
+      ",\"frames_in\":" + std::to_string(source.frames_in) +
+      ",\"frames_in_per_second\":" + json_number(source.frames_in_per_second) +
+      ",\"frames_dropped\":" + std::to_string(source.frames_dropped) +
+      ",\"problem\":" + json_string(source.problem) + "}" +
+      ",\"frames_out\":" + std::to_string(frames_out_.total()) +
+      ",\"frames_out_per_second\":" + json_number(frames_out_.per_second()) +
+      ",\"viewers\":[" + viewers + "],\"threads\":" + std::to_string(server_->threads()) + "}\n";
+  ResponseHead head(200);
+  head.add("Content-Type", "application/json");
+  head.add_no_cache();
+  response.send(std::move(head), body);
+}
+
+}  // namespace pushcgi
