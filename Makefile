@@ -44,10 +44,12 @@ UNIT_SRCS    := $(wildcard tests/unit/*.cpp)
 UNIT_OBJS    := $(UNIT_SRCS:%.cpp=$(BUILD)/obj/%.o)
 INTEG_SRCS   := $(wildcard tests/integration/*.cpp)
 INTEG_OBJS   := $(INTEG_SRCS:%.cpp=$(BUILD)/obj/%.o)
+HELPER_SRCS  := $(wildcard tests/helpers/*.cpp)
+HELPER_BINS  := $(HELPER_SRCS:tests/helpers/%.cpp=$(BUILD)/tests/%)
 UNIT_TESTS   := $(BUILD)/tests/unit_tests
 INTEG_TESTS  := $(BUILD)/tests/integration_tests
 
-DEPS := $(LIB_OBJS:.o=.d) $(SUPPORT_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(INTEG_OBJS:.o=.d) \
+DEPS := $(HELPER_SRCS:%.cpp=$(BUILD)/obj/%.d) $(LIB_OBJS:.o=.d) $(SUPPORT_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(INTEG_OBJS:.o=.d) \
         $(CGI_SRCS:%.cpp=$(BUILD)/obj/%.d) $(EXAMPLE_SRCS:%.cpp=$(BUILD)/obj/%.d)
 
 .PHONY: all test unit-test integration-test install install-check asan tsan format \
@@ -77,15 +79,22 @@ $(BUILD)/bin/%: $(BUILD)/obj/examples/%.o $(LIB)
 	$(Q)$(CXX) $(ALL_CXXFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
 
 # Tests find the programs through this path.
-$(SUPPORT_OBJS): ALL_CPPFLAGS += -Ilib/src -Itests -DPUSHCGI_BIN_DIR='"$(abspath $(BUILD)/bin)"'
+$(SUPPORT_OBJS): ALL_CPPFLAGS += -Ilib/src -Itests -DPUSHCGI_BIN_DIR='"$(abspath $(BUILD)/bin)"' \
+                                 -DPUSHCGI_TEST_BIN_DIR='"$(abspath $(BUILD)/tests)"'
 $(UNIT_OBJS) $(INTEG_OBJS): ALL_CPPFLAGS += -Ilib/src -Itests -DPUSHCGI_SOURCE_DIR='"$(abspath .)"'
 
-$(UNIT_TESTS): $(UNIT_OBJS) $(SUPPORT_OBJS) $(LIB)
+# Small programs the tests run (a stand-in camera program).
+$(BUILD)/tests/%: $(BUILD)/obj/tests/helpers/%.o $(LIB)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CXX) $(ALL_CXXFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
+
+$(UNIT_TESTS): $(UNIT_OBJS) $(SUPPORT_OBJS) $(LIB) | $(HELPER_BINS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CXX) $(ALL_CXXFLAGS) $(LDFLAGS) $^ $(TEST_LIBS) $(LIBS) -o $@
 
-$(INTEG_TESTS): $(INTEG_OBJS) $(SUPPORT_OBJS) $(LIB) | $(CGI_BINS) $(EXAMPLE_BINS)
+$(INTEG_TESTS): $(INTEG_OBJS) $(SUPPORT_OBJS) $(LIB) | $(CGI_BINS) $(EXAMPLE_BINS) $(HELPER_BINS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CXX) $(ALL_CXXFLAGS) $(LDFLAGS) $^ $(TEST_LIBS) $(LIBS) -o $@

@@ -1,11 +1,10 @@
 // webcam.fcgi: a moving picture inline in a plain <img>, from a camera or any JPEG source,
 // for many viewers. See webcam_service.hpp for the routes and sources/source.hpp for the
 // sources.
+#include <cstdio>
 #include <pushcgi/pushcgi.hpp>
 #include <pushcgi/sources/source.hpp>
 #include <pushcgi/webcam_service.hpp>
-
-#include <cstdio>
 
 int main(int argc, char** argv) {
   pushcgi::Server server("webcam.fcgi", "Image streaming: /, /stream, /snapshot, /state.");
@@ -32,8 +31,10 @@ int main(int argc, char** argv) {
   });
   options.add_number("max-frame-kib", "N", "largest frame accepted, in KiB (default 8192)",
                      max_frame_kib, 16, 1 << 20);
-  options.add_number("linger", "SECONDS", "keep the source running this long after the last "
-                     "viewer leaves (default 3)", linger, 0, 3600);
+  options.add_number("linger", "SECONDS",
+                     "keep the source running this long after the last "
+                     "viewer leaves (default 3)",
+                     linger, 0, 3600);
   if (const auto status = server.parse_options(argc, argv)) return *status;
   source.max_frame_bytes = std::size_t{max_frame_kib} * 1024;
   auto made = pushcgi::make_source(source_spec, source);

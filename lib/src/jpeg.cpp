@@ -32,7 +32,8 @@ std::optional<JpegInfo> inspect_jpeg(std::string_view data) {
   int colorspace = 0;
   if (tjDecompressHeader3(handle.get(), reinterpret_cast<const unsigned char*>(data.data()),
                           static_cast<unsigned long>(data.size()), &width, &height, &subsampling,
-                          &colorspace) != 0) {
+                          &colorspace) != 0 ||
+      width <= 0 || height <= 0) {  // a tables-only datastream has a header but no picture
     return std::nullopt;
   }
   return JpegInfo{width, height};

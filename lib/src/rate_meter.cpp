@@ -3,14 +3,16 @@
 namespace pushcgi {
 
 std::int64_t RateMeter::bucket_of(std::chrono::steady_clock::time_point when) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(when.time_since_epoch()).count() / 100;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(when.time_since_epoch()).count() /
+         100;
 }
 
 void RateMeter::advance(std::int64_t bucket) const {
   if (bucket - newest_ >= kBuckets) {
     counts_.fill(0);
   } else {
-    for (std::int64_t b = newest_ + 1; b <= bucket; ++b) counts_[static_cast<std::size_t>(b % kBuckets)] = 0;
+    for (std::int64_t b = newest_ + 1; b <= bucket; ++b)
+      counts_[static_cast<std::size_t>(b % kBuckets)] = 0;
   }
   if (bucket > newest_) newest_ = bucket;
 }

@@ -79,7 +79,8 @@ void SourceRunner::accept(std::string jpeg) {
       memmem(jpeg.data(), jpeg.size(), dash_boundary_.data(), dash_boundary_.size()) != nullptr;
   if (!info || has_boundary) {
     const std::string reason = !info ? "not a whole JPEG" : "contains the multipart boundary";
-    log(LogLevel::warning, "dropped a frame of " + std::to_string(jpeg.size()) + " bytes: " + reason);
+    log(LogLevel::warning,
+        "dropped a frame of " + std::to_string(jpeg.size()) + " bytes: " + reason);
     const std::lock_guard<std::mutex> lock(mutex_);
     ++dropped_;
     drop_reason_ = reason;

@@ -11,7 +11,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds(Clock::duration duration) { return std::chrono::duration<double>(duration).count(); }
+double seconds(Clock::duration duration) {
+  return std::chrono::duration<double>(duration).count();
+}
 
 }  // namespace
 
@@ -55,9 +57,10 @@ void WebcamService::page(const Request& request, Response& response) const {
   }
   add_refresh(head, {*interval, ""});
   const auto now = std::chrono::system_clock::now().time_since_epoch();
-  response.send(std::move(head),
-                render_webcam_pull_page(page, *interval,
-                                        std::chrono::duration_cast<std::chrono::milliseconds>(now).count()));
+  response.send(
+      std::move(head),
+      render_webcam_pull_page(page, *interval,
+                              std::chrono::duration_cast<std::chrono::milliseconds>(now).count()));
 }
 
 void WebcamService::stream(const Request& request, Response& response) {
@@ -131,18 +134,18 @@ void WebcamService::state(const Request&, Response& response) const {
                                            : json_number(1.0 / seconds(viewer.period))) +
                "}";
   }
-  const std::string body =
-      "{\"open_streams\":" + std::to_string(server_->open_streams()) +
-      ",\"source\":{\"describe\":" + json_string(source.describe) +
-      ",\"running\":" + (source.running ? "true" : "false") +
-      ",\"starts\":" + std::to_string(source.starts) +
-      ",\"frames_in\":" + std::to_string(source.frames_in) +
-      ",\"frames_in_per_second\":" + json_number(source.frames_in_per_second) +
-      ",\"frames_dropped\":" + std::to_string(source.frames_dropped) +
-      ",\"problem\":" + json_string(source.problem) + "}" +
-      ",\"frames_out\":" + std::to_string(frames_out_.total()) +
-      ",\"frames_out_per_second\":" + json_number(frames_out_.per_second()) +
-      ",\"viewers\":[" + viewers + "],\"threads\":" + std::to_string(server_->threads()) + "}\n";
+  const std::string body = "{\"open_streams\":" + std::to_string(server_->open_streams()) +
+                           ",\"source\":{\"describe\":" + json_string(source.describe) +
+                           ",\"running\":" + (source.running ? "true" : "false") +
+                           ",\"starts\":" + std::to_string(source.starts) +
+                           ",\"frames_in\":" + std::to_string(source.frames_in) +
+                           ",\"frames_in_per_second\":" + json_number(source.frames_in_per_second) +
+                           ",\"frames_dropped\":" + std::to_string(source.frames_dropped) +
+                           ",\"problem\":" + json_string(source.problem) + "}" +
+                           ",\"frames_out\":" + std::to_string(frames_out_.total()) +
+                           ",\"frames_out_per_second\":" + json_number(frames_out_.per_second()) +
+                           ",\"viewers\":[" + viewers +
+                           "],\"threads\":" + std::to_string(server_->threads()) + "}\n";
   ResponseHead head(200);
   head.add("Content-Type", "application/json");
   head.add_no_cache();

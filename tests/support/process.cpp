@@ -22,6 +22,10 @@ std::string bin_path(const std::string& name) {
   return std::string(PUSHCGI_BIN_DIR) + "/" + name;
 }
 
+std::string test_bin_path(const std::string& name) {
+  return std::string(PUSHCGI_TEST_BIN_DIR) + "/" + name;
+}
+
 TempDir::TempDir() {
   char pattern[] = "/tmp/pushcgi-test-XXXXXX";
   if (mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");

@@ -13,6 +13,8 @@ namespace pushcgi::test {
 
 // build/bin/NAME
 std::string bin_path(const std::string& name);
+// build/tests/NAME: helper programs of the tests (tests/helpers/)
+std::string test_bin_path(const std::string& name);
 
 class TempDir {
  public:

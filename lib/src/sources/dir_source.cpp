@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <cstring>
 
-#include "sources.hpp"
 #include "../unique_fd.hpp"
+#include "sources.hpp"
 
 namespace pushcgi::detail {
 

@@ -11,10 +11,10 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "../unique_fd.hpp"
 #include "pushcgi/jpeg.hpp"
 #include "pushcgi/log.hpp"
 #include "sources.hpp"
-#include "../unique_fd.hpp"
 
 extern char** environ;
 
@@ -42,7 +42,8 @@ std::string resolve(const std::string& program) {
 
 std::string exit_text(int status) {
   if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return std::string("killed by signal ") + std::to_string(WTERMSIG(status));
+  if (WIFSIGNALED(status))
+    return std::string("killed by signal ") + std::to_string(WTERMSIG(status));
   return "ended";
 }
 
@@ -121,7 +122,9 @@ bool ExecSource::run_child() {
   const auto started = Clock::now();
   MjpegSplitter splitter(
       options_.max_frame_bytes, [this](std::string frame) { emit(std::move(frame)); },
-      [this](std::string_view reason) { log(LogLevel::warning, "exec source: " + std::string(reason)); });
+      [this](std::string_view reason) {
+        log(LogLevel::warning, "exec source: " + std::string(reason));
+      });
   char buffer[65536];
   bool stopping = false;
   for (;;) {

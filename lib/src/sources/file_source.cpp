@@ -5,8 +5,8 @@
 
 #include <cstring>
 
-#include "sources.hpp"
 #include "../unique_fd.hpp"
+#include "sources.hpp"
 
 namespace pushcgi::detail {
 
@@ -28,7 +28,9 @@ std::string base_of(const std::string& path) {
 FileSource::FileSource(std::string path, const SourceOptions& options)
     : path_(std::move(path)), options_(options) {}
 
-std::string FileSource::describe() const { return "file:" + path_; }
+std::string FileSource::describe() const {
+  return "file:" + path_;
+}
 
 void FileSource::read_frame() {
   const UniqueFd fd(::open(path_.c_str(), O_RDONLY | O_CLOEXEC));

@@ -16,7 +16,9 @@ ThreadedSource::ThreadedSource() : stop_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOC
   if (stop_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
 }
 
-ThreadedSource::~ThreadedSource() { ::close(stop_fd_); }
+ThreadedSource::~ThreadedSource() {
+  ::close(stop_fd_);
+}
 
 void ThreadedSource::start(Emit emit) {
   if (thread_.joinable()) return;
@@ -48,7 +50,8 @@ bool ThreadedSource::wait_until(std::chrono::steady_clock::time_point deadline) 
     const auto now = std::chrono::steady_clock::now();
     const auto left = deadline > now ? deadline - now : std::chrono::steady_clock::duration{};
     const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
-    const timespec timeout{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+    const timespec timeout{static_cast<time_t>(ns / 1000000000),
+                           static_cast<long>(ns % 1000000000)};
     pollfd fd{stop_fd_, POLLIN, 0};
     const int ready = ppoll(&fd, 1, &timeout, nullptr);
     if (ready > 0) return false;

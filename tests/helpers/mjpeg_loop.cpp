@@ -1,0 +1,56 @@
+// A stand-in for a camera program in tests: writes testcard JPEGs to standard output as an
+// MJPEG stream, like `ffmpeg -f mjpeg -` or `libcamera-vid --codec mjpeg -o -`.
+//
+//   mjpeg_loop [--fps N] [--frames N] [--garbage] [--truncate-every N]
+//
+// --frames N: exit after N frames (default: run until killed). --garbage: bytes that are no
+// JPEG between frames. --truncate-every N: every Nth frame is cut off in the middle.
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "pushcgi/sources/testcard.hpp"
+
+namespace {
+
+bool write_all(const std::string& bytes) {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(STDOUT_FILENO, bytes.data() + done, bytes.size() - done);
+    if (n <= 0) return false;
+    done += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  unsigned fps = 20;
+  unsigned long frames = 0;
+  bool garbage = false;
+  unsigned truncate_every = 0;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--fps" && i + 1 < argc) fps = static_cast<unsigned>(std::stoul(argv[++i]));
+    if (arg == "--frames" && i + 1 < argc) frames = std::stoul(argv[++i]);
+    if (arg == "--garbage") garbage = true;
+    if (arg == "--truncate-every" && i + 1 < argc) truncate_every = static_cast<unsigned>(std::stoul(argv[++i]));
+  }
+  pushcgi::Testcard card(160, 120);
+  const auto period = std::chrono::microseconds(1000000 / fps);
+  auto next = std::chrono::steady_clock::now();
+  for (unsigned long n = 1; frames == 0 || n <= frames; ++n) {
+    std::string frame = card.render(n, std::chrono::system_clock::now());
+    if (truncate_every > 0 && n % truncate_every == 0) frame.resize(frame.size() / 2);
+    if (garbage && !write_all("garbage between frames\n")) return 0;
+    if (!write_all(frame)) return 0;  // the reader is gone
+    next += period;
+    std::this_thread::sleep_until(next);
+  }
+  return 0;
+}
