@@ -47,7 +47,8 @@ void SourceRunner::control() {
       started_at_ = std::chrono::steady_clock::now();
       lock.unlock();
       log(LogLevel::info, "starting the source: " + source_->describe());
-      source_->start([this](std::string jpeg) { accept(std::move(jpeg)); });
+      source_->start([this](std::string jpeg) { accept(std::move(jpeg)); },
+                     [this](std::string_view reason) { count_drop(std::string(reason), 0); });
       lock.lock();
       continue;
     }
@@ -104,6 +105,15 @@ std::optional<std::chrono::steady_clock::time_point> SourceRunner::running_since
   const std::lock_guard<std::mutex> lock(mutex_);
   if (!running_) return std::nullopt;
   return started_at_;
+}
+
+void SourceRunner::count_drop(std::string reason, std::size_t bytes) {
+  log(LogLevel::warning,
+      "dropped a frame" + (bytes > 0 ? " of " + std::to_string(bytes) + " bytes" : std::string()) +
+          ": " + reason);
+  const std::lock_guard<std::mutex> lock(mutex_);
+  ++dropped_;
+  drop_reason_ = std::move(reason);
 }
 
 SourceStatus SourceRunner::status() const {

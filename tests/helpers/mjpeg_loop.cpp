@@ -39,7 +39,8 @@ int main(int argc, char** argv) {
     if (arg == "--fps" && i + 1 < argc) fps = static_cast<unsigned>(std::stoul(argv[++i]));
     if (arg == "--frames" && i + 1 < argc) frames = std::stoul(argv[++i]);
     if (arg == "--garbage") garbage = true;
-    if (arg == "--truncate-every" && i + 1 < argc) truncate_every = static_cast<unsigned>(std::stoul(argv[++i]));
+    if (arg == "--truncate-every" && i + 1 < argc)
+      truncate_every = static_cast<unsigned>(std::stoul(argv[++i]));
   }
   pushcgi::Testcard card(160, 120);
   const auto period = std::chrono::microseconds(1000000 / fps);

@@ -49,7 +49,8 @@ TEST(MjpegSplitter, FramesSplitAcrossReads) {
   const std::string stream = frame(1) + frame(2) + frame(3);
   for (std::size_t step : {std::size_t{1}, std::size_t{7}, std::size_t{4096}}) {
     c.frames.clear();
-    for (std::size_t at = 0; at < stream.size(); at += step) c.splitter.feed(stream.substr(at, step));
+    for (std::size_t at = 0; at < stream.size(); at += step)
+      c.splitter.feed(stream.substr(at, step));
     ASSERT_EQ(c.frames.size(), 3u) << "step " << step;
     EXPECT_EQ(c.frames[0] + c.frames[1] + c.frames[2], stream);
   }
@@ -59,7 +60,8 @@ TEST(MjpegSplitter, FramesSplitAcrossReads) {
 TEST(MjpegSplitter, GarbageBetweenFramesIsSkipped) {
   Collected c;
   const std::string a = frame(1), b = frame(2);
-  c.splitter.feed("HTTP/1.0 200 OK\r\n\r\n\xFF\xFF junk" + a + "\r\n--boundary\r\n\xFF" + b + "tail");
+  c.splitter.feed("HTTP/1.0 200 OK\r\n\r\n\xFF\xFF junk" + a + "\r\n--boundary\r\n\xFF" + b +
+                  "tail");
   ASSERT_EQ(c.frames.size(), 2u);
   EXPECT_EQ(c.frames[0], a);
   EXPECT_EQ(c.frames[1], b);
@@ -88,8 +90,9 @@ TEST(MjpegSplitter, StreamEndingInsideAFrame) {
 TEST(MjpegSplitter, OversizedFrameIsDropped) {
   std::vector<std::string> frames;
   std::vector<std::string> drops;
-  MjpegSplitter splitter(2000, [&](std::string f) { frames.push_back(std::move(f)); },
-                         [&](std::string_view reason) { drops.emplace_back(reason); });
+  MjpegSplitter splitter(
+      2000, [&](std::string f) { frames.push_back(std::move(f)); },
+      [&](std::string_view reason) { drops.emplace_back(reason); });
   const std::string big = frame(1);  // about 5 KB
   ASSERT_GT(big.size(), 2000u);
   std::string small = "\xFF\xD8\xFF\xD9";  // structurally whole, 4 bytes

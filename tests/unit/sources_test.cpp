@@ -1,5 +1,3 @@
-#include "pushcgi/sources/source.hpp"
-
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -12,6 +10,7 @@
 
 #include "pushcgi/jpeg.hpp"
 #include "pushcgi/rate_meter.hpp"
+#include "pushcgi/sources/source.hpp"
 #include "pushcgi/sources/testcard.hpp"
 #include "support/process.hpp"
 
@@ -47,9 +46,10 @@ class Frames {
   std::vector<std::string> frames_;
 };
 
+// The same bytes for the same number (the time drawn in is fixed).
 std::string jpeg(std::uint64_t number) {
   static Testcard card(96, 64);
-  return card.render(number, std::chrono::system_clock::now());
+  return card.render(number, std::chrono::system_clock::time_point{});
 }
 
 void write_file(const std::string& path, const std::string& data) {
@@ -66,7 +66,8 @@ int children_running(const std::string& text) {
     const std::size_t close = stat.rfind(')');
     if (close == std::string::npos) continue;
     const int ppid = std::atoi(stat.c_str() + close + 4);
-    if (ppid == getpid() && test::read_file(dir + "/cmdline").find(text) != std::string::npos) ++count;
+    if (ppid == getpid() && test::read_file(dir + "/cmdline").find(text) != std::string::npos)
+      ++count;
   }
   closedir(proc);
   return count;
@@ -172,7 +173,8 @@ TEST(FileSource, AFrameWhenTheFileIsReplacedOrRewritten) {
 TEST(ExecSource, SplitsTheChildsOutputAndStopsIt) {
   SourceOptions options;
   auto source = std::move(
-      make_source("exec:" + test::test_bin_path("mjpeg_loop") + " --fps 50 --garbage", options).value());
+      make_source("exec:" + test::test_bin_path("mjpeg_loop") + " --fps 50 --garbage", options)
+          .value());
   Frames frames;
   source->start(frames.emit());
   ASSERT_TRUE(frames.wait_for(5));
@@ -184,9 +186,10 @@ TEST(ExecSource, SplitsTheChildsOutputAndStopsIt) {
 }
 
 TEST(ExecSource, RestartsAChildThatExits) {
-  auto source = std::move(
-      make_source("exec:" + test::test_bin_path("mjpeg_loop") + " --fps 100 --frames 2",
-                  SourceOptions{}).value());
+  auto source =
+      std::move(make_source("exec:" + test::test_bin_path("mjpeg_loop") + " --fps 100 --frames 2",
+                            SourceOptions{})
+                    .value());
   Frames frames;
   source->start(frames.emit());
   ASSERT_TRUE(frames.wait_for(2));

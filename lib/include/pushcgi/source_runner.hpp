@@ -58,6 +58,7 @@ class SourceRunner {
  private:
   void control();
   void accept(std::string jpeg);
+  void count_drop(std::string reason, std::size_t bytes);
 
   Hub<Frame>& hub_;
   std::unique_ptr<FrameSource> source_;

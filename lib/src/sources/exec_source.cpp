@@ -122,9 +122,7 @@ bool ExecSource::run_child() {
   const auto started = Clock::now();
   MjpegSplitter splitter(
       options_.max_frame_bytes, [this](std::string frame) { emit(std::move(frame)); },
-      [this](std::string_view reason) {
-        log(LogLevel::warning, "exec source: " + std::string(reason));
-      });
+      [this](std::string_view reason) { drop(reason); });
   char buffer[65536];
   bool stopping = false;
   for (;;) {

@@ -20,11 +20,12 @@ ThreadedSource::~ThreadedSource() {
   ::close(stop_fd_);
 }
 
-void ThreadedSource::start(Emit emit) {
+void ThreadedSource::start(Emit emit, Drop drop) {
   if (thread_.joinable()) return;
   std::uint64_t count;
   [[maybe_unused]] const ssize_t n = ::read(stop_fd_, &count, sizeof count);  // re-arm
   emit_ = std::move(emit);
+  drop_ = std::move(drop);
   thread_ = std::thread([this] { run(); });
 }
 

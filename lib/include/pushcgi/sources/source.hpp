@@ -18,10 +18,12 @@ namespace pushcgi {
 class FrameSource {
  public:
   using Emit = std::function<void(std::string jpeg)>;
+  using Drop = std::function<void(std::string_view reason)>;
 
   virtual ~FrameSource() = default;
-  // Starts producing; emit() is called on the source's thread for each frame.
-  virtual void start(Emit emit) = 0;
+  // Starts producing; emit() is called on the source's thread for each frame, drop() for
+  // each broken one it did not hand over (a truncated frame in a stream).
+  virtual void start(Emit emit, Drop drop = {}) = 0;
   // Stops and joins; emit() is not called once it returns. Idempotent.
   virtual void stop() = 0;
   // What it is: "testcard 640x480 at 15 fps", "exec: ffmpeg ...".
@@ -52,7 +54,7 @@ namespace detail {
 class ThreadedSource : public FrameSource {
  public:
   ~ThreadedSource() override;
-  void start(Emit emit) final;
+  void start(Emit emit, Drop drop = {}) final;
   void stop() final;
   std::string status() const override;
 
@@ -61,6 +63,9 @@ class ThreadedSource : public FrameSource {
   // Produces until stopping() (checked through wait_*); runs on the source's thread.
   virtual void run() = 0;
   void emit(std::string jpeg) { emit_(std::move(jpeg)); }
+  void drop(std::string_view reason) {
+    if (drop_) drop_(reason);
+  }
   // Sleeps until deadline; false if the source is being stopped.
   bool wait_until(std::chrono::steady_clock::time_point deadline) const;
   // The descriptor that becomes readable when the source is being stopped.
@@ -70,6 +75,7 @@ class ThreadedSource : public FrameSource {
  private:
   int stop_fd_;
   Emit emit_;
+  Drop drop_;
   std::thread thread_;
   mutable std::mutex status_mutex_;  // guards status_
   std::string status_;

@@ -1,0 +1,267 @@
+// webcam.fcgi over a real FastCGI socket.
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "fcgi_program.hpp"
+#include "pushcgi/jpeg.hpp"
+
+namespace pushcgi::test {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kBrowser = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101";
+
+long json_field(const std::string& text, const std::string& name) {
+  const std::size_t at = text.find("\"" + name + "\":");
+  return at == std::string::npos ? -1 : std::atol(text.c_str() + at + name.size() + 3);
+}
+
+std::string body_of(const std::string& response) {
+  const std::size_t at = body_start(response);
+  return at == std::string::npos ? "" : response.substr(at);
+}
+
+// JPEG frames fully received, by counting delimiters after the body's start.
+std::size_t frames(const FcgiClient& client) { return parts_done(client.out()); }
+
+std::optional<Clock::duration> wait_open_streams(FcgiProgram& program, long n,
+                                                 Clock::duration timeout) {
+  const auto start = Clock::now();
+  while (Clock::now() - start < timeout) {
+    if (json_field(program.fetch("/state"), "open_streams") == n) return Clock::now() - start;
+    std::this_thread::sleep_for(2ms);
+  }
+  return std::nullopt;
+}
+
+// Processes whose parent is pid and whose command line contains text.
+int children_of(pid_t pid, const std::string& text) {
+  int count = 0;
+  DIR* proc = opendir("/proc");
+  while (const dirent* entry = readdir(proc)) {
+    const std::string dir = std::string("/proc/") + entry->d_name;
+    const std::string stat = read_file(dir + "/stat");
+    const std::size_t close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    if (std::atoi(stat.c_str() + close + 4) == pid &&
+        read_file(dir + "/cmdline").find(text) != std::string::npos) {
+      ++count;
+    }
+  }
+  closedir(proc);
+  return count;
+}
+
+// Reads every client for `how_long`, each on its own thread (no socket buffer decides).
+void read_all_for(std::vector<FcgiClient>& clients, Clock::duration how_long) {
+  const auto until = Clock::now() + how_long;
+  std::vector<std::thread> readers;
+  for (FcgiClient& client : clients) {
+    readers.emplace_back([&client, until] {
+      client.read_until([](const std::string&) { return false; },
+                        std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()));
+    });
+  }
+  for (std::thread& reader : readers) reader.join();
+}
+
+TEST(Webcam, LengthFramedStreamOfWholeJpegs) {
+  FcgiProgram webcam("webcam.fcgi", 4, {"--size", "320x240"});
+  FcgiClient viewer = webcam.request("/stream");
+  ASSERT_TRUE(viewer.read_until([](const std::string& out) { return parts_done(out) >= 3; }, 10s));
+  const std::string& out = viewer.out();
+  const std::string b = boundary_of(out);
+  EXPECT_EQ(out.substr(0, body_start(out)), expected_stream_head(b));
+  for (std::size_t k = 1; k <= 3; ++k) {
+    const std::size_t start = k == 1 ? body_start(out) + b.size() + 4 : end_of_part(out, k - 1);
+    const std::size_t head_end = out.find("\r\n\r\n", start) + 4;
+    const std::string head = out.substr(start, head_end - start);
+    EXPECT_EQ(head.rfind("Content-Type: image/jpeg\r\nContent-Length: ", 0), 0u) << head;
+    EXPECT_NE(head.find("\r\nX-Timestamp: "), std::string::npos);
+    const std::size_t length = std::stoul(head.substr(head.find("Content-Length: ") + 16));
+    const std::string jpeg = out.substr(head_end, length);
+    const auto info = inspect_jpeg(jpeg);
+    ASSERT_TRUE(info) << "part " << k;
+    EXPECT_EQ(info->width, 320);
+    EXPECT_EQ(out.substr(head_end + length, 4 + b.size()), "\r\n--" + b);
+  }
+}
+
+TEST(Webcam, BrowserFramingSendsTheNextHeaderBlockAfterEachFrame) {
+  FcgiProgram webcam("webcam.fcgi", 4);
+  FcgiClient viewer = webcam.request("/stream", "", kBrowser);
+  ASSERT_TRUE(viewer.read_until([](const std::string& out) { return parts_done(out) >= 2; }, 10s));
+  const std::string& out = viewer.out();
+  const std::string block = "--" + boundary_of(out) + "\r\nContent-Type: image/jpeg\r\n\r\n";
+  EXPECT_EQ(out.substr(body_start(out), block.size()), block);
+  // Right after the first JPEG: the delimiter and the second part's header block.
+  const std::size_t jpeg_start = body_start(out) + block.size();
+  const std::size_t jpeg_end = out.find("\r\n" + block, jpeg_start);
+  ASSERT_NE(jpeg_end, std::string::npos);
+  EXPECT_TRUE(inspect_jpeg(out.substr(jpeg_start, jpeg_end - jpeg_start)));
+  EXPECT_EQ(end_of_part(out, 1), jpeg_end + 2 + block.size() - 28);
+}
+
+TEST(Webcam, FiftyViewersAllGetTheSourceRate) {
+  FcgiProgram webcam("webcam.fcgi", 60, {"--fps", "15"});
+  std::vector<FcgiClient> viewers;
+  for (int i = 0; i < 50; ++i) viewers.push_back(webcam.request("/stream", "", i % 2 ? kBrowser : "curl/8"));
+  read_all_for(viewers, 3s);
+  for (const FcgiClient& viewer : viewers) {
+    // 45 frames were made; the bound only catches a viewer that was starved.
+    EXPECT_GE(frames(viewer), 30u);
+  }
+  const std::string state = body_of(webcam.fetch("/state"));
+  EXPECT_EQ(json_field(state, "open_streams"), 50) << state;
+}
+
+TEST(Webcam, FpsCapsOneViewer) {
+  FcgiProgram webcam("webcam.fcgi", 4, {"--fps", "15"});
+  std::vector<FcgiClient> viewers;
+  viewers.push_back(webcam.request("/stream", "fps=2"));
+  viewers.push_back(webcam.request("/stream"));
+  read_all_for(viewers, 3s);
+  EXPECT_GE(frames(viewers[0]), 5u);
+  EXPECT_LE(frames(viewers[0]), 8u);  // about 2 a second (and the first one at once)
+  EXPECT_GE(frames(viewers[1]), 30u);
+}
+
+TEST(Webcam, AStalledViewerDoesNotSlowTheOthersAndSkipsFrames) {
+  FcgiProgram webcam("webcam.fcgi", 4, {"--fps", "15"});
+  FcgiClient stalled = webcam.request("/stream");  // never read
+  std::vector<FcgiClient> readers;
+  readers.push_back(webcam.request("/stream"));
+  read_all_for(readers, 4s);
+  EXPECT_GE(frames(readers[0]), 45u);
+  const std::string state = body_of(webcam.fetch("/state"));
+  // The stalled viewer's buffer is full: it skips frames instead of queueing them.
+  EXPECT_NE(state.find("\"frames_skipped\":"), std::string::npos);
+  std::size_t skipped_max = 0;
+  for (std::size_t at = state.find("\"frames_skipped\":"); at != std::string::npos;
+       at = state.find("\"frames_skipped\":", at + 1)) {
+    skipped_max = std::max<std::size_t>(skipped_max, std::stoul(state.substr(at + 17)));
+  }
+  EXPECT_GT(skipped_max, 20u) << state;
+}
+
+TEST(Webcam, ClosingAViewerFreesItWithin100ms) {
+  FcgiProgram webcam("webcam.fcgi", 4, {"--fps", "2"});
+  FcgiClient viewer = webcam.request("/stream");
+  ASSERT_TRUE(viewer.read_until([](const std::string& out) { return parts_done(out) >= 1; }, 10s));
+  ASSERT_TRUE(wait_open_streams(webcam, 1, 5s));
+  viewer.close();
+  const auto freed = wait_open_streams(webcam, 0, 5s);
+  ASSERT_TRUE(freed);
+  EXPECT_LT(*freed, 100ms);
+}
+
+TEST(Webcam, BadQueryValuesGet400) {
+  FcgiProgram webcam("webcam.fcgi", 4);
+  for (const char* query : {"fps=abc", "fps=0", "fps=10000"}) {
+    const std::string response = webcam.fetch("/stream", query);
+    EXPECT_EQ(response.rfind("Status: 400 Bad Request\r\n", 0), 0u) << query;
+    EXPECT_EQ(body_of(response).rfind("fps: expected a whole number from 1 to 120, got '", 0), 0u);
+  }
+  EXPECT_EQ(webcam.fetch("/", "mode=video").rfind("Status: 400 Bad Request\r\n", 0), 0u);
+  EXPECT_EQ(webcam.fetch("/stream", "framing=x").rfind("Status: 400 Bad Request\r\n", 0), 0u);
+}
+
+TEST(Webcam, SnapshotIsAFreshJpeg) {
+  FcgiProgram webcam("webcam.fcgi", 4, {"--linger", "0"});
+  const auto asked = std::chrono::system_clock::now();
+  const std::string response = webcam.fetch("/snapshot");
+  EXPECT_EQ(response.rfind("Status: 200 OK\r\nContent-Type: image/jpeg\r\n", 0), 0u);
+  EXPECT_TRUE(inspect_jpeg(body_of(response)));
+  const std::size_t at = response.find("X-Timestamp: ");
+  ASSERT_NE(at, std::string::npos);
+  const double stamp = std::stod(response.substr(at + 13));
+  // The source was idle: the picture was taken after the request, not before.
+  EXPECT_GE(stamp, std::chrono::duration<double>(asked.time_since_epoch()).count() - 0.001);
+}
+
+TEST(Webcam, SnapshotAnswers503WhenTheSourceGivesNothing) {
+  TempDir dir;
+  FcgiProgram webcam("webcam.fcgi", 4, {"--source", "file:" + dir.file("missing.jpg")});
+  const std::string response = webcam.fetch("/snapshot");
+  EXPECT_EQ(response.rfind("Status: 503 Service Unavailable\r\n", 0), 0u) << response;
+  EXPECT_NE(response.find("\r\nRetry-After: 2\r\n"), std::string::npos);
+}
+
+TEST(Webcam, PagesEmbedTheStreamOrPullTheSnapshot) {
+  FcgiProgram webcam("webcam.fcgi", 4);
+  const std::string page = webcam.fetch("/");
+  EXPECT_NE(page.find("<img src=\"/app/stream\""), std::string::npos) << page;
+  EXPECT_NE(page.find("href=\"/app/snapshot\""), std::string::npos);
+  const std::string pull = webcam.fetch("/", "mode=pull&interval=2");
+  EXPECT_NE(pull.find("\r\nRefresh: 2\r\n"), std::string::npos);
+  EXPECT_NE(pull.find("<img src=\"/app/snapshot?t="), std::string::npos);
+  EXPECT_EQ(pull.find("/app/stream\""), std::string::npos);  // no stream in a pull page
+}
+
+TEST(Webcam, ExecChildRunsOnlyWhileWatchedAndNeverOutlivesTheProgram) {
+  FcgiProgram webcam("webcam.fcgi", 4,
+                     {"--source", "exec:" + test_bin_path("mjpeg_loop") + " --fps 30", "--linger", "0"});
+  const pid_t pid = webcam.process().pid();
+  FcgiClient probe;
+  ASSERT_TRUE(probe.connect_unix(webcam.socket_path()));
+  probe.close();
+  EXPECT_EQ(children_of(pid, "mjpeg_loop"), 0);  // nobody watches yet
+
+  FcgiClient viewer = webcam.request("/stream");
+  ASSERT_TRUE(viewer.read_until([](const std::string& out) { return parts_done(out) >= 3; }, 10s));
+  EXPECT_EQ(children_of(pid, "mjpeg_loop"), 1);
+  viewer.close();
+  auto deadline = Clock::now() + 5s;
+  while (children_of(pid, "mjpeg_loop") > 0 && Clock::now() < deadline) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(children_of(pid, "mjpeg_loop"), 0) << "the child outlived the last viewer";
+
+  FcgiClient again = webcam.request("/stream");
+  ASSERT_TRUE(again.read_until([](const std::string& out) { return parts_done(out) >= 1; }, 10s));
+  ASSERT_EQ(children_of(pid, "mjpeg_loop"), 1);
+  ASSERT_TRUE(webcam.process().signal(SIGTERM));
+  EXPECT_TRUE(again.read_to_end(3s));
+  again.close();
+  EXPECT_EQ(webcam.process().wait_exit(2s), 0);
+  // Its children are reparented when it exits; none may be left.
+  deadline = Clock::now() + 2s;
+  while (children_of(1, "mjpeg_loop") + children_of(getpid(), "mjpeg_loop") > 0 &&
+         Clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(children_of(1, "mjpeg_loop") + children_of(getpid(), "mjpeg_loop"), 0);
+}
+
+TEST(Webcam, ExecChildDiesWithTheProgramEvenOnSigkill) {
+  FcgiProgram webcam("webcam.fcgi", 4, {"--source", "exec:" + test_bin_path("mjpeg_loop")});
+  FcgiClient viewer = webcam.request("/stream");
+  ASSERT_TRUE(viewer.read_until([](const std::string& out) { return parts_done(out) >= 1; }, 10s));
+  ASSERT_EQ(children_of(webcam.process().pid(), "mjpeg_loop"), 1);
+  ASSERT_TRUE(webcam.process().signal(SIGKILL));
+  EXPECT_TRUE(webcam.process().wait_exit(2s).has_value());
+  const auto deadline = Clock::now() + 2s;
+  while (children_of(1, "mjpeg_loop") + children_of(getpid(), "mjpeg_loop") > 0 &&
+         Clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(children_of(1, "mjpeg_loop") + children_of(getpid(), "mjpeg_loop"), 0);
+}
+
+TEST(Webcam, BrokenFramesAreDroppedAndTheStreamGoesOn) {
+  FcgiProgram webcam("webcam.fcgi", 4,
+                     {"--source",
+                      "exec:" + test_bin_path("mjpeg_loop") + " --fps 40 --garbage --truncate-every 3"});
+  FcgiClient viewer = webcam.request("/stream");
+  ASSERT_TRUE(viewer.read_until([](const std::string& out) { return parts_done(out) >= 10; }, 10s));
+  const std::string state = body_of(webcam.fetch("/state"));
+  EXPECT_GT(json_field(state, "frames_dropped"), 0) << state;
+  EXPECT_NE(state.find("\"running\":true"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace pushcgi::test
