@@ -119,9 +119,10 @@ $(BUILD)/pushcgi.pc: pushcgi.pc.in
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
 
 install: all $(BUILD)/pushcgi.pc
-	install -d $(DESTDIR)$(PREFIX)/include/pushcgi $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	install -d $(DESTDIR)$(PREFIX)/include/pushcgi/sources $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 	           $(DESTDIR)$(PREFIX)/bin
 	install -m 644 lib/include/pushcgi/*.hpp $(DESTDIR)$(PREFIX)/include/pushcgi/
+	install -m 644 lib/include/pushcgi/sources/*.hpp $(DESTDIR)$(PREFIX)/include/pushcgi/sources/
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 $(BUILD)/pushcgi.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	$(if $(CGI_BINS),install -m 755 $(CGI_BINS) $(DESTDIR)$(PREFIX)/bin/)

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "support/fcgi_client.hpp"
+#include "support/part_reader.hpp"
 #include "support/process.hpp"
 
 namespace {
@@ -43,40 +44,9 @@ double now_wall() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-// One viewer: FastCGI records in, parts out.
 struct Viewer {
   FcgiClient client;
-  std::string records;  // undecoded bytes
-  std::string text;     // FCGI_STDOUT so far (consumed parts are cut off)
-  std::size_t parts = 0;
-
-  // Decodes what arrived; calls part(timestamp) for every complete part.
-  template <typename F>
-  void feed(const char* data, std::size_t size, F part) {
-    records.append(data, size);
-    std::size_t at = 0;
-    while (records.size() - at >= 8) {
-      const auto* h = reinterpret_cast<const unsigned char*>(records.data() + at);
-      const std::size_t length = (std::size_t{h[4]} << 8) | h[5];
-      const std::size_t total = 8 + length + h[6];
-      if (records.size() - at < total) break;
-      if (h[1] == 6) text.append(records, at + 8, length);
-      at += total;
-    }
-    records.erase(0, at);
-    for (;;) {
-      const std::size_t stamp = text.find("X-Timestamp: ");
-      if (stamp == std::string::npos) return;
-      const std::size_t length_at = text.rfind("Content-Length: ", stamp);
-      const std::size_t head_end = text.find("\r\n\r\n", stamp);
-      if (length_at == std::string::npos || head_end == std::string::npos) return;
-      const std::size_t length = std::strtoul(text.c_str() + length_at + 16, nullptr, 10);
-      if (text.size() < head_end + 4 + length + 2) return;  // body and the CRLF after it
-      part(std::strtod(text.c_str() + stamp + 13, nullptr));
-      ++parts;
-      text.erase(0, head_end + 4 + length);
-    }
-  }
+  pushcgi::test::PartReader reader;
 };
 
 long json_field(const std::string& text, const std::string& name) {
@@ -137,12 +107,13 @@ void run(unsigned viewers, unsigned seconds) {
         ssize_t got;
         while ((got = read(viewer.client.fd(), buffer, sizeof buffer)) > 0) {
           const double arrived = now_wall();
-          viewer.feed(buffer, static_cast<std::size_t>(got), [&](double stamp) {
-            if (!measuring) return;
-            auto& entry = received[stamp];
-            entry.first += 1;
-            entry.second = std::max(entry.second, arrived);
-          });
+          viewer.reader.feed(std::string_view(buffer, static_cast<std::size_t>(got)),
+                             [&](double stamp, std::size_t) {
+                               if (!measuring) return;
+                               auto& entry = received[stamp];
+                               entry.first += 1;
+                               entry.second = std::max(entry.second, arrived);
+                             });
         }
       }
     }

@@ -28,7 +28,9 @@ std::string body_of(const std::string& response) {
 }
 
 // JPEG frames fully received, by counting delimiters after the body's start.
-std::size_t frames(const FcgiClient& client) { return parts_done(client.out()); }
+std::size_t frames(const FcgiClient& client) {
+  return parts_done(client.out());
+}
 
 std::optional<Clock::duration> wait_open_streams(FcgiProgram& program, long n,
                                                  Clock::duration timeout) {
@@ -64,8 +66,9 @@ void read_all_for(std::vector<FcgiClient>& clients, Clock::duration how_long) {
   std::vector<std::thread> readers;
   for (FcgiClient& client : clients) {
     readers.emplace_back([&client, until] {
-      client.read_until([](const std::string&) { return false; },
-                        std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()));
+      client.read_until(
+          [](const std::string&) { return false; },
+          std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()));
     });
   }
   for (std::thread& reader : readers) reader.join();
@@ -111,7 +114,8 @@ TEST(Webcam, BrowserFramingSendsTheNextHeaderBlockAfterEachFrame) {
 TEST(Webcam, FiftyViewersAllGetTheSourceRate) {
   FcgiProgram webcam("webcam.fcgi", 60, {"--fps", "15"});
   std::vector<FcgiClient> viewers;
-  for (int i = 0; i < 50; ++i) viewers.push_back(webcam.request("/stream", "", i % 2 ? kBrowser : "curl/8"));
+  for (int i = 0; i < 50; ++i)
+    viewers.push_back(webcam.request("/stream", "", i % 2 ? kBrowser : "curl/8"));
   read_all_for(viewers, 3s);
   for (const FcgiClient& viewer : viewers) {
     // 45 frames were made; the bound only catches a viewer that was starved.
@@ -205,8 +209,9 @@ TEST(Webcam, PagesEmbedTheStreamOrPullTheSnapshot) {
 }
 
 TEST(Webcam, ExecChildRunsOnlyWhileWatchedAndNeverOutlivesTheProgram) {
-  FcgiProgram webcam("webcam.fcgi", 4,
-                     {"--source", "exec:" + test_bin_path("mjpeg_loop") + " --fps 30", "--linger", "0"});
+  FcgiProgram webcam(
+      "webcam.fcgi", 4,
+      {"--source", "exec:" + test_bin_path("mjpeg_loop") + " --fps 30", "--linger", "0"});
   const pid_t pid = webcam.process().pid();
   FcgiClient probe;
   ASSERT_TRUE(probe.connect_unix(webcam.socket_path()));
@@ -218,7 +223,8 @@ TEST(Webcam, ExecChildRunsOnlyWhileWatchedAndNeverOutlivesTheProgram) {
   EXPECT_EQ(children_of(pid, "mjpeg_loop"), 1);
   viewer.close();
   auto deadline = Clock::now() + 5s;
-  while (children_of(pid, "mjpeg_loop") > 0 && Clock::now() < deadline) std::this_thread::sleep_for(10ms);
+  while (children_of(pid, "mjpeg_loop") > 0 && Clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
   EXPECT_EQ(children_of(pid, "mjpeg_loop"), 0) << "the child outlived the last viewer";
 
   FcgiClient again = webcam.request("/stream");
@@ -254,8 +260,8 @@ TEST(Webcam, ExecChildDiesWithTheProgramEvenOnSigkill) {
 
 TEST(Webcam, BrokenFramesAreDroppedAndTheStreamGoesOn) {
   FcgiProgram webcam("webcam.fcgi", 4,
-                     {"--source",
-                      "exec:" + test_bin_path("mjpeg_loop") + " --fps 40 --garbage --truncate-every 3"});
+                     {"--source", "exec:" + test_bin_path("mjpeg_loop") +
+                                      " --fps 40 --garbage --truncate-every 3"});
   FcgiClient viewer = webcam.request("/stream");
   ASSERT_TRUE(viewer.read_until([](const std::string& out) { return parts_done(out) >= 10; }, 10s));
   const std::string state = body_of(webcam.fetch("/state"));
