@@ -138,7 +138,7 @@ install-check: all
 	    $$(pkg-config --cflags --libs pushcgi) -o $(BUILD)/install-check/hello_push
 	@echo "  install-check: hello_push builds against the installed pushcgi.pc"
 
-FORMAT_FILES = $(shell git ls-files '*.cpp' '*.hpp' 2>/dev/null || \
+FORMAT_FILES = $(shell git ls-files --cached --others --exclude-standard '*.cpp' '*.hpp' 2>/dev/null || \
                  find lib cgi examples tests bench -name '*.[ch]pp' 2>/dev/null)
 format:
 	$(Q)clang-format -i $(FORMAT_FILES)

@@ -49,7 +49,8 @@ double cpu_seconds_of(pid_t pid) {
   std::vector<std::string> fields;
   std::string field;
   while (rest >> field) fields.push_back(field);
-  return (std::stod(fields[11]) + std::stod(fields[12])) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  return (std::stod(fields[11]) + std::stod(fields[12])) /
+         static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 double self_cpu_seconds() {
@@ -80,8 +81,8 @@ struct Viewer {
 struct Program {
   Program(unsigned threads) : socket(dir.file("webcam.sock")) {
     process = pushcgi::test::Process({pushcgi::test::bin_path("webcam.fcgi"), "--socket", socket,
-                                      "--threads", std::to_string(threads), "--fps", "15",
-                                      "--size", "640x480", "--log-level", "warning"});
+                                      "--threads", std::to_string(threads), "--fps", "15", "--size",
+                                      "640x480", "--log-level", "warning"});
   }
   void open(Viewer& viewer) const {
     viewer.client.connect_unix(socket);
@@ -139,7 +140,8 @@ void fanout(unsigned viewer_count, unsigned seconds, unsigned threads) {
   std::vector<Viewer> viewers(viewer_count);
   for (Viewer& viewer : viewers) program.open(viewer);
   std::vector<ReaderThread> readers(threads);
-  for (std::size_t i = 0; i < viewers.size(); ++i) readers[i % threads].viewers.push_back(&viewers[i]);
+  for (std::size_t i = 0; i < viewers.size(); ++i)
+    readers[i % threads].viewers.push_back(&viewers[i]);
   std::atomic<bool> stop{false};
   std::atomic<bool> measuring{false};
   std::vector<std::thread> running;
@@ -182,8 +184,9 @@ void fanout(unsigned viewer_count, unsigned seconds, unsigned threads) {
   for (const auto& [stamp, times] : merged) {
     if (receivers[stamp] == viewer_count) spreads.push_back((times.second - times.first) * 1000.0);
   }
-  std::printf("| %u | %.2f | %.2f | %.2f ms | %.2f ms | %.1f µs | %ld MiB | %.0f %% |\n", viewer_count,
-              quantile(fps, 0), quantile(fps, 0.5), quantile(spreads, 0.5), quantile(spreads, 0.99),
+  std::printf("| %u | %.2f | %.2f | %.2f ms | %.2f ms | %.1f µs | %ld MiB | %.0f %% |\n",
+              viewer_count, quantile(fps, 0), quantile(fps, 0.5), quantile(spreads, 0.5),
+              quantile(spreads, 0.99),
               delivered > 0 ? cpu * 1e6 / static_cast<double>(delivered) : -1.0, rss / 1024,
               client_cpu * 100.0 / elapsed);
 }
@@ -240,9 +243,10 @@ void stall(unsigned seconds) {
   stop = true;
   reading.join();
   (void)resumed;
-  std::printf("stall of %u s: %d bytes were waiting in the stalled viewer's socket; the reader got "
-              "%.2f frames/s during the stall\n",
-              seconds, waiting, static_cast<double>(reader_frames_in_stall) / seconds);
+  std::printf(
+      "stall of %u s: %d bytes were waiting in the stalled viewer's socket; the reader got "
+      "%.2f frames/s during the stall\n",
+      seconds, waiting, static_cast<double>(reader_frames_in_stall) / seconds);
   std::printf("ages of the first frames after the resume:");
   for (double age : ages) std::printf(" %.3f s", age);
   std::printf("\n");
@@ -265,14 +269,18 @@ int main(int argc, char** argv) {
   unsigned threads = 2;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--viewers") == 0) counts = parse_list(argv[i + 1]);
-    if (std::strcmp(argv[i], "--seconds") == 0) seconds = static_cast<unsigned>(std::stoul(argv[i + 1]));
-    if (std::strcmp(argv[i], "--stall") == 0) stall_seconds = static_cast<unsigned>(std::stoul(argv[i + 1]));
-    if (std::strcmp(argv[i], "--threads") == 0) threads = static_cast<unsigned>(std::stoul(argv[i + 1]));
+    if (std::strcmp(argv[i], "--seconds") == 0)
+      seconds = static_cast<unsigned>(std::stoul(argv[i + 1]));
+    if (std::strcmp(argv[i], "--stall") == 0)
+      stall_seconds = static_cast<unsigned>(std::stoul(argv[i + 1]));
+    if (std::strcmp(argv[i], "--threads") == 0)
+      threads = static_cast<unsigned>(std::stoul(argv[i + 1]));
   }
   rlimit files{65536, 65536};
   setrlimit(RLIMIT_NOFILE, &files);
-  std::printf("| viewers | frames/s per viewer, min | median | spread first-last, p50 | p99 | "
-              "program CPU per delivered frame | program RSS | load client CPU |\n");
+  std::printf(
+      "| viewers | frames/s per viewer, min | median | spread first-last, p50 | p99 | "
+      "program CPU per delivered frame | program RSS | load client CPU |\n");
   std::printf("| --- | --- | --- | --- | --- | --- | --- | --- |\n");
   for (unsigned count : counts) fanout(count, seconds, threads);
   if (stall_seconds > 0) stall(stall_seconds);
