@@ -53,7 +53,7 @@ DEPS := $(HELPER_SRCS:%.cpp=$(BUILD)/obj/%.d) $(LIB_OBJS:.o=.d) $(SUPPORT_OBJS:.
         $(CGI_SRCS:%.cpp=$(BUILD)/obj/%.d) $(EXAMPLE_SRCS:%.cpp=$(BUILD)/obj/%.d)
 
 .PHONY: all test unit-test integration-test install install-check asan tsan format \
-        format-check clean
+        format-check clean run
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -107,6 +107,13 @@ unit-test: $(UNIT_TESTS)
 
 integration-test: all $(INTEG_TESTS)
 	$(Q)tests/run_tests.sh $(INTEG_TESTS)
+
+# The demo behind a real nginx on http://127.0.0.1:$(PORT)/; Ctrl-C stops everything.
+PORT ?= 8080
+run: all
+	$(Q)tools/ensure-packages nginx
+	@echo "pushcgi demo: http://127.0.0.1:$(PORT)/   (Ctrl-C stops everything)"
+	$(Q)tools/dev-stack build/run $(PORT)
 
 # Sanitizer builds live beside the normal one and run the whole suite.
 asan:
