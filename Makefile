@@ -46,14 +46,17 @@ INTEG_SRCS   := $(wildcard tests/integration/*.cpp)
 INTEG_OBJS   := $(INTEG_SRCS:%.cpp=$(BUILD)/obj/%.o)
 HELPER_SRCS  := $(wildcard tests/helpers/*.cpp)
 HELPER_BINS  := $(HELPER_SRCS:tests/helpers/%.cpp=$(BUILD)/tests/%)
+E2E_SRCS     := $(wildcard tests/e2e/*.cpp)
+E2E_OBJS     := $(E2E_SRCS:%.cpp=$(BUILD)/obj/%.o)
+E2E_TESTS    := $(BUILD)/tests/e2e_tests
 UNIT_TESTS   := $(BUILD)/tests/unit_tests
 INTEG_TESTS  := $(BUILD)/tests/integration_tests
 
-DEPS := $(HELPER_SRCS:%.cpp=$(BUILD)/obj/%.d) $(LIB_OBJS:.o=.d) $(SUPPORT_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(INTEG_OBJS:.o=.d) \
+DEPS := $(E2E_OBJS:.o=.d) $(HELPER_SRCS:%.cpp=$(BUILD)/obj/%.d) $(LIB_OBJS:.o=.d) $(SUPPORT_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(INTEG_OBJS:.o=.d) \
         $(CGI_SRCS:%.cpp=$(BUILD)/obj/%.d) $(EXAMPLE_SRCS:%.cpp=$(BUILD)/obj/%.d)
 
 .PHONY: all test unit-test integration-test install install-check asan tsan format \
-        format-check clean run
+        format-check clean run e2e-test
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -81,7 +84,7 @@ $(BUILD)/bin/%: $(BUILD)/obj/examples/%.o $(LIB)
 # Tests find the programs through this path.
 $(SUPPORT_OBJS): ALL_CPPFLAGS += -Ilib/src -Itests -DPUSHCGI_BIN_DIR='"$(abspath $(BUILD)/bin)"' \
                                  -DPUSHCGI_TEST_BIN_DIR='"$(abspath $(BUILD)/tests)"'
-$(UNIT_OBJS) $(INTEG_OBJS): ALL_CPPFLAGS += -Ilib/src -Itests -DPUSHCGI_SOURCE_DIR='"$(abspath .)"'
+$(UNIT_OBJS) $(INTEG_OBJS) $(E2E_OBJS): ALL_CPPFLAGS += -Ilib/src -Itests -DPUSHCGI_SOURCE_DIR='"$(abspath .)"'
 
 # Small programs the tests run (a stand-in camera program).
 $(BUILD)/tests/%: $(BUILD)/obj/tests/helpers/%.o $(LIB)
@@ -99,8 +102,21 @@ $(INTEG_TESTS): $(INTEG_OBJS) $(SUPPORT_OBJS) $(LIB) | $(CGI_BINS) $(EXAMPLE_BIN
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CXX) $(ALL_CXXFLAGS) $(LDFLAGS) $^ $(TEST_LIBS) $(LIBS) -o $@
 
-test: all $(UNIT_TESTS) $(INTEG_TESTS) install-check
-	$(Q)tests/run_tests.sh $(UNIT_TESTS) $(INTEG_TESTS)
+# End-to-end tests: the programs behind real web servers (tools/dev-stack).
+$(E2E_TESTS): $(E2E_OBJS) $(SUPPORT_OBJS) $(LIB) | $(CGI_BINS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CXX) $(ALL_CXXFLAGS) $(LDFLAGS) $^ $(TEST_LIBS) $(LIBS) -o $@
+
+E2E_PACKAGES := nginx ffmpeg
+
+test: all $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS) install-check
+	$(Q)tools/ensure-packages $(E2E_PACKAGES)
+	$(Q)tests/run_tests.sh $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
+
+e2e-test: all $(E2E_TESTS)
+	$(Q)tools/ensure-packages $(E2E_PACKAGES)
+	$(Q)tests/run_tests.sh $(E2E_TESTS)
 
 unit-test: $(UNIT_TESTS)
 	$(Q)tests/run_tests.sh $(UNIT_TESTS)

@@ -202,6 +202,7 @@ void Server::stop_workers(std::vector<std::unique_ptr<Worker>>& workers, int lis
   FCGX_ShutdownPending();
   if (own_socket) shutdown(listen_fd, SHUT_RDWR);  // every blocked accept() returns
   const auto cut_off_at = Clock::now() + std::chrono::milliseconds(500);
+  const auto give_up_at = Clock::now() + std::chrono::seconds(3);
   bool cut_off = false;
   for (;;) {
     const bool all_done = std::all_of(workers.begin(), workers.end(),
@@ -226,6 +227,11 @@ void Server::stop_workers(std::vector<std::unique_ptr<Worker>>& workers, int lis
       if (cut > 0)
         log(LogLevel::warning,
             "cut off " + std::to_string(cut) + " requests still running after 500 ms");
+    }
+    // A handler that is stuck (a bug) must not keep the program from stopping.
+    if (Clock::now() >= give_up_at) {
+      log(LogLevel::error, "threads still busy 3 s after the stop; exiting without them");
+      std::_Exit(1);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }

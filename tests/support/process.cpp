@@ -59,10 +59,21 @@ Process::Process(const std::vector<std::string>& argv, const SpawnOptions& optio
   std::vector<char*> env;
   if (options.env) {
     for (const std::string& entry : *options.env) env.push_back(const_cast<char*>(entry.c_str()));
-    env.push_back(nullptr);
+  } else {
+    for (char** entry = environ; *entry != nullptr; ++entry) env.push_back(*entry);
   }
-  const int rc = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(),
-                             options.env ? env.data() : environ);
+  for (const std::string& entry : options.extra_env)
+    env.push_back(const_cast<char*>(entry.c_str()));
+  env.push_back(nullptr);
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  if (options.own_process_group) {
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attributes, 0);
+    group_ = true;
+  }
+  const int rc = posix_spawn(&pid_, args[0], &actions, &attributes, args.data(), env.data());
+  posix_spawnattr_destroy(&attributes);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
     pid_ = -1;
@@ -74,12 +85,14 @@ Process::~Process() {
   kill();
 }
 
-Process::Process(Process&& other) noexcept : pid_(std::exchange(other.pid_, -1)) {}
+Process::Process(Process&& other) noexcept
+    : pid_(std::exchange(other.pid_, -1)), group_(other.group_) {}
 
 Process& Process::operator=(Process&& other) noexcept {
   if (this != &other) {
     kill();
     pid_ = std::exchange(other.pid_, -1);
+    group_ = other.group_;
   }
   return *this;
 }
@@ -106,10 +119,19 @@ std::optional<int> Process::wait_exit(std::chrono::milliseconds timeout) {
 
 void Process::kill() {
   if (pid_ <= 0) return;
-  ::kill(pid_, SIGKILL);
+  ::kill(group_ ? -pid_ : pid_, SIGKILL);
   int status = 0;
   waitpid(pid_, &status, 0);
   pid_ = -1;
+}
+
+void Process::stop(std::chrono::milliseconds grace) {
+  if (pid_ <= 0) return;
+  const pid_t group = pid_;
+  ::kill(group_ ? -group : group, SIGTERM);
+  if (!wait_exit(grace)) kill();
+  // Whatever is left in its group (a web server's workers) goes too.
+  if (group_) ::kill(-group, SIGKILL);
 }
 
 std::string read_file(const std::string& path) {

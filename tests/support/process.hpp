@@ -34,6 +34,8 @@ struct SpawnOptions {
   int stdin_fd = -1;                            // dup'ed to 0; default: /dev/null
   int stdout_fd = -1;                           // dup'ed to 1; default: /dev/null
   std::string stderr_path;                      // default: /dev/null
+  std::vector<std::string> extra_env;           // added to the inherited environment
+  bool own_process_group = false;               // kill() and stop() then signal the group
 };
 
 class Process {
@@ -50,11 +52,14 @@ class Process {
   bool signal(int signal_number) const;
   // The exit code (128 + N for a signal), or nothing if it did not exit within timeout.
   std::optional<int> wait_exit(std::chrono::milliseconds timeout);
-  // SIGKILL and reap, if still running.
+  // SIGKILL and reap, if still running (the whole group, if it has its own).
   void kill();
+  // SIGTERM (to the group, if it has its own), then SIGKILL after grace; reaps.
+  void stop(std::chrono::milliseconds grace = std::chrono::seconds(5));
 
  private:
   pid_t pid_ = -1;
+  bool group_ = false;
 };
 
 std::string read_file(const std::string& path);

@@ -1,0 +1,115 @@
+// The programs behind real web servers, with the shipped configurations.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "pushcgi/jpeg.hpp"
+#include "stack.hpp"
+
+namespace pushcgi::test {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+// Parts completed in a length-framed response: each "X-Timestamp" part whose tail arrived.
+std::vector<std::pair<double, std::size_t>> parts_of(const std::string& response) {
+  std::vector<std::pair<double, std::size_t>> parts;  // X-Timestamp, offset of the part's end
+  const std::size_t key = response.find("boundary=");
+  if (key == std::string::npos) return parts;
+  const std::string boundary = response.substr(key + 9, response.find("\r\n", key) - key - 9);
+  for (std::size_t at = response.find("X-Timestamp: "); at != std::string::npos;
+       at = response.find("X-Timestamp: ", at + 1)) {
+    const std::size_t length_at = response.rfind("Content-Length: ", at);
+    const std::size_t head_end = response.find("\r\n\r\n", at);
+    if (head_end == std::string::npos || length_at == std::string::npos) break;
+    const std::size_t end = head_end + 4 + std::stoul(response.substr(length_at + 16));
+    if (end + 4 + boundary.size() > response.size() ||
+        response.compare(end, 4 + boundary.size(), "\r\n--" + boundary) != 0) {
+      break;
+    }
+    parts.emplace_back(std::stod(response.substr(at + 13)), end + 4 + boundary.size());
+  }
+  return parts;
+}
+
+double wall_seconds(std::chrono::system_clock::time_point when) {
+  return std::chrono::duration<double>(when.time_since_epoch()).count();
+}
+
+class ServerTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ServerTest, PsPushPartsArriveAsProduced) {
+  Stack stack(GetParam());
+  ASSERT_TRUE(stack.ready()) << stack.log();
+  HttpClient viewer;
+  ASSERT_TRUE(viewer.get(stack.port(), "/ps/push?interval=1&top=3"));
+  ASSERT_TRUE(viewer.read_until([](const std::string& r) { return parts_of(r).size() >= 3; }, 15s))
+      << viewer.response() << stack.log();
+  EXPECT_EQ(viewer.status(), 200);
+  EXPECT_NE(viewer.response().find("Content-Type: multipart/x-mixed-replace; boundary="),
+            std::string::npos);
+  const auto parts = parts_of(viewer.response());
+  for (std::size_t k = 0; k < parts.size(); ++k) {
+    // Not held back by the web server: each part arrives as it is made (a gross bound; the
+    // benchmarks measure the latency).
+    const auto* arrival = viewer.arrival_of(parts[k].second - 1);
+    EXPECT_LT(wall_seconds(arrival->wall) - parts[k].first, 0.5) << "part " << k;
+    if (k > 0) {
+      EXPECT_GT(arrival->steady - viewer.arrival_of(parts[k - 1].second - 1)->steady, 500ms);
+    }
+  }
+}
+
+TEST_P(ServerTest, WebcamStreamArrivesAsProducedAndFfmpegReadsIt) {
+  Stack stack(GetParam());
+  ASSERT_TRUE(stack.ready()) << stack.log();
+  HttpClient viewer;
+  ASSERT_TRUE(viewer.get(stack.port(), "/webcam/stream"));
+  ASSERT_TRUE(viewer.read_until([](const std::string& r) { return parts_of(r).size() >= 10; }, 15s))
+      << stack.log();
+  for (const auto& [stamp, end] : parts_of(viewer.response())) {
+    EXPECT_LT(wall_seconds(viewer.arrival_of(end - 1)->wall) - stamp, 0.5);
+  }
+  viewer.close();
+
+  // An independent check of the multipart framing: ffmpeg's mpjpeg demuxer.
+  TempDir out;
+  const RunResult ffmpeg =
+      run_program({"/usr/bin/ffmpeg", "-nostdin", "-loglevel", "error", "-f", "mpjpeg", "-i",
+                   "http://127.0.0.1:" + std::to_string(stack.port()) + "/webcam/stream",
+                   "-frames:v", "5", "-c", "copy", out.file("frame%02d.jpg")},
+                  30s);
+  EXPECT_EQ(ffmpeg.status, 0) << ffmpeg.err;
+  for (int i = 1; i <= 5; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "frame%02d.jpg", i);
+    const auto info = inspect_jpeg(read_file(out.file(name)));
+    ASSERT_TRUE(info) << name;
+    EXPECT_EQ(info->width, 640);
+  }
+}
+
+TEST_P(ServerTest, ClosingTheBrowserSideFreesTheStream) {
+  Stack stack(GetParam());
+  ASSERT_TRUE(stack.ready()) << stack.log();
+  for (const std::string program : {"/ps", "/webcam"}) {
+    HttpClient viewer;
+    const std::string target = program == "/ps" ? "/ps/push?interval=30" : "/webcam/stream?fps=1";
+    ASSERT_TRUE(viewer.get(stack.port(), target));
+    ASSERT_TRUE(viewer.read_until([](const std::string& r) { return !parts_of(r).empty(); }, 15s));
+    ASSERT_TRUE(stack.wait_open_streams(program, 1, 5s)) << stack.log();
+    viewer.close();
+    const auto freed = stack.wait_open_streams(program, 0, 10s);
+    ASSERT_TRUE(freed) << program;
+    // nginx closes the FastCGI connection at once, even while the stream is idle.
+    EXPECT_LT(*freed, 100ms) << program;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Servers, ServerTest, ::testing::Values("nginx"),
+                         [](const auto& param_info) { return param_info.param; });
+
+}  // namespace
+}  // namespace pushcgi::test

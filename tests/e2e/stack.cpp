@@ -1,0 +1,58 @@
+#include "stack.hpp"
+
+#include <thread>
+
+namespace pushcgi::test {
+
+long json_field(const std::string& text, const std::string& name) {
+  const std::size_t at = text.find("\"" + name + "\":");
+  return at == std::string::npos ? -1 : std::atol(text.c_str() + at + name.size() + 3);
+}
+
+Stack::Stack(const std::string& server) : port_(free_port()) {
+  SpawnOptions options;
+  options.stderr_path = dir_.file("stack.log");
+  options.extra_env = {"PUSHCGI_BIN=" + bin_path("").substr(0, bin_path("").size() - 1)};
+  options.own_process_group = true;
+  stack_ = Process({std::string(PUSHCGI_SOURCE_DIR) + "/tools/dev-stack", dir_.file("run"),
+                    std::to_string(port_), server, "--", "--threads", "64"},
+                   options);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (open_streams("/ps") == 0 && open_streams("/webcam") == 0) {
+      ready_ = true;
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+Stack::~Stack() {
+  stack_.stop();
+}
+
+std::string Stack::log() const {
+  std::string text = read_file(dir_.file("stack.log"));
+  for (const char* name : {"ps.log", "webcam.log", "nginx-error.log", "apache-error.log"}) {
+    text += "\n--- " + std::string(name) + "\n" + read_file(dir_.file("run/") + name);
+  }
+  return text;
+}
+
+long Stack::open_streams(const std::string& program) {
+  const std::string response = http_get(port_, program + "/state", std::chrono::seconds(5));
+  if (response.rfind("HTTP/1.1 200", 0) != 0 && response.rfind("HTTP/1.0 200", 0) != 0) return -1;
+  return json_field(response, "open_streams");
+}
+
+std::optional<std::chrono::steady_clock::duration> Stack::wait_open_streams(
+    const std::string& program, long n, std::chrono::steady_clock::duration timeout) {
+  const auto start = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - start < timeout) {
+    if (open_streams(program) == n) return std::chrono::steady_clock::now() - start;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return std::nullopt;
+}
+
+}  // namespace pushcgi::test

@@ -1,0 +1,41 @@
+// ps.fcgi and webcam.fcgi behind a real web server on a free loopback port, started with
+// tools/dev-stack (as `make run` does) and stopped, with everything it started, at the end.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "support/http_client.hpp"
+#include "support/process.hpp"
+
+namespace pushcgi::test {
+
+class Stack {
+ public:
+  // server: what tools/dev-stack takes (nginx, ...). Waits until both programs answer.
+  explicit Stack(const std::string& server);
+  ~Stack();
+  Stack(const Stack&) = delete;
+  Stack& operator=(const Stack&) = delete;
+
+  bool ready() const { return ready_; }
+  int port() const { return port_; }
+  std::string log() const;  // the stack's and the programs' logs, for failure messages
+  std::string get(const std::string& target) { return http_get(port_, target); }
+  // open_streams from PATH/state, -1 if it does not answer.
+  long open_streams(const std::string& program);
+  // How long until open_streams of program is n, or nothing within timeout.
+  std::optional<std::chrono::steady_clock::duration> wait_open_streams(
+      const std::string& program, long n, std::chrono::steady_clock::duration timeout);
+
+ private:
+  TempDir dir_;
+  int port_;
+  Process stack_;
+  bool ready_ = false;
+};
+
+long json_field(const std::string& text, const std::string& name);
+
+}  // namespace pushcgi::test

@@ -1,0 +1,58 @@
+// An HTTP/1.0 client for end-to-end tests: one request, the raw response read as it arrives
+// (no chunked encoding at 1.0; the server closes at the end), with arrival times.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace pushcgi::test {
+
+class HttpClient {
+ public:
+  struct Arrival {
+    std::size_t end;
+    std::chrono::steady_clock::time_point steady;
+    std::chrono::system_clock::time_point wall;
+  };
+
+  HttpClient() = default;
+  ~HttpClient();
+  HttpClient(HttpClient&& other) noexcept;
+  HttpClient& operator=(HttpClient&&) = delete;
+  HttpClient(const HttpClient&) = delete;
+
+  // Connects to 127.0.0.1:port and sends GET target.
+  bool get(int port, const std::string& target, const std::string& user_agent = "curl/7.88.1");
+  bool read_until(const std::function<bool(const std::string&)>& done,
+                  std::chrono::milliseconds timeout);
+  bool read_to_end(std::chrono::milliseconds timeout);
+  void close();
+
+  const std::string& response() const { return response_; }
+  // The body (after the head); empty before the head is complete.
+  std::string body() const;
+  int status() const;
+  const Arrival* arrival_of(std::size_t offset) const;
+  bool eof() const { return eof_; }
+
+ private:
+  bool read_some(std::chrono::steady_clock::time_point deadline);
+
+  int fd_ = -1;
+  std::string response_;
+  std::vector<Arrival> arrivals_;
+  bool eof_ = false;
+};
+
+// A whole response of a short request (or what came within timeout).
+std::string http_get(int port, const std::string& target,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+// A port on 127.0.0.1 that was free a moment ago.
+int free_port();
+// Waits until 127.0.0.1:port accepts connections.
+bool wait_for_port(int port, std::chrono::milliseconds timeout);
+
+}  // namespace pushcgi::test
