@@ -1,5 +1,7 @@
 #include "stack.hpp"
 
+#include <sys/stat.h>
+
 #include <thread>
 
 namespace pushcgi::test {
@@ -9,7 +11,9 @@ long json_field(const std::string& text, const std::string& name) {
   return at == std::string::npos ? -1 : std::atol(text.c_str() + at + name.size() + 3);
 }
 
-Stack::Stack(const std::string& server) : port_(free_port()) {
+Stack::Stack(const std::string& server) : server_(server), port_(free_port()) {
+  // Apache's children run as www-data and must get through to the run directory.
+  chmod(dir_.path().c_str(), 0711);
   SpawnOptions options;
   options.stderr_path = dir_.file("stack.log");
   options.extra_env = {"PUSHCGI_BIN=" + bin_path("").substr(0, bin_path("").size() - 1)};
@@ -37,6 +41,16 @@ std::string Stack::log() const {
     text += "\n--- " + std::string(name) + "\n" + read_file(dir_.file("run/") + name);
   }
   return text;
+}
+
+std::size_t Stack::log_lines(const std::string& text) const {
+  std::size_t count = 0;
+  for (const char* name : {"ps.log", "webcam.log", "apache-error.log"}) {
+    const std::string log = read_file(dir_.file("run/") + name);
+    for (std::size_t at = log.find(text); at != std::string::npos; at = log.find(text, at + 1))
+      ++count;
+  }
+  return count;
 }
 
 long Stack::open_streams(const std::string& program) {

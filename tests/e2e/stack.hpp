@@ -20,6 +20,12 @@ class Stack {
   Stack& operator=(const Stack&) = delete;
 
   bool ready() const { return ready_; }
+  const std::string& server() const { return server_; }
+  // One program serves every viewer (nginx, mod_proxy_fcgi); with mod_fcgid and CGI each
+  // viewer has a process of its own, so /state speaks only for itself.
+  bool shared_program() const { return server_ == "nginx" || server_ == "apache-proxy"; }
+  // Lines of the programs' logs (their own files, or Apache's error log) holding text.
+  std::size_t log_lines(const std::string& text) const;
   int port() const { return port_; }
   std::string log() const;  // the stack's and the programs' logs, for failure messages
   std::string get(const std::string& target) { return http_get(port_, target); }
@@ -31,6 +37,7 @@ class Stack {
 
  private:
   TempDir dir_;
+  std::string server_;
   int port_;
   Process stack_;
   bool ready_ = false;
