@@ -119,14 +119,17 @@ Error MultipartWriter::frame(std::string_view body, std::chrono::system_clock::t
 }
 
 std::string MultipartWriter::part_head(std::size_t body_size,
-                                       std::chrono::system_clock::time_point produced) const {
+                                       std::chrono::system_clock::time_point produced,
+                                       const std::vector<Header>& extra) const {
   std::string head;
   if (framing_ != Framing::length) return head;
   head.append("Content-Type: ").append(part_type_).append("\r\n");
   head.append("Content-Length: ").append(std::to_string(body_size)).append("\r\n");
   head.append("X-Timestamp: ").append(format_timestamp(produced)).append("\r\n");
-  for (const Header& header : part_headers_) {
-    head.append(header.name).append(": ").append(header.value).append("\r\n");
+  for (const std::vector<Header>* headers : {&part_headers_, &extra}) {
+    for (const Header& header : *headers) {
+      head.append(header.name).append(": ").append(header.value).append("\r\n");
+    }
   }
   return head.append("\r\n");
 }

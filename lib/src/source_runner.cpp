@@ -92,12 +92,11 @@ void SourceRunner::accept(std::string jpeg) {
   frame->width = info->width;
   frame->height = info->height;
   frame->produced = produced;
-  frame->length_head = length_writer_.part_head(jpeg.size(), produced);
+  frame->number = next_number();
+  // X-Frame: which frame this is, for clients that compare viewers (and the tests).
+  frame->length_head =
+      length_writer_.part_head(jpeg.size(), produced, {{"X-Frame", std::to_string(frame->number)}});
   frame->jpeg = std::move(jpeg);
-  {
-    const std::lock_guard<std::mutex> lock(mutex_);
-    frame->number = ++number_;
-  }
   hub_.publish(std::move(frame), produced);
 }
 
@@ -114,6 +113,11 @@ void SourceRunner::count_drop(std::string reason, std::size_t bytes) {
   const std::lock_guard<std::mutex> lock(mutex_);
   ++dropped_;
   drop_reason_ = std::move(reason);
+}
+
+std::uint64_t SourceRunner::next_number() {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  return ++number_;
 }
 
 SourceStatus SourceRunner::status() const {

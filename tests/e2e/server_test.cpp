@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <memory>
 #include <thread>
 
 #include "pushcgi/jpeg.hpp"
@@ -137,6 +138,35 @@ INSTANTIATE_TEST_SUITE_P(Servers, ServerTest,
                            std::replace(name.begin(), name.end(), '-', '_');
                            return name;
                          });
+
+// nginx cuts a FastCGI response that is quiet for 60 s (fastcgi_read_timeout), Apache for
+// its Timeout (60 s compiled in) and mod_fcgid after 40 s (FcgidIOTimeout): a /ps/push
+// stream with a 65 s interval must survive all of them with the shipped configurations.
+// All four servers at once, so the minute is spent once.
+TEST(IdleStreams, SurviveTheServersDefaultTimeouts) {
+  const std::vector<std::string> servers = {"nginx", "apache-proxy", "apache-fcgid", "apache-cgid"};
+  std::vector<std::unique_ptr<Stack>> stacks;
+  for (const std::string& server : servers) {
+    stacks.push_back(std::make_unique<Stack>(server));
+    ASSERT_TRUE(stacks.back()->ready()) << server << stacks.back()->log();
+  }
+  std::vector<HttpClient> viewers(servers.size());
+  std::vector<bool> survived(servers.size(), false);
+  std::vector<std::thread> readers;
+  for (std::size_t i = 0; i < servers.size(); ++i) {
+    ASSERT_TRUE(viewers[i].get(stacks[i]->port(), "/ps/push?interval=65&top=1"));
+    readers.emplace_back([&, i] {
+      survived[i] =
+          viewers[i].read_until([](const std::string& r) { return parts_of(r).size() >= 2; }, 90s);
+    });
+  }
+  for (std::thread& reader : readers) reader.join();
+  for (std::size_t i = 0; i < servers.size(); ++i) {
+    EXPECT_TRUE(survived[i]) << servers[i] << ": " << viewers[i].response().substr(0, 300)
+                             << stacks[i]->log();
+    EXPECT_EQ(viewers[i].status(), 200) << servers[i];
+  }
+}
 
 }  // namespace
 }  // namespace pushcgi::test

@@ -76,9 +76,10 @@ class MultipartWriter {
               PartFrame& out) const;
 
   // The header block that goes before a body in length framing (empty in browser framing):
-  // the same for every viewer of the same body, so it can be made once.
-  std::string part_head(std::size_t body_size,
-                        std::chrono::system_clock::time_point produced) const;
+  // the same for every viewer of the same body, so it can be made once. extra: headers of
+  // this part only (after the writer's own); the caller checks them (check_header).
+  std::string part_head(std::size_t body_size, std::chrono::system_clock::time_point produced,
+                        const std::vector<Header>& extra = {}) const;
 
   // Written after every body.
   const std::string& tail() const { return tail_; }

@@ -25,8 +25,8 @@ struct Frame {
   int height = 0;
   std::uint64_t number = 0;  // 1, 2, 3, ... since the program started
   std::chrono::system_clock::time_point produced;
-  // The length-framing part header (Content-Type, Content-Length, X-Timestamp), the same
-  // for every viewer; browser framing needs none before the body.
+  // The length-framing part header (Content-Type, Content-Length, X-Timestamp, X-Frame),
+  // the same for every viewer; browser framing needs none before the body.
   std::string length_head;
 };
 
@@ -59,6 +59,7 @@ class SourceRunner {
   void control();
   void accept(std::string jpeg);
   void count_drop(std::string reason, std::size_t bytes);
+  std::uint64_t next_number();
 
   Hub<Frame>& hub_;
   std::unique_ptr<FrameSource> source_;
