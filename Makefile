@@ -56,7 +56,7 @@ DEPS := $(E2E_OBJS:.o=.d) $(HELPER_SRCS:%.cpp=$(BUILD)/obj/%.d) $(LIB_OBJS:.o=.d
         $(CGI_SRCS:%.cpp=$(BUILD)/obj/%.d) $(EXAMPLE_SRCS:%.cpp=$(BUILD)/obj/%.d)
 
 .PHONY: all test unit-test integration-test install install-check asan tsan format \
-        format-check clean run e2e-test
+        format-check clean run e2e-test browser-test
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -108,11 +108,18 @@ $(E2E_TESTS): $(E2E_OBJS) $(SUPPORT_OBJS) $(LIB) | $(CGI_BINS)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CXX) $(ALL_CXXFLAGS) $(LDFLAGS) $^ $(TEST_LIBS) $(LIBS) -o $@
 
-E2E_PACKAGES := nginx apache2 libapache2-mod-fcgid ffmpeg
+E2E_PACKAGES := nginx apache2 libapache2-mod-fcgid ffmpeg chromium curl
 
 test: all $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS) install-check
 	$(Q)tools/ensure-packages $(E2E_PACKAGES)
 	$(Q)tests/run_tests.sh $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
+	$(Q)PUSHCGI_BIN=$(abspath $(BUILD)/bin) tests/browser/run.sh
+
+# Headless Chromium (Debian's) against the demo behind nginx; screenshots in
+# build/screenshots (PUSHCGI_SCREENSHOTS=docs/screenshots to refresh the README's).
+browser-test: all
+	$(Q)tools/ensure-packages $(E2E_PACKAGES)
+	$(Q)PUSHCGI_BIN=$(abspath $(BUILD)/bin) tests/browser/run.sh
 
 e2e-test: all $(E2E_TESTS)
 	$(Q)tools/ensure-packages $(E2E_PACKAGES)

@@ -18,6 +18,7 @@ class TestcardSource : public ThreadedSource {
  private:
   void run() override;
   SourceOptions options_;
+  std::uint64_t next_number_ = 1;  // only the source's thread touches it
 };
 
 // A JPEG that another program rewrites: a frame each time the file is closed after

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs the browser tests: starts the demo stack (nginx, webcam testcard at 2 fps) on a free
+# loopback port, runs node's test runner over tests/browser/*.test.mjs with Debian's Chromium,
+# stops everything, and closes with "browser: N passed, N failed".
+set -uo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+bin=${PUSHCGI_BIN:-$root/build/bin}
+if [ ! -d node_modules/playwright-core ]; then
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error || exit 1
+fi
+run=$(mktemp -d /tmp/pushcgi-browser-XXXXXX)
+chmod 711 "$run"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PUSHCGI_BIN=$bin WEBCAM_OPTIONS="--fps 2" setsid tools/dev-stack "$run/stack" "$port" nginx \
+  2>"$run/stack.log" &
+stack=$!
+cleanup() {
+  kill -TERM -- "-$stack" 2>/dev/null
+  wait "$stack" 2>/dev/null
+  kill -KILL -- "-$stack" 2>/dev/null
+  rm -rf "$run"
+}
+trap cleanup EXIT
+for _ in $(seq 200); do
+  curl -sf "http://127.0.0.1:$port/webcam/state" >/dev/null 2>&1 &&
+    curl -sf "http://127.0.0.1:$port/ps/state" >/dev/null 2>&1 && break
+  sleep 0.05
+done
+shots=${PUSHCGI_SCREENSHOTS:-$root/build/screenshots}
+mkdir -p "$shots"
+PUSHCGI_BASE_URL="http://127.0.0.1:$port" PUSHCGI_SCREENSHOTS="$shots" \
+  node --test --test-concurrency=1 tests/browser/ 2>&1 | tee "$run/node.log"
+status=${PIPESTATUS[0]}
+passed=$(sed -n 's/^# pass \([0-9]*\)/\1/p' "$run/node.log")
+failed=$(sed -n 's/^# fail \([0-9]*\)/\1/p' "$run/node.log")
+if [ "$status" -ne 0 ]; then
+  echo "--- stack log"; cat "$run/stack.log"; cat "$run"/stack/*.log 2>/dev/null | tail -50
+fi
+echo "browser: ${passed:-0} passed, ${failed:-1} failed"
+exit "$status"
