@@ -58,17 +58,6 @@ double json_double(const std::string& text, const std::string& name) {
   return at == std::string::npos ? -1 : std::atof(text.c_str() + at + name.size() + 3);
 }
 
-double cpu_seconds(pid_t pid) {
-  std::istringstream stat(pushcgi::test::read_file("/proc/" + std::to_string(pid) + "/stat"));
-  std::string field;
-  std::vector<std::string> fields;
-  std::string line = stat.str();
-  std::istringstream rest(line.substr(line.rfind(')') + 2));
-  while (rest >> field) fields.push_back(field);
-  return (std::stod(fields[11]) + std::stod(fields[12])) /
-         static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
 std::string state(const std::string& socket) {
   FcgiClient client;
   client.connect_unix(socket);
@@ -120,14 +109,14 @@ void run(unsigned viewers, unsigned seconds) {
   };
   read_for(3s);
   const std::string before = state(socket);
-  const double cpu_before = cpu_seconds(program.pid());
+  const double cpu_before = pushcgi::test::cpu_seconds_of(program.pid());
   const auto start = Clock::now();
   measuring = true;
   read_for(std::chrono::seconds(seconds));
   measuring = false;
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
   const std::string after = state(socket);
-  const double cpu = cpu_seconds(program.pid()) - cpu_before;
+  const double cpu = pushcgi::test::cpu_seconds_of(program.pid()) - cpu_before;
   close(epoll);
 
   std::vector<double> delays;

@@ -43,16 +43,6 @@ double now_wall() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-double cpu_seconds_of(pid_t pid) {
-  const std::string line = pushcgi::test::read_file("/proc/" + std::to_string(pid) + "/stat");
-  std::istringstream rest(line.substr(line.rfind(')') + 2));
-  std::vector<std::string> fields;
-  std::string field;
-  while (rest >> field) fields.push_back(field);
-  return (std::stod(fields[11]) + std::stod(fields[12])) /
-         static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
 double self_cpu_seconds() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
@@ -148,14 +138,14 @@ void fanout(unsigned viewer_count, unsigned seconds, unsigned threads) {
   for (ReaderThread& reader : readers) running.emplace_back([&] { reader.run(stop, measuring); });
 
   std::this_thread::sleep_for(3s);
-  const double cpu_before = cpu_seconds_of(program.process.pid());
+  const double cpu_before = pushcgi::test::cpu_seconds_of(program.process.pid());
   const double client_before = self_cpu_seconds();
   const auto start = Clock::now();
   measuring = true;
   std::this_thread::sleep_for(std::chrono::seconds(seconds));
   measuring = false;
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  const double cpu = cpu_seconds_of(program.process.pid()) - cpu_before;
+  const double cpu = pushcgi::test::cpu_seconds_of(program.process.pid()) - cpu_before;
   const double client_cpu = self_cpu_seconds() - client_before;
   const long rss = rss_kib(program.process.pid());
   stop = true;

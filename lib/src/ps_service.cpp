@@ -70,31 +70,35 @@ std::shared_ptr<const std::string> PsService::table(const Snapshot& snapshot,
                                [&] { return render_process_table(snapshot.data, view); });
 }
 
-std::shared_ptr<const PsService::Snapshot> PsService::fresh_snapshot(Subscription& subscription,
-                                                                     Response& response,
-                                                                     const PsView& view) const {
+std::shared_ptr<const PsService::Snapshot> PsService::page_snapshot(const PsView& view,
+                                                                    Response& response) {
+  Subscription subscription(hub_, std::chrono::seconds(view.interval), "page");
   subscription.skip_stale(std::chrono::seconds(view.interval));
-  if (subscription.wait(response, Clock::now() + kSnapshotTimeout) != Wake::notified) {
-    return nullptr;
+  const Wake wake = subscription.wait(response, Clock::now() + kSnapshotTimeout);
+  if (wake == Wake::notified) return subscription.take().data;
+  if (wake == Wake::deadline) {
+    response.send_error(503, "no process list yet", {{"Retry-After", "5"}});
   }
-  return subscription.take().data;
+  return nullptr;
 }
+
+namespace {
+
+ResponseHead html_head() {
+  ResponseHead head(200);
+  head.add("Content-Type", kHtml);
+  head.add_no_cache();
+  return head;
+}
+
+}  // namespace
 
 void PsService::live(const Request& request, Response& response) {
   const auto view = parse_view(request, response);
   if (!view) return;
-  Subscription subscription(hub_, std::chrono::seconds(view->interval), "page");
-  const auto snapshot = fresh_snapshot(subscription, response, *view);
-  if (!snapshot) {
-    if (response.last_wake() == Wake::deadline) {
-      response.send_error(503, "no process list yet", {{"Retry-After", "5"}});
-    }
-    return;
-  }
-  ResponseHead head(200);
-  head.add("Content-Type", kHtml);
-  head.add_no_cache();
-  response.send(std::move(head), render_live_document(*table(*snapshot, *view), *view));
+  const auto snapshot = page_snapshot(*view, response);
+  if (!snapshot) return;
+  response.send(html_head(), render_live_document(*table(*snapshot, *view), *view));
 }
 
 void PsService::pull(const Request& request, Response& response) {
@@ -105,17 +109,9 @@ void PsService::pull(const Request& request, Response& response) {
     response.send_error(400, paused.error());
     return;
   }
-  Subscription subscription(hub_, std::chrono::seconds(view->interval), "page");
-  const auto snapshot = fresh_snapshot(subscription, response, *view);
-  if (!snapshot) {
-    if (response.last_wake() == Wake::deadline) {
-      response.send_error(503, "no process list yet", {{"Retry-After", "5"}});
-    }
-    return;
-  }
-  ResponseHead head(200);
-  head.add("Content-Type", kHtml);
-  head.add_no_cache();
+  const auto snapshot = page_snapshot(*view, response);
+  if (!snapshot) return;
+  ResponseHead head = html_head();
   if (*paused == "0") add_refresh(head, {view->interval, ""});
   response.send(std::move(head),
                 render_pull_document(*table(*snapshot, *view), *view, *paused == "1"));

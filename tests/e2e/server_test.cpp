@@ -151,7 +151,8 @@ TEST(IdleStreams, SurviveTheServersDefaultTimeouts) {
     ASSERT_TRUE(stacks.back()->ready()) << server << stacks.back()->log();
   }
   std::vector<HttpClient> viewers(servers.size());
-  std::vector<bool> survived(servers.size(), false);
+  // Not vector<bool>: its elements share words, and each thread writes its own.
+  std::vector<char> survived(servers.size(), 0);
   std::vector<std::thread> readers;
   for (std::size_t i = 0; i < servers.size(); ++i) {
     ASSERT_TRUE(viewers[i].get(stacks[i]->port(), "/ps/push?interval=65&top=1"));

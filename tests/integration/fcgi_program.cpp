@@ -1,5 +1,7 @@
 #include "fcgi_program.hpp"
 
+#include <thread>
+
 namespace pushcgi::test {
 
 FcgiProgram::FcgiProgram(const std::string& program, unsigned threads,
@@ -24,6 +26,24 @@ std::string FcgiProgram::fetch(std::string_view path_info, std::string_view quer
   FcgiClient client = request(path_info, query);
   client.read_to_end(std::chrono::seconds(10));
   return client.out();
+}
+
+std::optional<std::chrono::steady_clock::duration> FcgiProgram::wait_open_streams(
+    long n, std::chrono::steady_clock::duration timeout) {
+  const auto start = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - start < timeout) {
+    if (json_field(fetch("/state"), "open_streams") == n) {
+      return std::chrono::steady_clock::now() - start;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return std::nullopt;
+}
+
+long json_field(const std::string& text, const std::string& name) {
+  const std::string key = "\"" + name + "\":";
+  const std::size_t at = text.find(key);
+  return at == std::string::npos ? -1 : std::atol(text.c_str() + at + key.size());
 }
 
 std::string boundary_of(const std::string& out) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,9 @@ class FcgiProgram {
                      std::string_view user_agent = "curl/7.88.1");
   // A whole short response (e.g. /state), or what came before timeout.
   std::string fetch(std::string_view path_info, std::string_view query = "");
+  // Polls /state until open_streams is n; how long that took, or nothing after timeout.
+  std::optional<std::chrono::steady_clock::duration> wait_open_streams(
+      long n, std::chrono::steady_clock::duration timeout);
 
   const std::string& socket_path() const { return socket_; }
   std::string log() const { return read_file(log_); }
@@ -41,6 +45,9 @@ class HelloPushServer : public FcgiProgram {
     return FcgiProgram::request("/", query, user_agent);
   }
 };
+
+// The number after "name": in a flat JSON text; -1 if absent.
+long json_field(const std::string& text, const std::string& name);
 
 // The boundary named in the response head.
 std::string boundary_of(const std::string& out);

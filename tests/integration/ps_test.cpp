@@ -19,14 +19,6 @@ using Clock = std::chrono::steady_clock;
 
 const std::string kFixture = std::string(PUSHCGI_SOURCE_DIR) + "/tests/fixtures/proc";
 
-// The number after "name": in a flat JSON text; -1 if absent.
-long json_field(const std::string& text, const std::string& name) {
-  const std::string key = "\"" + name + "\":";
-  const std::size_t at = text.find(key);
-  if (at == std::string::npos) return -1;
-  return std::atol(text.c_str() + at + key.size());
-}
-
 std::string body_of(const std::string& response) {
   const std::size_t at = body_start(response);
   return at == std::string::npos ? "" : response.substr(at);
@@ -44,17 +36,6 @@ std::vector<long> event_ids(const std::string& out) {
 
 auto has_parts(std::size_t n) {
   return [n](const std::string& out) { return parts_done(out) >= n; };
-}
-
-// Polls /state until open_streams is n; how long that took, or nothing after timeout.
-std::optional<Clock::duration> wait_open_streams(FcgiProgram& program, long n,
-                                                 Clock::duration timeout) {
-  const auto start = Clock::now();
-  while (Clock::now() - start < timeout) {
-    if (json_field(program.fetch("/state"), "open_streams") == n) return Clock::now() - start;
-    std::this_thread::sleep_for(2ms);
-  }
-  return std::nullopt;
 }
 
 TEST(Ps, PushSendsAWholeDocumentPerInterval) {
@@ -165,7 +146,7 @@ TEST(Ps, NoSnapshotsWhileNobodyWatches) {
   FcgiClient viewer = ps.request("/push", "interval=1");
   ASSERT_TRUE(viewer.read_until(has_parts(2), 10s));
   viewer.close();
-  ASSERT_TRUE(wait_open_streams(ps, 0, 5s));
+  ASSERT_TRUE(ps.wait_open_streams(0, 5s));
   const long taken = json_field(body_of(ps.fetch("/state")), "snapshots_taken");
   std::this_thread::sleep_for(1500ms);
   EXPECT_LE(json_field(body_of(ps.fetch("/state")), "snapshots_taken"), taken + 1);
@@ -196,9 +177,9 @@ TEST(Ps, ClosingAViewerBetweenSnapshotsFreesItWithin100ms) {
     FcgiClient viewer = ps.request(path, "interval=30");
     ASSERT_TRUE(viewer.read_until(
         [](const std::string& out) { return out.find("<table") != std::string::npos; }, 10s));
-    ASSERT_TRUE(wait_open_streams(ps, 1, 5s)) << path;
+    ASSERT_TRUE(ps.wait_open_streams(1, 5s)) << path;
     viewer.close();
-    const auto freed = wait_open_streams(ps, 0, 5s);
+    const auto freed = ps.wait_open_streams(0, 5s);
     ASSERT_TRUE(freed) << path;
     EXPECT_LT(*freed, 100ms) << path;
   }

@@ -17,11 +17,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* kBrowser = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101";
 
-long json_field(const std::string& text, const std::string& name) {
-  const std::size_t at = text.find("\"" + name + "\":");
-  return at == std::string::npos ? -1 : std::atol(text.c_str() + at + name.size() + 3);
-}
-
 std::string body_of(const std::string& response) {
   const std::size_t at = body_start(response);
   return at == std::string::npos ? "" : response.substr(at);
@@ -30,16 +25,6 @@ std::string body_of(const std::string& response) {
 // JPEG frames fully received, by counting delimiters after the body's start.
 std::size_t frames(const FcgiClient& client) {
   return parts_done(client.out());
-}
-
-std::optional<Clock::duration> wait_open_streams(FcgiProgram& program, long n,
-                                                 Clock::duration timeout) {
-  const auto start = Clock::now();
-  while (Clock::now() - start < timeout) {
-    if (json_field(program.fetch("/state"), "open_streams") == n) return Clock::now() - start;
-    std::this_thread::sleep_for(2ms);
-  }
-  return std::nullopt;
 }
 
 // Processes whose parent is pid and whose command line contains text.
@@ -158,9 +143,9 @@ TEST(Webcam, ClosingAViewerFreesItWithin100ms) {
   FcgiProgram webcam("webcam.fcgi", 4, {"--fps", "2"});
   FcgiClient viewer = webcam.request("/stream");
   ASSERT_TRUE(viewer.read_until([](const std::string& out) { return parts_done(out) >= 1; }, 10s));
-  ASSERT_TRUE(wait_open_streams(webcam, 1, 5s));
+  ASSERT_TRUE(webcam.wait_open_streams(1, 5s));
   viewer.close();
-  const auto freed = wait_open_streams(webcam, 0, 5s);
+  const auto freed = webcam.wait_open_streams(0, 5s);
   ASSERT_TRUE(freed);
   EXPECT_LT(*freed, 100ms);
 }

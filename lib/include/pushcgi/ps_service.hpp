@@ -57,8 +57,9 @@ class PsService {
 
   std::optional<PsView> parse_view(const Request& request, Response& response) const;
   std::shared_ptr<const std::string> table(const Snapshot& snapshot, const PsView& view) const;
-  std::shared_ptr<const Snapshot> fresh_snapshot(Subscription& subscription, Response& response,
-                                                 const PsView& view) const;
+  // A snapshot no older than the view's interval for a page (waiting for the producer
+  // when it was idle); null if the viewer left, or after answering 503 on a timeout.
+  std::shared_ptr<const Snapshot> page_snapshot(const PsView& view, Response& response);
   void produce();
 
   void live(const Request& request, Response& response);
