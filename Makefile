@@ -108,7 +108,7 @@ $(E2E_TESTS): $(E2E_OBJS) $(SUPPORT_OBJS) $(LIB) | $(CGI_BINS)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CXX) $(ALL_CXXFLAGS) $(LDFLAGS) $^ $(TEST_LIBS) $(LIBS) -o $@
 
-E2E_PACKAGES := nginx apache2 libapache2-mod-fcgid ffmpeg chromium curl
+E2E_PACKAGES := nginx apache2 libapache2-mod-fcgid ffmpeg chromium firefox-esr curl
 
 test: all $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS) install-check
 	$(Q)tools/ensure-packages $(E2E_PACKAGES)

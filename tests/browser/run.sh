@@ -6,8 +6,8 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 bin=${PUSHCGI_BIN:-$root/build/bin}
-if [ ! -d node_modules/playwright-core ]; then
-  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error || exit 1
+if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/puppeteer-core ]; then
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error || exit 1
 fi
 run=$(mktemp -d /tmp/pushcgi-browser-XXXXXX)
 chmod 711 "$run"
@@ -29,7 +29,7 @@ for _ in $(seq 200); do
 done
 shots=${PUSHCGI_SCREENSHOTS:-$root/build/screenshots}
 mkdir -p "$shots"
-PUSHCGI_BASE_URL="http://127.0.0.1:$port" PUSHCGI_SCREENSHOTS="$shots" \
+PUSHCGI_BASE_URL="http://127.0.0.1:$port" PUSHCGI_SCREENSHOTS="$shots" PUSHCGI_TMP="$run" \
   node --test --test-concurrency=1 tests/browser/ 2>&1 | tee "$run/node.log"
 status=${PIPESTATUS[0]}
 passed=$(sed -n 's/^# pass \([0-9]*\)/\1/p' "$run/node.log")
