@@ -28,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/http_client.hpp"
 #include "support/process.hpp"
 
 namespace {
@@ -108,19 +109,6 @@ struct Viewer {
   }
 };
 
-int connect_to(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 struct Shard {
   std::vector<Viewer*> viewers;
   std::vector<double> latencies;                         // ms
@@ -176,7 +164,7 @@ int main(int argc, char** argv) {
   std::vector<Viewer> viewers(options.viewers);
   unsigned connected = 0;
   for (Viewer& viewer : viewers) {
-    viewer.fd = connect_to(options.port);
+    viewer.fd = pushcgi::test::connect_loopback(options.port);
     if (viewer.fd < 0) continue;
     const std::string request = "GET " + options.path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n" +
                                 "User-Agent: pushcgi-loadgen/1.0\r\n\r\n";

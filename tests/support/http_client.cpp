@@ -13,8 +13,6 @@
 
 namespace pushcgi::test {
 
-namespace {
-
 int connect_loopback(int port) {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in address{};
@@ -27,8 +25,6 @@ int connect_loopback(int port) {
   }
   return fd;
 }
-
-}  // namespace
 
 HttpClient::~HttpClient() {
   close();

@@ -50,6 +50,9 @@ class HttpClient {
 std::string http_get(int port, const std::string& target,
                      std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
+// A connected TCP socket to 127.0.0.1:port, or -1.
+int connect_loopback(int port);
+
 // A port on 127.0.0.1 that was free a moment ago.
 int free_port();
 // Waits until 127.0.0.1:port accepts connections.
