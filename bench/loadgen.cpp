@@ -28,16 +28,13 @@
 #include <thread>
 #include <vector>
 
+#include "support/figures.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double now_wall() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 struct Options {
   int port = 0;
@@ -116,25 +113,6 @@ struct Shard {
   std::map<double, unsigned> receivers;
 };
 
-double quantile(std::vector<double> values, double q) {
-  if (values.empty()) return -1;
-  std::sort(values.begin(), values.end());
-  return values[static_cast<std::size_t>(q * static_cast<double>(values.size() - 1))];
-}
-
-long rss_kib(pid_t pid) {
-  const std::string status = pushcgi::test::read_file("/proc/" + std::to_string(pid) + "/status");
-  const std::size_t at = status.find("VmRSS:");
-  return at == std::string::npos ? 0 : std::atol(status.c_str() + at + 6);
-}
-
-double self_cpu() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-}
-
 Options parse(int argc, char** argv) {
   Options options;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -195,7 +173,7 @@ int main(int argc, char** argv) {
           Viewer& viewer = *shard.viewers[events[static_cast<std::size_t>(e)].data.u64];
           ssize_t got;
           while ((got = read(viewer.fd, buffer.data(), buffer.size())) > 0) {
-            const double arrived = now_wall();
+            const double arrived = pushcgi::test::wall_seconds_now();
             viewer.feed(buffer.data(), static_cast<std::size_t>(got),
                         [&](double stamp, bool valid) {
                           if (!measuring) return;
@@ -219,7 +197,7 @@ int main(int argc, char** argv) {
   std::this_thread::sleep_for(std::chrono::duration<double>(options.warmup));
   std::vector<double> cpu_before;
   for (pid_t pid : options.pids) cpu_before.push_back(pushcgi::test::cpu_seconds_of(pid));
-  const double client_before = self_cpu();
+  const double client_before = pushcgi::test::self_cpu_seconds();
   const auto start = Clock::now();
   measuring = true;
   std::this_thread::sleep_for(std::chrono::duration<double>(options.seconds));
@@ -229,9 +207,9 @@ int main(int argc, char** argv) {
   std::vector<long> rss;
   for (std::size_t i = 0; i < options.pids.size(); ++i) {
     cpu.push_back(pushcgi::test::cpu_seconds_of(options.pids[i]) - cpu_before[i]);
-    rss.push_back(rss_kib(options.pids[i]));
+    rss.push_back(pushcgi::test::rss_kib(options.pids[i]));
   }
-  const double client_cpu = self_cpu() - client_before;
+  const double client_cpu = pushcgi::test::self_cpu_seconds() - client_before;
   stop = true;
   for (std::thread& thread : threads) thread.join();
 
@@ -266,10 +244,11 @@ int main(int argc, char** argv) {
       "{\"viewers\":%u,\"connected\":%u,\"seconds\":%.2f,\"fps_min\":%.2f,\"fps_median\":%.2f,"
       "\"parts\":%llu,\"invalid\":%llu,\"latency_p50_ms\":%.2f,\"latency_p99_ms\":%.2f,"
       "\"spread_p50_ms\":%.2f,\"spread_p99_ms\":%.2f,\"client_cpu_percent\":%.1f",
-      options.viewers, connected, elapsed, quantile(fps, 0), quantile(fps, 0.5),
-      static_cast<unsigned long long>(parts), static_cast<unsigned long long>(invalid),
-      quantile(latencies, 0.5), quantile(latencies, 0.99), quantile(spreads, 0.5),
-      quantile(spreads, 0.99), client_cpu * 100.0 / elapsed);
+      options.viewers, connected, elapsed, pushcgi::test::quantile(fps, 0),
+      pushcgi::test::quantile(fps, 0.5), static_cast<unsigned long long>(parts),
+      static_cast<unsigned long long>(invalid), pushcgi::test::quantile(latencies, 0.5),
+      pushcgi::test::quantile(latencies, 0.99), pushcgi::test::quantile(spreads, 0.5),
+      pushcgi::test::quantile(spreads, 0.99), client_cpu * 100.0 / elapsed);
   for (std::size_t i = 0; i < options.pids.size(); ++i) {
     std::printf(",\"pid_%d\":{\"cpu_seconds\":%.3f,\"cpu_us_per_part\":%.1f,\"rss_kib\":%ld}",
                 options.pids[i], cpu[i],

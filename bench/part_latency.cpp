@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "support/fcgi_client.hpp"
+#include "support/figures.hpp"
 #include "support/process.hpp"
 
 namespace {
@@ -36,15 +37,10 @@ Stats summarize(std::vector<double> values) {
   return {at(0.5), at(0.9), values.back()};
 }
 
-std::string boundary_of(const std::string& out) {
-  const std::size_t start = out.find("boundary=") + 9;
-  return out.substr(start, out.find("\r\n", start) - start);
-}
-
 std::size_t parts(const std::string& out) {
   const std::size_t body = out.find("\r\n\r\n");
   if (body == std::string::npos) return 0;
-  const std::string delimiter = "\r\n--" + boundary_of(out) + "\r\n";
+  const std::string delimiter = "\r\n--" + pushcgi::test::boundary_of(out) + "\r\n";
   std::size_t n = 0;
   for (std::size_t at = out.find(delimiter, body + 4); at != std::string::npos;
        at = out.find(delimiter, at + 1)) {

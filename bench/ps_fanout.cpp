@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "support/fcgi_client.hpp"
+#include "support/figures.hpp"
 #include "support/part_reader.hpp"
 #include "support/process.hpp"
 
@@ -40,23 +41,10 @@ using namespace std::chrono_literals;
 using pushcgi::test::FcgiClient;
 using Clock = std::chrono::steady_clock;
 
-double now_wall() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 struct Viewer {
   FcgiClient client;
   pushcgi::test::PartReader reader;
 };
-
-long json_field(const std::string& text, const std::string& name) {
-  const std::size_t at = text.find("\"" + name + "\":");
-  return at == std::string::npos ? -1 : std::atol(text.c_str() + at + name.size() + 3);
-}
-double json_double(const std::string& text, const std::string& name) {
-  const std::size_t at = text.find("\"" + name + "\":");
-  return at == std::string::npos ? -1 : std::atof(text.c_str() + at + name.size() + 3);
-}
 
 std::string state(const std::string& socket) {
   FcgiClient client;
@@ -95,7 +83,7 @@ void run(unsigned viewers, unsigned seconds) {
         Viewer& viewer = all[events[static_cast<std::size_t>(e)].data.u32];
         ssize_t got;
         while ((got = read(viewer.client.fd(), buffer, sizeof buffer)) > 0) {
-          const double arrived = now_wall();
+          const double arrived = pushcgi::test::wall_seconds_now();
           viewer.reader.feed(std::string_view(buffer, static_cast<std::size_t>(got)),
                              [&](double stamp, std::size_t) {
                                if (!measuring) return;
@@ -128,11 +116,12 @@ void run(unsigned viewers, unsigned seconds) {
     }
   }
   std::sort(delays.begin(), delays.end());
-  const long snapshots =
-      json_field(after, "snapshots_taken") - json_field(before, "snapshots_taken");
-  const long runs = json_field(after, "producer_runs") - json_field(before, "producer_runs");
-  const double producer_cpu =
-      json_double(after, "producer_cpu_seconds") - json_double(before, "producer_cpu_seconds");
+  const long snapshots = pushcgi::test::json_field(after, "snapshots_taken") -
+                         pushcgi::test::json_field(before, "snapshots_taken");
+  const long runs = pushcgi::test::json_field(after, "producer_runs") -
+                    pushcgi::test::json_field(before, "producer_runs");
+  const double producer_cpu = pushcgi::test::json_double(after, "producer_cpu_seconds") -
+                              pushcgi::test::json_double(before, "producer_cpu_seconds");
   std::printf("| %u | %.2f | %.2f ms | %.1f ms | %.2f ms | %.2f ms | %u of %zu |\n", viewers,
               static_cast<double>(snapshots) / elapsed,
               runs > 0 ? producer_cpu * 1000.0 / static_cast<double>(runs) : 0.0,

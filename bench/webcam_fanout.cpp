@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "support/fcgi_client.hpp"
+#include "support/figures.hpp"
 #include "support/part_reader.hpp"
 #include "support/process.hpp"
 
@@ -38,29 +39,6 @@ namespace {
 using namespace std::chrono_literals;
 using pushcgi::test::FcgiClient;
 using Clock = std::chrono::steady_clock;
-
-double now_wall() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-double self_cpu_seconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-}
-
-long rss_kib(pid_t pid) {
-  const std::string status = pushcgi::test::read_file("/proc/" + std::to_string(pid) + "/status");
-  const std::size_t at = status.find("VmRSS:");
-  return at == std::string::npos ? -1 : std::atol(status.c_str() + at + 6);
-}
-
-double quantile(std::vector<double> values, double q) {
-  if (values.empty()) return -1;
-  std::sort(values.begin(), values.end());
-  return values[static_cast<std::size_t>(q * static_cast<double>(values.size() - 1))];
-}
 
 struct Viewer {
   FcgiClient client;
@@ -106,7 +84,7 @@ struct ReaderThread {
         Viewer& viewer = *viewers[events[static_cast<std::size_t>(e)].data.u64];
         ssize_t got;
         while ((got = read(viewer.client.fd(), buffer.data(), buffer.size())) > 0) {
-          const double arrived = now_wall();
+          const double arrived = pushcgi::test::wall_seconds_now();
           viewer.reader.feed(std::string_view(buffer.data(), static_cast<std::size_t>(got)),
                              [&](double stamp, std::size_t) {
                                if (!measuring) return;
@@ -139,15 +117,15 @@ void fanout(unsigned viewer_count, unsigned seconds, unsigned threads) {
 
   std::this_thread::sleep_for(3s);
   const double cpu_before = pushcgi::test::cpu_seconds_of(program.process.pid());
-  const double client_before = self_cpu_seconds();
+  const double client_before = pushcgi::test::self_cpu_seconds();
   const auto start = Clock::now();
   measuring = true;
   std::this_thread::sleep_for(std::chrono::seconds(seconds));
   measuring = false;
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
   const double cpu = pushcgi::test::cpu_seconds_of(program.process.pid()) - cpu_before;
-  const double client_cpu = self_cpu_seconds() - client_before;
-  const long rss = rss_kib(program.process.pid());
+  const double client_cpu = pushcgi::test::self_cpu_seconds() - client_before;
+  const long rss = pushcgi::test::rss_kib(program.process.pid());
   stop = true;
   for (std::thread& thread : running) thread.join();
 
@@ -175,8 +153,8 @@ void fanout(unsigned viewer_count, unsigned seconds, unsigned threads) {
     if (receivers[stamp] == viewer_count) spreads.push_back((times.second - times.first) * 1000.0);
   }
   std::printf("| %u | %.2f | %.2f | %.2f ms | %.2f ms | %.1f µs | %ld MiB | %.0f %% |\n",
-              viewer_count, quantile(fps, 0), quantile(fps, 0.5), quantile(spreads, 0.5),
-              quantile(spreads, 0.99),
+              viewer_count, pushcgi::test::quantile(fps, 0), pushcgi::test::quantile(fps, 0.5),
+              pushcgi::test::quantile(spreads, 0.5), pushcgi::test::quantile(spreads, 0.99),
               delivered > 0 ? cpu * 1e6 / static_cast<double>(delivered) : -1.0, rss / 1024,
               client_cpu * 100.0 / elapsed);
 }
@@ -219,14 +197,16 @@ void stall(unsigned seconds) {
   stalled = false;
   int waiting = 0;
   ioctl(staller.client.fd(), FIONREAD, &waiting);
-  const double resumed = now_wall();
+  const double resumed = pushcgi::test::wall_seconds_now();
   std::vector<double> ages;  // of the frames completed after the resume, in order
   const auto until = Clock::now() + 3s;
   while (Clock::now() < until && ages.size() < 10) {
     ssize_t got;
     while ((got = read(staller.client.fd(), buffer.data(), buffer.size())) > 0) {
       staller.reader.feed(std::string_view(buffer.data(), static_cast<std::size_t>(got)),
-                          [&](double stamp, std::size_t) { ages.push_back(now_wall() - stamp); });
+                          [&](double stamp, std::size_t) {
+                            ages.push_back(pushcgi::test::wall_seconds_now() - stamp);
+                          });
     }
     std::this_thread::sleep_for(1ms);
   }

@@ -32,7 +32,7 @@ std::string html_escape(std::string_view text) {
 Parsed<std::string> refresh_value(const Refresh& refresh) {
   std::string value = std::to_string(refresh.seconds);
   if (refresh.url.empty()) return value;
-  if (refresh.url.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
+  if (has_line_break(refresh.url)) {
     return Parsed<std::string>::failure(std::string(to_string(Error::header_injection)));
   }
   value += "; url=";

@@ -34,12 +34,13 @@ bool is_token(std::string_view text) {
   return true;
 }
 
+bool has_line_break(std::string_view text) {
+  return text.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
+}
+
 Error check_header(std::string_view name, std::string_view value) {
   if (!is_token(name)) return Error::bad_header_name;
-  if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
-    return Error::header_injection;
-  }
-  return Error::none;
+  return has_line_break(value) ? Error::header_injection : Error::none;
 }
 
 std::string_view reason_phrase(int status) {

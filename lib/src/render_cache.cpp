@@ -7,7 +7,6 @@ std::shared_ptr<const std::string> RenderCache::get(
   std::shared_ptr<Slot> slot;
   {
     const std::lock_guard<std::mutex> lock(mutex_);
-    ++renders_;  // corrected below when the text was there already
     const auto found = slots_.find(key);
     if (found != slots_.end()) {
       slot = found->second;
@@ -15,22 +14,17 @@ std::shared_ptr<const std::string> RenderCache::get(
       slot = slots_.emplace(key, std::make_shared<Slot>()).first->second;
     }
   }
-  if (!slot) return std::make_shared<const std::string>(make());
-  bool made = false;
-  std::call_once(slot->once, [&] {
-    slot->text = std::make_shared<const std::string>(make());
-    made = true;
-  });
-  if (!made) {
-    const std::lock_guard<std::mutex> lock(mutex_);
-    --renders_;
-  }
+  const auto render = [&] {
+    ++renders_;
+    return std::make_shared<const std::string>(make());
+  };
+  if (!slot) return render();
+  std::call_once(slot->once, [&] { slot->text = render(); });
   return slot->text;
 }
 
 std::size_t RenderCache::renders() const {
-  const std::lock_guard<std::mutex> lock(mutex_);
-  return renders_;
+  return renders_.load();
 }
 
 }  // namespace pushcgi

@@ -4,10 +4,6 @@ namespace pushcgi {
 
 namespace {
 
-bool has_line_break(std::string_view text) {
-  return text.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
-}
-
 // Calls line(l) for every line of text, split on CRLF, LF and CR.
 template <typename F>
 void for_each_line(std::string_view text, F line) {

@@ -18,9 +18,8 @@ using Clock = std::chrono::steady_clock;
 // Parts completed in a length-framed response: each "X-Timestamp" part whose tail arrived.
 std::vector<std::pair<double, std::size_t>> parts_of(const std::string& response) {
   std::vector<std::pair<double, std::size_t>> parts;  // X-Timestamp, offset of the part's end
-  const std::size_t key = response.find("boundary=");
-  if (key == std::string::npos) return parts;
-  const std::string boundary = response.substr(key + 9, response.find("\r\n", key) - key - 9);
+  const std::string boundary = boundary_of(response);
+  if (boundary.empty()) return parts;
   for (std::size_t at = response.find("X-Timestamp: "); at != std::string::npos;
        at = response.find("X-Timestamp: ", at + 1)) {
     const std::size_t length_at = response.rfind("Content-Length: ", at);

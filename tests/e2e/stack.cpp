@@ -6,11 +6,6 @@
 
 namespace pushcgi::test {
 
-long json_field(const std::string& text, const std::string& name) {
-  const std::size_t at = text.find("\"" + name + "\":");
-  return at == std::string::npos ? -1 : std::atol(text.c_str() + at + name.size() + 3);
-}
-
 Stack::Stack(const std::string& server) : server_(server), port_(free_port()) {
   // Apache's children run as www-data and must get through to the run directory.
   chmod(dir_.path().c_str(), 0711);

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "support/figures.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 
@@ -42,7 +43,5 @@ class Stack {
   Process stack_;
   bool ready_ = false;
 };
-
-long json_field(const std::string& text, const std::string& name);
 
 }  // namespace pushcgi::test

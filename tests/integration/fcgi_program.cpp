@@ -40,19 +40,6 @@ std::optional<std::chrono::steady_clock::duration> FcgiProgram::wait_open_stream
   return std::nullopt;
 }
 
-long json_field(const std::string& text, const std::string& name) {
-  const std::string key = "\"" + name + "\":";
-  const std::size_t at = text.find(key);
-  return at == std::string::npos ? -1 : std::atol(text.c_str() + at + key.size());
-}
-
-std::string boundary_of(const std::string& out) {
-  const std::string key = "boundary=";
-  const std::size_t start = out.find(key);
-  if (start == std::string::npos) return "";
-  return out.substr(start + key.size(), out.find("\r\n", start) - start - key.size());
-}
-
 std::size_t body_start(const std::string& out) {
   const std::size_t end = out.find("\r\n\r\n");
   return end == std::string::npos ? end : end + 4;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "support/fcgi_client.hpp"
+#include "support/figures.hpp"
 #include "support/process.hpp"
 
 namespace pushcgi::test {
@@ -46,11 +47,6 @@ class HelloPushServer : public FcgiProgram {
   }
 };
 
-// The number after "name": in a flat JSON text; -1 if absent.
-long json_field(const std::string& text, const std::string& name);
-
-// The boundary named in the response head.
-std::string boundary_of(const std::string& out);
 // Where the body starts (after the head's empty line), or npos.
 std::size_t body_start(const std::string& out);
 // Parts completed so far: delimiters "\r\n--B\r\n" after the body's start.

@@ -27,24 +27,6 @@ std::size_t frames(const FcgiClient& client) {
   return parts_done(client.out());
 }
 
-// Processes whose parent is pid and whose command line contains text.
-int children_of(pid_t pid, const std::string& text) {
-  int count = 0;
-  DIR* proc = opendir("/proc");
-  while (const dirent* entry = readdir(proc)) {
-    const std::string dir = std::string("/proc/") + entry->d_name;
-    const std::string stat = read_file(dir + "/stat");
-    const std::size_t close = stat.rfind(')');
-    if (close == std::string::npos) continue;
-    if (std::atoi(stat.c_str() + close + 4) == pid &&
-        read_file(dir + "/cmdline").find(text) != std::string::npos) {
-      ++count;
-    }
-  }
-  closedir(proc);
-  return count;
-}
-
 // Reads every client for `how_long`, each on its own thread (no socket buffer decides).
 void read_all_for(std::vector<FcgiClient>& clients, Clock::duration how_long) {
   const auto until = Clock::now() + how_long;

@@ -141,19 +141,6 @@ std::string read_file(const std::string& path) {
   return text.str();
 }
 
-double cpu_seconds_of(pid_t pid) {
-  const std::string line = read_file("/proc/" + std::to_string(pid) + "/stat");
-  const std::size_t close = line.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream rest(line.substr(close + 2));
-  std::vector<std::string> fields;
-  std::string field;
-  while (rest >> field) fields.push_back(field);
-  if (fields.size() < 13) return 0;
-  return (std::stod(fields[11]) + std::stod(fields[12])) /
-         static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
 RunResult run_program(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
   TempDir dir;
   const std::string out_path = dir.file("out");

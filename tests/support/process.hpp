@@ -64,9 +64,6 @@ class Process {
 
 std::string read_file(const std::string& path);
 
-// utime + stime of a process in seconds, from /proc/PID/stat (10 ms ticks).
-double cpu_seconds_of(pid_t pid);
-
 // Runs argv to its end and returns its exit code, standard output and standard error.
 struct RunResult {
   int status = -1;

@@ -12,6 +12,7 @@
 #include "pushcgi/rate_meter.hpp"
 #include "pushcgi/sources/source.hpp"
 #include "pushcgi/sources/testcard.hpp"
+#include "support/figures.hpp"
 #include "support/process.hpp"
 
 namespace pushcgi {
@@ -54,23 +55,6 @@ std::string jpeg(std::uint64_t number) {
 
 void write_file(const std::string& path, const std::string& data) {
   std::ofstream(path, std::ios::binary) << data;
-}
-
-// Processes whose parent is this test and whose command line contains text.
-int children_running(const std::string& text) {
-  int count = 0;
-  DIR* proc = opendir("/proc");
-  while (const dirent* entry = readdir(proc)) {
-    const std::string dir = std::string("/proc/") + entry->d_name;
-    const std::string stat = test::read_file(dir + "/stat");
-    const std::size_t close = stat.rfind(')');
-    if (close == std::string::npos) continue;
-    const int ppid = std::atoi(stat.c_str() + close + 4);
-    if (ppid == getpid() && test::read_file(dir + "/cmdline").find(text) != std::string::npos)
-      ++count;
-  }
-  closedir(proc);
-  return count;
 }
 
 TEST(SplitWords, LikeAShellWithoutOne) {
@@ -178,10 +162,10 @@ TEST(ExecSource, SplitsTheChildsOutputAndStopsIt) {
   Frames frames;
   source->start(frames.emit());
   ASSERT_TRUE(frames.wait_for(5));
-  EXPECT_EQ(children_running("mjpeg_loop"), 1);
+  EXPECT_EQ(test::children_of(getpid(), "mjpeg_loop"), 1);
   for (const std::string& frame : frames.frames()) EXPECT_TRUE(inspect_jpeg(frame));
   source->stop();
-  EXPECT_EQ(children_running("mjpeg_loop"), 0);
+  EXPECT_EQ(test::children_of(getpid(), "mjpeg_loop"), 0);
   EXPECT_EQ(source->status(), "");
 }
 

@@ -4,10 +4,12 @@
 #include "pushcgi/event_stream.hpp"
 #include "pushcgi/multipart_stream.hpp"
 #include "support/fakes.hpp"
+#include "support/figures.hpp"
 
 namespace pushcgi {
 namespace {
 
+using test::boundary_of;
 using test::ScriptedWaiter;
 
 Request request_with(std::string user_agent, std::string query = "") {
@@ -29,12 +31,6 @@ struct Exchange {
   ScriptedWaiter waiter;
   Response response{sink, waiter};
 };
-
-std::string boundary_of(const std::string& stream) {
-  const std::string key = "boundary=";
-  const std::size_t start = stream.find(key) + key.size();
-  return stream.substr(start, stream.find("\r\n", start) - start);
-}
 
 TEST(MultipartStream, BrowserStreamFromStartToClose) {
   Exchange x;

@@ -18,6 +18,9 @@ struct Header {
 // RFC 9110 5.6.2 token: what a header name may be made of.
 bool is_token(std::string_view text);
 
+// CR, LF or NUL: what would end a header line or an SSE field early.
+bool has_line_break(std::string_view text);
+
 // Error::none, Error::bad_header_name, or Error::header_injection (CR, LF or NUL in the
 // value: a line break would let the value start headers of its own).
 Error check_header(std::string_view name, std::string_view value);

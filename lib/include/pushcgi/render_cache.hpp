@@ -2,6 +2,7 @@
 // viewers share (a snapshot), so the rendering cost per period does not grow with viewers.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -27,9 +28,9 @@ class RenderCache {
     std::shared_ptr<const std::string> text;
   };
 
-  mutable std::mutex mutex_;  // guards slots_ (not the rendering) and renders_
+  mutable std::mutex mutex_;  // guards slots_ (not the rendering)
   mutable std::map<std::string, std::shared_ptr<Slot>> slots_;
-  mutable std::size_t renders_ = 0;
+  mutable std::atomic<std::size_t> renders_{0};
 };
 
 }  // namespace pushcgi

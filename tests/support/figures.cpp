@@ -1,0 +1,88 @@
+#include "support/figures.hpp"
+
+#include <dirent.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <sstream>
+
+#include "support/process.hpp"
+
+namespace pushcgi::test {
+
+double wall_seconds_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+double cpu_seconds_of(pid_t pid) {
+  const std::string line = read_file("/proc/" + std::to_string(pid) + "/stat");
+  const std::size_t close = line.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(line.substr(close + 2));
+  std::vector<std::string> fields;
+  std::string field;
+  while (rest >> field) fields.push_back(field);
+  if (fields.size() < 13) return 0;
+  return (std::stod(fields[11]) + std::stod(fields[12])) /
+         static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double self_cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
+long rss_kib(pid_t pid) {
+  const std::string status = read_file("/proc/" + std::to_string(pid) + "/status");
+  const std::size_t at = status.find("VmRSS:");
+  return at == std::string::npos ? 0 : std::atol(status.c_str() + at + 6);
+}
+
+int children_of(pid_t pid, const std::string& text) {
+  int count = 0;
+  DIR* proc = opendir("/proc");
+  while (const dirent* entry = readdir(proc)) {
+    const std::string dir = std::string("/proc/") + entry->d_name;
+    const std::string stat = read_file(dir + "/stat");
+    const std::size_t close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    if (std::atoi(stat.c_str() + close + 4) == pid &&
+        read_file(dir + "/cmdline").find(text) != std::string::npos) {
+      ++count;
+    }
+  }
+  closedir(proc);
+  return count;
+}
+
+long json_field(const std::string& text, const std::string& name) {
+  const std::string key = "\"" + name + "\":";
+  const std::size_t at = text.find(key);
+  return at == std::string::npos ? -1 : std::atol(text.c_str() + at + key.size());
+}
+
+double json_double(const std::string& text, const std::string& name) {
+  const std::string key = "\"" + name + "\":";
+  const std::size_t at = text.find(key);
+  return at == std::string::npos ? -1 : std::atof(text.c_str() + at + key.size());
+}
+
+double quantile(std::vector<double> values, double q) {
+  if (values.empty()) return -1;
+  std::sort(values.begin(), values.end());
+  return values[static_cast<std::size_t>(q * static_cast<double>(values.size() - 1))];
+}
+
+std::string boundary_of(const std::string& response) {
+  const std::string key = "boundary=";
+  const std::size_t start = response.find(key);
+  if (start == std::string::npos) return "";
+  return response.substr(start + key.size(), response.find("\r\n", start) - start - key.size());
+}
+
+}  // namespace pushcgi::test

@@ -1,0 +1,33 @@
+// Figures the tests and benchmarks read: from /proc, from /state JSON, and from samples.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace pushcgi::test {
+
+// The wall clock as Unix seconds, comparable with X-Timestamp.
+double wall_seconds_now();
+
+// utime + stime of a process in seconds, from /proc/PID/stat (10 ms ticks).
+double cpu_seconds_of(pid_t pid);
+// This process's own user + system CPU seconds.
+double self_cpu_seconds();
+// VmRSS of a process in KiB; 0 if it is gone.
+long rss_kib(pid_t pid);
+// Children of pid whose command line contains text.
+int children_of(pid_t pid, const std::string& text);
+
+// The number after "name": in a flat JSON text; -1 if absent.
+long json_field(const std::string& text, const std::string& name);
+double json_double(const std::string& text, const std::string& name);
+
+// The q-quantile (0..1) of values; -1 for none.
+double quantile(std::vector<double> values, double q);
+
+// The boundary named in a multipart response's head; "" if none.
+std::string boundary_of(const std::string& response);
+
+}  // namespace pushcgi::test
