@@ -72,21 +72,22 @@ std::string ExecSource::describe() const {
 void ExecSource::run() {
   auto backoff = std::chrono::seconds(1);
   for (;;) {
-    const bool healthy = run_child();
+    const ChildEnd end = run_child();
     pollfd stopping{stop_fd(), POLLIN, 0};
     if (poll(&stopping, 1, 0) > 0) return;
     // A child that keeps failing at once is restarted ever more slowly, up to 30 s.
-    backoff = healthy ? std::chrono::seconds(1) : std::min(backoff * 2, std::chrono::seconds(30));
-    set_status(status() + "; restart in " + std::to_string(backoff.count()) + " s");
+    backoff =
+        end.healthy ? std::chrono::seconds(1) : std::min(backoff * 2, std::chrono::seconds(30));
+    // One update, so that a reader never sees half of it.
+    set_status(end.reason + "; restart in " + std::to_string(backoff.count()) + " s");
     if (!wait_until(Clock::now() + backoff)) return;
   }
 }
 
-bool ExecSource::run_child() {
+ExecSource::ChildEnd ExecSource::run_child() {
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
-    set_status(std::string("pipe: ") + std::strerror(errno));
-    return false;
+    return {false, std::string("pipe: ") + std::strerror(errno)};
   }
   UniqueFd read_end(pipe_fds[0]);
   const std::string program = resolve(argv_[0]);
@@ -114,8 +115,7 @@ bool ExecSource::run_child() {
   }
   ::close(pipe_fds[1]);
   if (pid < 0) {
-    set_status(std::string("fork: ") + std::strerror(errno));
-    return false;
+    return {false, std::string("fork: ") + std::strerror(errno)};
   }
   set_status({});
   log(LogLevel::info, "started " + describe() + " as pid " + std::to_string(pid));
@@ -148,16 +148,16 @@ bool ExecSource::run_child() {
       reap(pid, std::chrono::seconds(5), status);
     }
     log(LogLevel::info, "stopped " + describe());
-    return true;
+    return {true, "stopped"};
   }
   if (!reap(pid, std::chrono::seconds(1), status)) {  // closed its output but lives on
     ::kill(-pid, SIGKILL);
     reap(pid, std::chrono::seconds(5), status);
   }
   ::kill(-pid, SIGKILL);  // anything it left behind in its group
-  set_status("child " + exit_text(status));
+
   log(LogLevel::warning, describe() + ": child " + exit_text(status));
-  return Clock::now() - started > std::chrono::seconds(10);
+  return {Clock::now() - started > std::chrono::seconds(10), "child " + exit_text(status)};
 }
 
 }  // namespace pushcgi::detail

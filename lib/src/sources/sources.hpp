@@ -58,9 +58,12 @@ class ExecSource : public ThreadedSource {
 
  private:
   void run() override;
-  // Runs the child once until it exits or the source stops; true if it ran long enough
-  // to count as healthy.
-  bool run_child();
+  struct ChildEnd {
+    bool healthy;        // it ran long enough to reset the backoff
+    std::string reason;  // why it ended, for the status
+  };
+  // Runs the child once until it exits or the source stops.
+  ChildEnd run_child();
   std::vector<std::string> argv_;
   SourceOptions options_;
 };
