@@ -180,10 +180,11 @@ clean:
 	rm -rf build
 
 
-# Benchmarks: not part of `make test`. Results go to docs/BENCHMARKS.md by hand, with the
-# command that made them.
+# Benchmarks: not part of `make test`. bench/run.py runs every scenario (nginx, the peers,
+# the load client) and rewrites the generated part of docs/BENCHMARKS.md.
 BENCH_SRCS := $(wildcard bench/*.cpp)
 BENCH_BINS := $(BENCH_SRCS:bench/%.cpp=$(BUILD)/bench/%)
+BENCH_PACKAGES = nginx libnginx-mod-nchan python3 python3-flask gunicorn gnuplot-nox
 $(BENCH_SRCS:%.cpp=$(BUILD)/obj/%.o): ALL_CPPFLAGS += -Ilib/src -Itests
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(SUPPORT_OBJS) $(LIB) | $(EXAMPLE_BINS) $(CGI_BINS)
@@ -191,10 +192,9 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(SUPPORT_OBJS) $(LIB) | $(EXAMPLE_BINS
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CXX) $(ALL_CXXFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
 
-# loadgen is a tool the scenarios use (it needs a server and arguments), not a scenario.
-BENCH_SCENARIOS := $(filter-out %/loadgen,$(BENCH_BINS))
 .PHONY: bench
-bench: $(BENCH_BINS)
-	$(Q)for b in $(BENCH_SCENARIOS); do echo "== $$b"; $$b || exit 1; done
+bench: $(BENCH_BINS) $(CGI_BINS)
+	$(Q)tools/ensure-packages $(BENCH_PACKAGES)
+	$(Q)/usr/bin/python3 bench/run.py $(BENCH_ARGS)
 
 -include $(DEPS) $(BENCH_SRCS:%.cpp=$(BUILD)/obj/%.d)
