@@ -389,6 +389,8 @@ def fmt(value, digits=1):
 def plot(results, out_dir, viewers):
     """PNG plots with gnuplot: frames/s, latency and CPU per frame against viewers."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    if not results["fanout"]:
+        return []
     for peer, _ in PEERS:
         rows = [r for r in results["fanout"] if r["peer"] == peer]
         with open(out_dir / f"{peer}.dat", "w") as data:

@@ -3,6 +3,7 @@
 #include <fcgiapp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -68,8 +69,17 @@ std::string too_large_reason() {
 
 }  // namespace
 
+// Handlers need little stack (request data lives on the heap), and thousands of threads
+// with the default 8 MB each would take 16 GB of address space at 2,000 streams: more
+// than a 32-bit Raspberry Pi has. Sanitizers need several times more.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr std::size_t kThreadStackBytes = 2u << 20;
+#else
+constexpr std::size_t kThreadStackBytes = 256u << 10;
+#endif
+
 struct Server::Worker {
-  std::thread thread;
+  pthread_t thread{};
   std::atomic<bool> accepting{false};
   std::atomic<bool> done{false};
   std::mutex mutex;    // guards active_fd
@@ -159,6 +169,23 @@ int Server::serve() {
   return run_cgi(argv0_.c_str());
 }
 
+// Each stream holds a descriptor (its web-server connection); Debian's soft limit of 1,024
+// would refuse streams long before the threads run out, so the soft limit goes up to the
+// hard one, as nginx's worker_rlimit_nofile does.
+void Server::raise_file_limit() const {
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) != 0) return;
+  if (files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
+  if (files.rlim_cur < threads_ + 64u) {
+    log(LogLevel::warning, "open file limit " + std::to_string(files.rlim_cur) + " is below " +
+                               std::to_string(threads_) +
+                               " threads + 64; streams beyond it will be refused");
+  }
+}
+
 int Server::run_fastcgi(int listen_fd, bool own_socket) {
   // fcgi2 waits this long (default 2 s) in FCGX_Finish_r for the web server to close the
   // connection; a stop must not wait that long.
@@ -167,6 +194,7 @@ int Server::run_fastcgi(int listen_fd, bool own_socket) {
     log(LogLevel::error, "FCGX_Init failed");
     return 1;
   }
+  raise_file_limit();
   std::vector<std::unique_ptr<Worker>> workers;
   bool started = true;
   {
@@ -177,8 +205,7 @@ int Server::run_fastcgi(int listen_fd, bool own_socket) {
     try {
       for (unsigned i = 0; i < threads_; ++i) {
         auto worker = std::make_unique<Worker>();
-        Worker& w = *worker;
-        w.thread = std::thread([this, &w, listen_fd] { work(w, listen_fd); });
+        start_worker(*worker, listen_fd);
         workers.push_back(std::move(worker));
       }
     } catch (const std::system_error& error) {
@@ -213,7 +240,7 @@ void Server::stop_workers(std::vector<std::unique_ptr<Worker>>& workers, int lis
     // in case a thread was just about to enter it.
     for (auto& worker : workers) {
       if (!own_socket && worker->accepting && !worker->done) {
-        pthread_kill(worker->thread.native_handle(), detail::kick_signal());
+        pthread_kill(worker->thread, detail::kick_signal());
       }
     }
     // A thread blocked writing to a viewer that stopped reading would never see the stop.
@@ -235,7 +262,30 @@ void Server::stop_workers(std::vector<std::unique_ptr<Worker>>& workers, int lis
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  for (auto& worker : workers) worker->thread.join();
+  for (auto& worker : workers) pthread_join(worker->thread, nullptr);
+}
+
+void Server::start_worker(Worker& worker, int listen_fd) {
+  struct Start {
+    Server* server;
+    Worker* worker;
+    int listen_fd;
+  };
+  auto start = std::make_unique<Start>(Start{this, &worker, listen_fd});
+  pthread_attr_t attributes;
+  pthread_attr_init(&attributes);
+  pthread_attr_setstacksize(&attributes, kThreadStackBytes);
+  const int rc = pthread_create(
+      &worker.thread, &attributes,
+      [](void* arg) -> void* {
+        const std::unique_ptr<Start> owned(static_cast<Start*>(arg));
+        owned->server->work(*owned->worker, owned->listen_fd);
+        return nullptr;
+      },
+      start.get());
+  pthread_attr_destroy(&attributes);
+  if (rc != 0) throw std::system_error(rc, std::generic_category(), "pthread_create");
+  start.release();  // the thread owns it now
 }
 
 void Server::work(Worker& worker, int listen_fd) {

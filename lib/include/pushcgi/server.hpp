@@ -71,7 +71,9 @@ class Server {
 
   int run_fastcgi(int listen_fd, bool own_socket);
   int run_cgi(const char* argv0);
+  void start_worker(Worker& worker, int listen_fd);
   void work(Worker& worker, int listen_fd);
+  void raise_file_limit() const;
   void stop_workers(std::vector<std::unique_ptr<Worker>>& workers, int listen_fd, bool own_socket);
 
   std::string program_;
