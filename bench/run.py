@@ -138,7 +138,7 @@ class Processes:
 class Bench:
     def __init__(self, args):
         self.args = args
-        self.bin = ROOT / "build" / "bin"
+        self.bin = Path(args.bin)
         self.tools = ROOT / "build" / "bench"
         self.run_dir = Path(tempfile.mkdtemp(prefix="pushcgi-bench-"))
         self.procs = Processes(self.run_dir)
@@ -510,7 +510,7 @@ def report(results, bench_args, started, elapsed):
             r = fan.get((peer, n))
             cells.append(f"{(r['program_us'] + r['nginx_us']) / ours:.2f}" if r and ours > 0 else "–")
         lines.append(f"| {n:,} | " + " | ".join(cells) + " |")
-    plots = plot(results, ROOT / "docs" / "bench", viewers)
+    plots = plot(results, Path(bench_args.report).parent / "bench", viewers)
     if plots:
         lines += ["", *[f"![{name[:-4]}](bench/{name})" for name in plots]]
     lines.append("")
@@ -656,6 +656,7 @@ def main():
     parser.add_argument("--warmup", type=float, default=3)
     parser.add_argument("--stall-seconds", type=float, default=30)
     parser.add_argument("--idle-viewers", type=int, default=2000)
+    parser.add_argument("--bin", default=str(ROOT / "build" / "bin"), help="where webcam.fcgi and ps.fcgi are")
     parser.add_argument("--peers", type=lambda s: s.split(","), default=[p for p, _ in PEERS])
     parser.add_argument("--only", default="program,fanout,idle,disconnect,stall")
     parser.add_argument("--report", default=str(ROOT / "docs" / "BENCHMARKS.md"))

@@ -91,11 +91,16 @@ HubCore::~HubCore() = default;
 
 void HubCore::publish(std::shared_ptr<const void> data,
                       std::chrono::system_clock::time_point produced) {
-  const std::lock_guard<std::mutex> lock(mutex_);
-  latest_.data = std::move(data);
-  latest_.seq += 1;
-  latest_.produced = produced;
-  latest_.published = std::chrono::steady_clock::now();
+  {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    latest_.data = std::move(data);
+    latest_.seq += 1;
+    latest_.produced = produced;
+    latest_.published = std::chrono::steady_clock::now();
+  }
+  // A viewer that subscribes in between sees the new value at its first check, and one
+  // more notification only makes it check again.
+  const std::lock_guard<std::mutex> lock(subscriptions_mutex_);
   for (const Subscription* subscription : subscriptions_) notify(subscription->notify_fd_);
 }
 
@@ -105,7 +110,7 @@ HubCore::Entry HubCore::latest() const {
 }
 
 unsigned HubCore::viewers() const {
-  const std::lock_guard<std::mutex> lock(mutex_);
+  const std::lock_guard<std::mutex> lock(subscriptions_mutex_);
   return static_cast<unsigned>(subscriptions_.size());
 }
 
@@ -115,7 +120,7 @@ std::uint64_t HubCore::published() const {
 }
 
 std::chrono::steady_clock::duration HubCore::min_period() const {
-  const std::lock_guard<std::mutex> lock(mutex_);
+  const std::lock_guard<std::mutex> lock(subscriptions_mutex_);
   auto period = std::chrono::steady_clock::duration::max();
   for (const Subscription* subscription : subscriptions_) {
     period = std::min(period, subscription->period_);
@@ -124,7 +129,7 @@ std::chrono::steady_clock::duration HubCore::min_period() const {
 }
 
 std::vector<SubscriptionStats> HubCore::stats() const {
-  const std::lock_guard<std::mutex> lock(mutex_);
+  const std::lock_guard<std::mutex> lock(subscriptions_mutex_);
   std::vector<SubscriptionStats> all;
   all.reserve(subscriptions_.size());
   for (const Subscription* subscription : subscriptions_) all.push_back(subscription->stats());
@@ -132,14 +137,14 @@ std::vector<SubscriptionStats> HubCore::stats() const {
 }
 
 void HubCore::on_change(std::function<void(unsigned)> callback) {
-  const std::lock_guard<std::mutex> lock(mutex_);
+  const std::lock_guard<std::mutex> lock(subscriptions_mutex_);
   on_change_ = std::move(callback);
 }
 
 void HubCore::add(Subscription* subscription) {
   unsigned viewers;
   {
-    const std::lock_guard<std::mutex> lock(mutex_);
+    const std::lock_guard<std::mutex> lock(subscriptions_mutex_);
     subscriptions_.push_back(subscription);
     viewers = static_cast<unsigned>(subscriptions_.size());
   }
@@ -149,7 +154,7 @@ void HubCore::add(Subscription* subscription) {
 void HubCore::remove(Subscription* subscription) {
   unsigned viewers;
   {
-    const std::lock_guard<std::mutex> lock(mutex_);
+    const std::lock_guard<std::mutex> lock(subscriptions_mutex_);
     subscriptions_.erase(std::find(subscriptions_.begin(), subscriptions_.end(), subscription));
     viewers = static_cast<unsigned>(subscriptions_.size());
   }
@@ -159,7 +164,7 @@ void HubCore::remove(Subscription* subscription) {
 void HubCore::changed(unsigned viewers) const {
   std::function<void(unsigned)> callback;
   {
-    const std::lock_guard<std::mutex> lock(mutex_);
+    const std::lock_guard<std::mutex> lock(subscriptions_mutex_);
     callback = on_change_;
   }
   if (callback) callback(viewers);

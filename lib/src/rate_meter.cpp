@@ -8,38 +8,29 @@ std::int64_t RateMeter::bucket_of(std::chrono::steady_clock::time_point when) {
 }
 
 void RateMeter::advance(std::int64_t bucket) const {
-  if (bucket - newest_ >= kBuckets) {
-    counts_.fill(0);
-  } else {
-    for (std::int64_t b = newest_ + 1; b <= bucket; ++b)
-      counts_[static_cast<std::size_t>(b % kBuckets)] = 0;
-  }
-  if (bucket > newest_) newest_ = bucket;
+  const std::lock_guard<std::mutex> lock(mutex_);
+  const std::int64_t newest = newest_.load(std::memory_order_relaxed);
+  if (bucket <= newest) return;
+  const std::uint64_t total = total_.load(std::memory_order_relaxed);
+  const std::int64_t first = bucket - newest >= kBuckets ? bucket - kBuckets + 1 : newest + 1;
+  for (std::int64_t b = first; b <= bucket; ++b) starts_[static_cast<std::size_t>(b % kBuckets)] = total;
+  newest_.store(bucket, std::memory_order_release);
 }
 
 void RateMeter::add(std::uint64_t count) {
   const std::int64_t bucket = bucket_of(std::chrono::steady_clock::now());
-  const std::lock_guard<std::mutex> lock(mutex_);
-  advance(bucket);
-  counts_[static_cast<std::size_t>(bucket % kBuckets)] += count;
-  total_ += count;
+  if (bucket > newest_.load(std::memory_order_acquire)) advance(bucket);
+  total_.fetch_add(count, std::memory_order_relaxed);
 }
 
 double RateMeter::per_second() const {
   const std::int64_t bucket = bucket_of(std::chrono::steady_clock::now());
-  const std::lock_guard<std::mutex> lock(mutex_);
   advance(bucket);
-  std::uint64_t sum = 0;
-  // The current bucket is still filling: count the 19 whole ones before it.
-  for (std::int64_t b = bucket - kBuckets + 1; b < bucket; ++b) {
-    sum += counts_[static_cast<std::size_t>(((b % kBuckets) + kBuckets) % kBuckets)];
-  }
-  return static_cast<double>(sum) / ((kBuckets - 1) * 0.1);
-}
-
-std::uint64_t RateMeter::total() const {
   const std::lock_guard<std::mutex> lock(mutex_);
-  return total_;
+  // The current bucket is still filling: count the 19 whole ones before it.
+  const std::uint64_t now = starts_[static_cast<std::size_t>(bucket % kBuckets)];
+  const std::uint64_t then = starts_[static_cast<std::size_t>((bucket + 1) % kBuckets)];
+  return static_cast<double>(now - then) / ((kBuckets - 1) * 0.1);
 }
 
 }  // namespace pushcgi

@@ -87,8 +87,10 @@ class HubCore {
   void remove(Subscription* subscription);
   void changed(unsigned viewers) const;
 
-  mutable std::mutex mutex_;  // guards everything below
+  mutable std::mutex mutex_;  // guards latest_
   Entry latest_;
+  // Apart, so that woken viewers taking the value never wait for the notifying to end.
+  mutable std::mutex subscriptions_mutex_;  // guards everything below
   std::vector<Subscription*> subscriptions_;
   std::function<void(unsigned)> on_change_;
 };
