@@ -288,6 +288,7 @@ location = /static/frame.jpg {{
                     "source_us": cpu(source),
                     "program_rss_kib": sum(result.get(f"pid_{p}", {}).get("rss_kib", 0) for p in program),
                     "program_threads": sum(result.get(f"pid_{p}", {}).get("threads", 0) for p in program),
+                    "nginx_rss_kib": sum(result.get(f"pid_{p}", {}).get("rss_kib", 0) for p in workers),
                 }
                 self.results["fanout"].append(row)
                 log(f"fan-out {peer:8} {viewers:5}: {row['fps_median']:.2f} fps (min {row['fps_min']:.2f}), "
@@ -296,15 +297,18 @@ location = /static/frame.jpg {{
     def stall(self):
         for peer in [p for p in self.args.peers if p != "static"]:
             program, source, path, extra, stop = self.start_peer(peer)
+            workers = self.nginx_workers()
             try:
                 result = self.loadgen(
                     "--path", path, "--viewers", 100, "--stall", 50, "--threads", 2, "--warmup", 3,
-                    "--seconds", self.args.stall_seconds, *extra,
+                    "--seconds", self.args.stall_seconds, "--pids", ",".join(map(str, program + workers)), *extra,
                 )
             finally:
                 if stop:
                     stop()
             result["peer"] = peer
+            result["program_rss_kib"] = sum(result.get(f"pid_{p}", {}).get("rss_kib", 0) for p in program)
+            result["nginx_rss_kib"] = sum(result.get(f"pid_{p}", {}).get("rss_kib", 0) for p in workers)
             self.results["stall"].append(result)
             log(f"stall {peer}: readers {result['fps_min']:.2f} fps min; first part after resume "
                 f"{result['resumed_first_age_s_max']:.1f} s old, fresh after {result['resumed_fresh_after_s_max']:.3f} s")
@@ -477,8 +481,8 @@ def report(results, bench_args, started, elapsed):
             f"### {n:,} viewers",
             "",
             "| peer | frames/s min / median | latency p50 / p99 | spread p50 / p99 | program µs | nginx µs | "
-            "program + nginx µs | source µs | program RSS | invalid | load client CPU |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+            "program + nginx µs | source µs | program RSS | nginx RSS | invalid | load client CPU |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         ]
         for peer, _ in PEERS:
             r = fan.get((peer, n))
@@ -489,7 +493,7 @@ def report(results, bench_args, started, elapsed):
                 f"| {peer} | {r['fps_min']:.2f} / {r['fps_median']:.2f} | {fmt(r['latency_p50_ms'], 2)} / "
                 f"{fmt(r['latency_p99_ms'], 2)} ms | {spread} | {fmt(r['program_us'])} | {fmt(r['nginx_us'])} | "
                 f"{fmt(r['program_us'] + r['nginx_us'])} | {fmt(r['source_us'])} | "
-                f"{r['program_rss_kib'] / 1024:.1f} MiB | {r['invalid']} | {r['client_cpu_percent']:.0f} % |"
+                f"{r['program_rss_kib'] / 1024:.1f} MiB | {r['nginx_rss_kib'] / 1024:.1f} MiB | {r['invalid']} | {r['client_cpu_percent']:.0f} % |"
             )
         lines.append("")
     # ratios against pushcgi at each viewer count
@@ -559,14 +563,16 @@ def report(results, bench_args, started, elapsed):
             "first part completed (it was already in the socket buffers), how long until a part at "
             "most 2 s old arrived, and how many older parts came before it.",
             "",
-            "| peer | readers frames/s min / median | first part age p50 / max | fresh part after p50 / max | stale parts before it (max) |",
-            "| --- | --- | --- | --- | --- |",
+            "| peer | readers frames/s min / median | first part age p50 / max | fresh part after p50 / max | "
+            "stale parts before it (max) | program RSS | nginx RSS |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
         ]
         for s in results["stall"]:
             lines.append(
                 f"| {s['peer']} | {s['fps_min']:.2f} / {s['fps_median']:.2f} | {s['resumed_first_age_s_p50']:.1f} / "
                 f"{s['resumed_first_age_s_max']:.1f} s | {s['resumed_fresh_after_s_p50'] * 1000:.0f} / "
-                f"{s['resumed_fresh_after_s_max'] * 1000:.0f} ms | {s['resumed_stale_parts_max']:.0f} |"
+                f"{s['resumed_fresh_after_s_max'] * 1000:.0f} ms | {s['resumed_stale_parts_max']:.0f} | "
+                f"{s['program_rss_kib'] / 1024:.1f} MiB | {s['nginx_rss_kib'] / 1024:.1f} MiB |"
             )
         lines.append("")
     program = results.get("program")
