@@ -33,9 +33,9 @@ namespace {
 
 std::string marked(const std::string& jpeg, std::uint64_t number) {
   char text[96];
-  const int size = std::snprintf(text, sizeof text, "pushcgi-bench t=%.6f n=%llu",
-                                 pushcgi::test::wall_seconds_now(),
-                                 static_cast<unsigned long long>(number));
+  const int size =
+      std::snprintf(text, sizeof text, "pushcgi-bench t=%.6f n=%llu",
+                    pushcgi::test::wall_seconds_now(), static_cast<unsigned long long>(number));
   const std::size_t length = static_cast<std::size_t>(size) + 2;
   std::string out = jpeg.substr(0, 2);
   out += '\xFF';
@@ -65,9 +65,9 @@ bool read_response(int fd, std::string& status) {
     const std::size_t end = response.find("\r\n\r\n");
     if (end != std::string::npos) {
       const std::size_t key = response.find("Content-Length: ");
-      const std::size_t length =
-          key != std::string::npos && key < end ? std::strtoul(response.c_str() + key + 16, nullptr, 10)
-                                                : 0;
+      const std::size_t length = key != std::string::npos && key < end
+                                     ? std::strtoul(response.c_str() + key + 16, nullptr, 10)
+                                     : 0;
       if (response.size() >= end + 4 + length) {
         status = response.substr(0, response.find("\r\n"));
         return true;
@@ -120,7 +120,8 @@ int main(int argc, char** argv) {
   }
   std::vector<std::string> frames;
   for (int n = 0; n < static_cast<int>(fps); ++n) {
-    frames.push_back(testcard.render(static_cast<std::uint64_t>(n), std::chrono::system_clock::now()));
+    frames.push_back(
+        testcard.render(static_cast<std::uint64_t>(n), std::chrono::system_clock::now()));
   }
   signal(SIGPIPE, SIG_IGN);
   int fd = STDOUT_FILENO;

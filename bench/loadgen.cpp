@@ -202,14 +202,14 @@ struct Viewer {
       // buffer starts at a delimiter; the part runs to the next one.
       const std::size_t from = std::max(scan, delimiter.size());
       if (buffer.size() < from) return;
-      const void* next = memmem(buffer.data() + from, buffer.size() - from, delimiter.data(),
-                                delimiter.size());
+      const void* next =
+          memmem(buffer.data() + from, buffer.size() - from, delimiter.data(), delimiter.size());
       if (next == nullptr) {
         scan = buffer.size() > delimiter.size() ? buffer.size() - delimiter.size() : 0;
         return;
       }
-      const std::size_t end = static_cast<std::size_t>(static_cast<const char*>(next) -
-                                                       buffer.data());
+      const std::size_t end =
+          static_cast<std::size_t>(static_cast<const char*>(next) - buffer.data());
       const std::size_t head_end = buffer.find("\r\n\r\n", delimiter.size());
       if (head_end != std::string::npos && head_end < end) {
         const std::string head = buffer.substr(0, head_end);
@@ -247,7 +247,7 @@ struct Viewer {
 
 struct Shard {
   std::vector<Viewer*> viewers;
-  bool stalled = false;  // holds the stalled viewers
+  bool stalled = false;                                  // holds the stalled viewers
   std::vector<double> latencies;                         // ms
   std::map<double, std::pair<double, double>> arrivals;  // stamp -> first, last
   std::map<double, unsigned> receivers;
@@ -312,42 +312,41 @@ void run_shard(Shard& shard, Shared& shared, const Options& options, const std::
       while ((got = read(viewer.fd, buffer.data(), buffer.size())) > 0) {
         const double arrived = pushcgi::test::wall_seconds_now();
         if (options.mode == Mode::poll) {
-          const bool ok = viewer.feed_poll(buffer.data(), static_cast<std::size_t>(got),
-                                           [&](bool valid) {
-                                             if (!shared.measuring) return;
-                                             ++viewer.parts;
-                                             if (!valid) ++viewer.invalid;
-                                             shard.latencies.push_back((arrived - viewer.asked_at) *
-                                                                       1000.0);
-                                           });
+          const bool ok =
+              viewer.feed_poll(buffer.data(), static_cast<std::size_t>(got), [&](bool valid) {
+                if (!shared.measuring) return;
+                ++viewer.parts;
+                if (!valid) ++viewer.invalid;
+                shard.latencies.push_back((arrived - viewer.asked_at) * 1000.0);
+              });
           if (!ok) ++viewer.invalid;
           continue;
         }
-        viewer.feed_stream(
-            buffer.data(), static_cast<std::size_t>(got), [&](double stamp, bool valid) {
-              if (was_stalling && stamp >= 0) {
-                const double age = arrived - stamp;
-                if (viewer.resumed_first_age < 0) viewer.resumed_first_age = age;
-                if (viewer.resumed_fresh_after < 0) {
-                  if (age <= 2.0) {
-                    viewer.resumed_fresh_after = arrived - shared.resumed_at;
-                  } else {
-                    ++viewer.resumed_stale_parts;
-                  }
-                }
-              }
-              if (!shared.measuring || viewer.stalled) return;
-              ++viewer.parts;
-              if (!valid) ++viewer.invalid;
-              if (stamp < 0) return;
-              shard.latencies.push_back((arrived - stamp) * 1000.0);
-              auto [it, fresh] = shard.arrivals.try_emplace(stamp, arrived, arrived);
-              if (!fresh) {
-                it->second.first = std::min(it->second.first, arrived);
-                it->second.second = std::max(it->second.second, arrived);
-              }
-              ++shard.receivers[stamp];
-            });
+        viewer.feed_stream(buffer.data(), static_cast<std::size_t>(got),
+                           [&](double stamp, bool valid) {
+                             if (was_stalling && stamp >= 0) {
+                               const double age = arrived - stamp;
+                               if (viewer.resumed_first_age < 0) viewer.resumed_first_age = age;
+                               if (viewer.resumed_fresh_after < 0) {
+                                 if (age <= 2.0) {
+                                   viewer.resumed_fresh_after = arrived - shared.resumed_at;
+                                 } else {
+                                   ++viewer.resumed_stale_parts;
+                                 }
+                               }
+                             }
+                             if (!shared.measuring || viewer.stalled) return;
+                             ++viewer.parts;
+                             if (!valid) ++viewer.invalid;
+                             if (stamp < 0) return;
+                             shard.latencies.push_back((arrived - stamp) * 1000.0);
+                             auto [it, fresh] = shard.arrivals.try_emplace(stamp, arrived, arrived);
+                             if (!fresh) {
+                               it->second.first = std::min(it->second.first, arrived);
+                               it->second.second = std::max(it->second.second, arrived);
+                             }
+                             ++shard.receivers[stamp];
+                           });
       }
       if (got == 0 && options.mode == Mode::poll) {  // the server ended the keep-alive
         epoll_ctl(epoll, EPOLL_CTL_DEL, viewer.fd, nullptr);
@@ -434,9 +433,8 @@ int run_streams(const Options& options) {
   Shared shared;
   std::vector<std::thread> threads;
   for (Shard& shard : shards) {
-    threads.emplace_back([&shard, &shared, &options, &request] {
-      run_shard(shard, shared, options, request);
-    });
+    threads.emplace_back(
+        [&shard, &shared, &options, &request] { run_shard(shard, shared, options, request); });
   }
   std::this_thread::sleep_for(std::chrono::duration<double>(options.warmup));
   std::vector<double> cpu_before;
@@ -509,16 +507,16 @@ int run_streams(const Options& options) {
       "\"spread_frames\":%zu,\"client_cpu_percent\":%.1f",
       options.mode == Mode::poll ? "poll" : "stream", options.viewers, connected, elapsed,
       quantile(fps, 0), quantile(fps, 0.5), static_cast<unsigned long long>(parts),
-      static_cast<unsigned long long>(invalid), quantile(latencies, 0.5),
-      quantile(latencies, 0.99), quantile(spreads, 0.5), quantile(spreads, 0.99), spreads.size(),
+      static_cast<unsigned long long>(invalid), quantile(latencies, 0.5), quantile(latencies, 0.99),
+      quantile(spreads, 0.5), quantile(spreads, 0.99), spreads.size(),
       client_cpu * 100.0 / elapsed);
   if (options.stall > 0) {
     std::printf(
         ",\"stalled\":%u,\"resumed_first_age_s_p50\":%.3f,\"resumed_first_age_s_max\":%.3f,"
         "\"resumed_fresh_after_s_p50\":%.3f,\"resumed_fresh_after_s_max\":%.3f,"
         "\"resumed_stale_parts_max\":%.0f",
-        options.stall, quantile(first_ages, 0.5), quantile(first_ages, 1), quantile(fresh_after, 0.5),
-        quantile(fresh_after, 1), quantile(stale_parts, 1));
+        options.stall, quantile(first_ages, 0.5), quantile(first_ages, 1),
+        quantile(fresh_after, 0.5), quantile(fresh_after, 1), quantile(stale_parts, 1));
   }
   print_pids(options, figures, parts);
   std::printf("}\n");
@@ -569,8 +567,7 @@ int run_disconnect(const Options& options) {
     double t_most = -1;
     const long most_left = n / 100;  // 99 % gone
     const bool gone = wait_for_streams(options, baseline, 10, [&](long open) {
-      const double t =
-          std::chrono::duration<double, std::milli>(Clock::now() - closed_at).count();
+      const double t = std::chrono::duration<double, std::milli>(Clock::now() - closed_at).count();
       if (t_half < 0 && open - baseline <= n / 2) t_half = t;
       if (t_most < 0 && open - baseline <= most_left) t_most = t;
     });

@@ -639,8 +639,11 @@ def targets(results):
         if s["peer"] == "pushcgi":
             add("readers during a 30 s stall of 50 others", "full rate (≥ 14.25 min)", f"{s['fps_min']:.2f} min",
                 s["fps_min"] >= 14.25)
-            add("staleness after the stall: a part ≤ 2 s old arrives", "≤ 2 s after the resume",
-                f"{s['resumed_fresh_after_s_max']:.3f} s (max); first part {s['resumed_first_age_s_max']:.1f} s old",
+            add("staleness after the stall: age of the first part after the resume", "≤ 2 s",
+                f"{s['resumed_first_age_s_max']:.1f} s (it was in the socket buffers)",
+                s["resumed_first_age_s_max"] <= 2)
+            add("staleness after the stall: until a part ≤ 2 s old arrives", "≤ 2 s",
+                f"{s['resumed_fresh_after_s_max']:.3f} s (max), after {s['resumed_stale_parts_max']:.0f} old parts",
                 s["resumed_fresh_after_s_max"] <= 2)
     return "\n".join(["## Targets (issue 6) in this run", "", "| what | target | measured | |", "| --- | --- | --- | --- |", *rows])
 
@@ -665,12 +668,18 @@ def main():
     parser.add_argument("--bin", default=str(ROOT / "build" / "bin"), help="where webcam.fcgi and ps.fcgi are")
     parser.add_argument("--peers", type=lambda s: s.split(","), default=[p for p, _ in PEERS])
     parser.add_argument("--only", default="program,fanout,idle,disconnect,stall")
+    parser.add_argument("--from-json", action="store_true", help="only rewrite the report from --json")
     parser.add_argument("--report", default=str(ROOT / "docs" / "BENCHMARKS.md"))
     parser.add_argument("--json", default=str(ROOT / "docs" / "bench" / "results.json"))
     args = parser.parse_args()
     for tool in ("nginx", "gnuplot"):
         if shutil.which(tool) is None:
             sys.exit(f"bench: {tool} is missing (make bench installs it with tools/ensure-packages)")
+    if args.from_json:
+        results = json.loads(Path(args.json).read_text())
+        meta = results.get("meta", {})
+        write_report(report(results, args, meta.get("started", "?"), meta.get("elapsed", 0)), Path(args.report))
+        return
     started = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
     start = time.monotonic()
     bench = Bench(args)
@@ -691,6 +700,7 @@ def main():
     finally:
         bench.procs.stop_all()
     elapsed = time.monotonic() - start
+    bench.results["meta"] = {"started": started, "elapsed": elapsed}
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(bench.results, indent=1) + "\n")
     write_report(report(bench.results, args, started, elapsed), Path(args.report))

@@ -13,7 +13,8 @@ void RateMeter::advance(std::int64_t bucket) const {
   if (bucket <= newest) return;
   const std::uint64_t total = total_.load(std::memory_order_relaxed);
   const std::int64_t first = bucket - newest >= kBuckets ? bucket - kBuckets + 1 : newest + 1;
-  for (std::int64_t b = first; b <= bucket; ++b) starts_[static_cast<std::size_t>(b % kBuckets)] = total;
+  for (std::int64_t b = first; b <= bucket; ++b)
+    starts_[static_cast<std::size_t>(b % kBuckets)] = total;
   newest_.store(bucket, std::memory_order_release);
 }
 

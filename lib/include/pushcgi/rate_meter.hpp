@@ -24,7 +24,7 @@ class RateMeter {
 
   std::atomic<std::uint64_t> total_{0};
   mutable std::atomic<std::int64_t> newest_{0};  // the newest bucket with its start recorded
-  mutable std::mutex mutex_;                      // guards starts_ and the advance of newest_
+  mutable std::mutex mutex_;                     // guards starts_ and the advance of newest_
   // starts_[b % kBuckets]: total_ when bucket b began (as first seen).
   mutable std::array<std::uint64_t, kBuckets> starts_{};
 };
