@@ -406,6 +406,7 @@ def plot(results, out_dir, viewers):
     common = f"""set terminal pngcairo size 800,450 font "sans,10"
 set logscale x
 set xtics ({xtics})
+set xrange [{min(viewers) * 0.7}:{max(viewers) * 1.4}]
 set xlabel "viewers"
 set key outside right
 set grid
