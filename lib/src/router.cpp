@@ -40,12 +40,12 @@ const Handler* Router::find(std::string_view path) const {
 }
 
 void Router::serve(Params params, std::string body, Sink& sink, Waiter& waiter, HeadStyle style,
-                   std::atomic<unsigned>* open_streams) const {
+                   std::atomic<unsigned>* open_streams, unsigned max_streams) const {
   const Request request(std::move(params), std::move(body));
   const std::string protocol(request.param("SERVER_PROTOCOL").value_or("HTTP/1.1"));
   const bool head_only = request.method() == "HEAD";
   Response response(sink, waiter, style, protocol, head_only);
-  response.count_streams_in(open_streams);
+  response.count_streams_in(open_streams, max_streams);
 
   if (!request.query_error().empty()) {
     response.send_error(400, request.query_error());

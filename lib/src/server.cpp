@@ -111,6 +111,11 @@ Server::Server(std::string program, std::string summary)
                       "requests served at once, so also the most viewers (default " +
                           std::to_string(kDefaultThreads) + ")",
                       threads_, 1, 10000);
+  options_.add_number("max-streams", "N",
+                      "most streams open at once; more get 503 with Retry-After (default: "
+                      "no limit but --threads); below --threads, the rest stay free for "
+                      "/state and snapshots",
+                      max_streams_, 0, 100000);
   options_.add_value("log-level", "LEVEL", "debug, info (default), warning or error",
                      [](std::string_view value) {
                        const auto level = parse_log_level(value);
@@ -311,7 +316,7 @@ void Server::work(Worker& worker, int listen_fd) {
     PollWaiter waiter = PollWaiter::for_connection(request.ipcFd, detail::stop_fd());
     if (body_fits) {
       router_.serve(Request::params_from_environment(request.envp), std::move(body), sink, waiter,
-                    HeadStyle::cgi, &open_streams_);
+                    HeadStyle::cgi, &open_streams_, max_streams_);
     } else {
       Response(sink, waiter).send_error(413, too_large_reason());
     }
@@ -348,7 +353,8 @@ int Server::run_cgi(const char* argv0) {
     return 0;
   }
   read_cgi_body(length ? static_cast<std::size_t>(*length) : 0, body);
-  router_.serve(std::move(params), std::move(body), sink, waiter, style, &open_streams_);
+  router_.serve(std::move(params), std::move(body), sink, waiter, style, &open_streams_,
+                max_streams_);
   return 0;
 }
 

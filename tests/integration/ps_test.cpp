@@ -62,6 +62,39 @@ TEST(Ps, PushSendsAWholeDocumentPerInterval) {
   }
 }
 
+TEST(Ps, MaxStreamsRefusesTheNextStreamWith503AndStillAnswersState) {
+  FcgiProgram ps("ps.fcgi", 6, {"--max-streams", "2"});
+  FcgiClient first = ps.request("/push", "interval=1");
+  FcgiClient second = ps.request("/events", "interval=1");
+  ASSERT_TRUE(first.read_until(has_parts(1), 10s)) << first.out();
+  ASSERT_TRUE(second.read_until(
+      [](const std::string& out) { return out.find("event: snapshot") != std::string::npos; }, 10s))
+      << second.out();
+
+  FcgiClient third = ps.request("/push", "interval=1");
+  ASSERT_TRUE(third.read_to_end(10s));
+  EXPECT_EQ(third.out().rfind("Status: 503 Service Unavailable\r\n", 0), 0u) << third.out();
+  EXPECT_NE(third.out().find("Retry-After: 10\r\n"), std::string::npos);
+  EXPECT_NE(third.out().find("too many viewers (2 streams open)"), std::string::npos);
+
+  // Not streams: still answered, and /state tells the administrator why.
+  const std::string state = ps.fetch("/state", "");
+  EXPECT_EQ(json_field(state, "open_streams"), 2) << state;
+  EXPECT_NE(ps.fetch("/", "").find("Status: 200 OK"), std::string::npos);
+
+  // A slot given back is a slot to take.
+  first.close();
+  bool streaming = false;
+  std::string last;
+  for (int attempt = 0; attempt < 100 && !streaming; ++attempt) {
+    FcgiClient again = ps.request("/push", "interval=1");
+    streaming = again.read_until(has_parts(1), 2s) && again.out().rfind("Status: 200 OK", 0) == 0;
+    last = again.out();
+    if (!streaming) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(streaming) << last;
+}
+
 TEST(Ps, EventsCarryTheSnapshotNumberAndHeartbeats) {
   FcgiProgram ps("ps.fcgi", 4);
   FcgiClient viewer = ps.request("/events", "interval=1&sort=cpu&top=3");

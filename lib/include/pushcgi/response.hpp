@@ -27,7 +27,12 @@ class Response {
   Response& operator=(const Response&) = delete;
 
   // Counts this response in *counter while it streams (from a streaming head to the end).
-  void count_streams_in(std::atomic<unsigned>* counter) { stream_counter_ = counter; }
+  // With a limit, a streaming head that would make more than `limit` streams is not sent:
+  // a 503 with Retry-After goes out instead and send_head returns refused.
+  void count_streams_in(std::atomic<unsigned>* counter, unsigned limit = 0) {
+    stream_counter_ = counter;
+    stream_limit_ = limit;
+  }
 
   // Sends the head (once). A head with a refused header (head.error()) is never sent: a 500
   // goes out instead and the result is refused.
@@ -76,6 +81,7 @@ class Response {
   std::string protocol_;
   bool head_only_;
   std::atomic<unsigned>* stream_counter_ = nullptr;
+  unsigned stream_limit_ = 0;  // 0: no limit
   bool head_sent_ = false;
   bool complete_ = false;  // a send() response: nothing may follow
   bool streaming_ = false;

@@ -25,7 +25,7 @@ class Router {
   // stream ends, one info line says how long it ran and why it ended. open_streams, if
   // given, counts the responses that are streaming right now.
   void serve(Params params, std::string body, Sink& sink, Waiter& waiter, HeadStyle style,
-             std::atomic<unsigned>* open_streams = nullptr) const;
+             std::atomic<unsigned>* open_streams = nullptr, unsigned max_streams = 0) const;
 
  private:
   const Handler* find(std::string_view path) const;

@@ -83,6 +83,7 @@ class Server {
   std::string socket_;
   unsigned socket_mode_ = 0660;
   unsigned threads_ = kDefaultThreads;
+  unsigned max_streams_ = 0;  // 0: no limit but the threads
   std::atomic<unsigned> open_streams_{0};
 };
 
