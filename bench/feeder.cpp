@@ -79,6 +79,11 @@ bool read_response(int fd, std::string& status) {
   }
 }
 
+[[noreturn]] void fail(const char* problem) {
+  std::fprintf(stderr, "feeder: %s\n", problem);
+  std::exit(1);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -128,7 +133,7 @@ int main(int argc, char** argv) {
   std::string request_head;
   if (mode == post) {
     fd = pushcgi::test::connect_loopback(port);
-    if (fd < 0) usage("cannot connect");
+    if (fd < 0) fail("cannot connect to the publisher");
     request_head = "POST " + target +
                    " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/jpeg\r\nContent-Length: ";
   }
@@ -142,10 +147,10 @@ int main(int argc, char** argv) {
       if (!write_all(fd, frame)) return 0;  // the reader went away
     } else {
       if (!write_all(fd, request_head + std::to_string(frame.size()) + "\r\n\r\n" + frame)) {
-        usage("the publisher connection closed");
+        fail("the publisher connection closed");
       }
       std::string status;
-      if (!read_response(fd, status)) usage("the publisher connection closed");
+      if (!read_response(fd, status)) fail("the publisher connection closed");
       if (status.find(" 20") == std::string::npos) {
         std::fprintf(stderr, "feeder: publisher answered %s\n", status.c_str());
         return 1;

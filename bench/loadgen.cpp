@@ -34,7 +34,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <queue>
@@ -166,7 +165,8 @@ struct Viewer {
   std::string buffer;
   std::string delimiter;  // "\r\n--B"
   bool head_done = false;
-  std::size_t scan = 0;  // where to look for the next delimiter
+  bool not_multipart = false;  // its bytes are ignored
+  std::size_t scan = 0;        // where to look for the next delimiter
   std::uint64_t parts = 0;
   std::uint64_t invalid = 0;
   double asked_at = 0;  // poll: when the outstanding request was sent
@@ -178,14 +178,14 @@ struct Viewer {
   // Calls part(stamp_or_negative, valid) for each complete part of a stream.
   template <typename F>
   void feed_stream(const char* data, std::size_t size, F part) {
+    if (not_multipart) return;
     buffer.append(data, size);
     if (!head_done) {
       const std::size_t end = buffer.find("\r\n\r\n");
       if (end == std::string::npos) return;
       const std::size_t key = buffer.find("boundary=");
       if (key == std::string::npos || key > end) {
-        head_done = true;  // not a multipart response: every byte from here is ignored
-        delimiter = std::string("\r\n--\0", 5);
+        not_multipart = true;
         buffer.clear();
         return;
       }
@@ -271,14 +271,16 @@ int open_viewer(const Options& options, const std::string& request) {
   return fd;
 }
 
+void watch(int epoll, int fd, std::size_t index) {
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.u64 = index;
+  epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event);
+}
+
 void run_shard(Shard& shard, Shared& shared, const Options& options, const std::string& request) {
   const int epoll = epoll_create1(EPOLL_CLOEXEC);
-  for (std::size_t i = 0; i < shard.viewers.size(); ++i) {
-    epoll_event event{};
-    event.events = EPOLLIN;
-    event.data.u64 = i;
-    epoll_ctl(epoll, EPOLL_CTL_ADD, shard.viewers[i]->fd, &event);
-  }
+  for (std::size_t i = 0; i < shard.viewers.size(); ++i) watch(epoll, shard.viewers[i]->fd, i);
   // poll: when each viewer asks next, spread over the first period
   using Due = std::pair<double, std::size_t>;
   std::priority_queue<Due, std::vector<Due>, std::greater<>> due;
@@ -355,10 +357,7 @@ void run_shard(Shard& shard, Shared& shared, const Options& options, const std::
         viewer.fd = pushcgi::test::connect_loopback(options.port);
         if (viewer.fd >= 0) {
           fcntl(viewer.fd, F_SETFL, O_NONBLOCK);
-          epoll_event event{};
-          event.events = EPOLLIN;
-          event.data.u64 = index;
-          epoll_ctl(epoll, EPOLL_CTL_ADD, viewer.fd, &event);
+          watch(epoll, viewer.fd, index);
         }
       }
     }
@@ -382,15 +381,6 @@ struct ProcessFigures {
   long rss = 0;
   long threads = 0;
 };
-
-long threads_of(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("Threads:", 0) == 0) return std::atol(line.c_str() + 8);
-  }
-  return 0;
-}
 
 void print_pids(const Options& options, const std::vector<ProcessFigures>& figures,
                 std::uint64_t parts) {
@@ -449,7 +439,8 @@ int run_streams(const Options& options) {
   std::vector<ProcessFigures> figures;
   for (std::size_t i = 0; i < options.pids.size(); ++i) {
     figures.push_back({pushcgi::test::cpu_seconds_of(options.pids[i]) - cpu_before[i],
-                       pushcgi::test::rss_kib(options.pids[i]), threads_of(options.pids[i])});
+                       pushcgi::test::rss_kib(options.pids[i]),
+                       pushcgi::test::threads_of(options.pids[i])});
   }
   const double client_cpu = pushcgi::test::self_cpu_seconds() - client_before;
   if (options.stall > 0) {

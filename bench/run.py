@@ -83,6 +83,11 @@ def http_get(port, path, timeout=5):
     return data.decode("latin-1")
 
 
+def pid_sum(result, pids, figure):
+    """A loadgen figure ("cpu_seconds", "rss_kib", "threads") summed over some of its --pids."""
+    return sum(result.get(f"pid_{pid}", {}).get(figure, 0) for pid in pids)
+
+
 def wait_until(check, seconds, what):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -103,15 +108,15 @@ class Processes:
         self.started = []
 
     def start(self, name, argv, env=None, cwd=None, stdout=None):
-        logfile = open(self.run_dir / f"{name}.log", "ab")
-        process = subprocess.Popen(
-            argv,
-            stdout=stdout if stdout is not None else logfile,
-            stderr=logfile,
-            env=env,
-            cwd=cwd,
-            start_new_session=True,
-        )
+        with open(self.run_dir / f"{name}.log", "ab") as logfile:  # the child keeps its copy
+            process = subprocess.Popen(
+                argv,
+                stdout=stdout if stdout is not None else logfile,
+                stderr=logfile,
+                env=env,
+                cwd=cwd,
+                start_new_session=True,
+            )
         self.started.append(process)
         return process
 
@@ -144,6 +149,7 @@ class Bench:
         self.procs = Processes(self.run_dir)
         self.port = free_port()
         self.results = {"fanout": [], "stall": [], "idle": None, "disconnect": []}
+        self.ps = None  # started by the scenarios that need it
 
     # ---- the stack --------------------------------------------------------------------
     def write_nginx_conf(self, flask_port):
@@ -203,7 +209,6 @@ location = /static/frame.jpg {{
             [str(self.bin / "webcam.fcgi"), "--socket", str(self.run_dir / "webcam.sock"), "--threads", "1100",
              "--source", feeder, "--linger", "3600"],
         )
-        self.ps = None
         self.nginx = self.procs.start(
             "nginx", ["nginx", "-p", str(self.run_dir), "-c", str(self.run_dir / "nginx.conf"), "-e",
                       str(self.run_dir / "nginx-error.log")]
@@ -275,7 +280,7 @@ location = /static/frame.jpg {{
                 parts = max(result["parts"], 1)
 
                 def cpu(group):
-                    return sum(result.get(f"pid_{p}", {}).get("cpu_seconds", 0) for p in group) * 1e6 / parts
+                    return pid_sum(result, group, "cpu_seconds") * 1e6 / parts
 
                 row = {
                     "peer": peer,
@@ -286,9 +291,9 @@ location = /static/frame.jpg {{
                     "program_us": cpu(program),
                     "nginx_us": cpu(workers),
                     "source_us": cpu(source),
-                    "program_rss_kib": sum(result.get(f"pid_{p}", {}).get("rss_kib", 0) for p in program),
-                    "program_threads": sum(result.get(f"pid_{p}", {}).get("threads", 0) for p in program),
-                    "nginx_rss_kib": sum(result.get(f"pid_{p}", {}).get("rss_kib", 0) for p in workers),
+                    "program_rss_kib": pid_sum(result, program, "rss_kib"),
+                    "program_threads": pid_sum(result, program, "threads"),
+                    "nginx_rss_kib": pid_sum(result, workers, "rss_kib"),
                 }
                 self.results["fanout"].append(row)
                 log(f"fan-out {peer:8} {viewers:5}: {row['fps_median']:.2f} fps (min {row['fps_min']:.2f}), "
@@ -307,8 +312,8 @@ location = /static/frame.jpg {{
                 if stop:
                     stop()
             result["peer"] = peer
-            result["program_rss_kib"] = sum(result.get(f"pid_{p}", {}).get("rss_kib", 0) for p in program)
-            result["nginx_rss_kib"] = sum(result.get(f"pid_{p}", {}).get("rss_kib", 0) for p in workers)
+            result["program_rss_kib"] = pid_sum(result, program, "rss_kib")
+            result["nginx_rss_kib"] = pid_sum(result, workers, "rss_kib")
             self.results["stall"].append(result)
             log(f"stall {peer}: readers {result['fps_min']:.2f} fps min; first part after resume "
                 f"{result['resumed_first_age_s_max']:.1f} s old, fresh after {result['resumed_fresh_after_s_max']:.3f} s")
@@ -325,7 +330,7 @@ location = /static/frame.jpg {{
             "--pids", ",".join(map(str, [self.ps.pid, *workers])),
         )
         figures = result[f"pid_{self.ps.pid}"]
-        nginx_after = sum(result.get(f"pid_{w}", {}).get("rss_kib", 0) for w in workers)
+        nginx_after = pid_sum(result, workers, "rss_kib")
         self.results["idle"] = {
             "viewers": viewers,
             "connected": result["connected"],
@@ -594,12 +599,11 @@ def report(results, bench_args, started, elapsed):
             program["ps_fanout"],
             "",
         ]
-    lines += [targets(results), "", END]
+    lines += [targets(results, fan), "", END]
     return "\n".join(lines)
 
 
-def targets(results):
-    fan = {(r["peer"], r["viewers"]): r for r in results["fanout"]}
+def targets(results, fan):
     rows = []
 
     def add(what, target, measured, met):

@@ -8,7 +8,6 @@ std::int64_t RateMeter::bucket_of(std::chrono::steady_clock::time_point when) {
 }
 
 void RateMeter::advance(std::int64_t bucket) const {
-  const std::lock_guard<std::mutex> lock(mutex_);
   const std::int64_t newest = newest_.load(std::memory_order_relaxed);
   if (bucket <= newest) return;
   const std::uint64_t total = total_.load(std::memory_order_relaxed);
@@ -20,14 +19,17 @@ void RateMeter::advance(std::int64_t bucket) const {
 
 void RateMeter::add(std::uint64_t count) {
   const std::int64_t bucket = bucket_of(std::chrono::steady_clock::now());
-  if (bucket > newest_.load(std::memory_order_acquire)) advance(bucket);
+  if (bucket > newest_.load(std::memory_order_acquire)) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    advance(bucket);
+  }
   total_.fetch_add(count, std::memory_order_relaxed);
 }
 
 double RateMeter::per_second() const {
   const std::int64_t bucket = bucket_of(std::chrono::steady_clock::now());
-  advance(bucket);
   const std::lock_guard<std::mutex> lock(mutex_);
+  advance(bucket);
   // The current bucket is still filling: count the 19 whole ones before it.
   const std::uint64_t now = starts_[static_cast<std::size_t>(bucket % kBuckets)];
   const std::uint64_t then = starts_[static_cast<std::size_t>((bucket + 1) % kBuckets)];

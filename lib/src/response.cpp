@@ -25,6 +25,17 @@ WriteResult Response::put(const std::string_view* pieces, std::size_t count) {
   return state_;
 }
 
+// Taken before the head goes out, so that two requests racing for the last slot cannot
+// both get it.
+bool Response::take_stream_slot() {
+  if (stream_counter_ == nullptr) return true;
+  unsigned open = stream_counter_->load();
+  do {
+    if (stream_limit_ > 0 && open >= stream_limit_) return false;
+  } while (!stream_counter_->compare_exchange_weak(open, open + 1));
+  return true;
+}
+
 WriteResult Response::send_head(const ResponseHead& head) {
   if (head_sent_) return WriteResult::refused;
   if (head.error() != Error::none) {
@@ -34,25 +45,17 @@ WriteResult Response::send_head(const ResponseHead& head) {
     return WriteResult::refused;
   }
   const bool stream = head.streaming() && !head_only_;
-  if (stream && stream_counter_ != nullptr) {
-    // The slot is taken before the head goes out, so that two requests racing for the last
-    // one cannot both get it.
-    unsigned open = stream_counter_->load();
-    do {
-      if (stream_limit_ > 0 && open >= stream_limit_) {
-        send_error(503, "too many viewers (" + std::to_string(stream_limit_) + " streams open)",
-                   {{"Retry-After", "10"}});
-        return WriteResult::refused;
-      }
-    } while (!stream_counter_->compare_exchange_weak(open, open + 1));
-    streaming_ = true;  // counted from here; the destructor gives the slot back
+  if (stream && !take_stream_slot()) {
+    send_error(503, "too many viewers (" + std::to_string(stream_limit_) + " streams open)",
+               {{"Retry-After", "10"}});
+    return WriteResult::refused;
   }
+  streaming_ = stream;  // counted from here; the destructor gives the slot back
   const std::string text = head.render(style_, protocol_);
   const std::string_view piece = text;
   head_sent_ = true;
   status_ = head.status();
   const WriteResult result = put(&piece, 1);
-  if (stream && stream_counter_ == nullptr && result == WriteResult::ok) streaming_ = true;
   if (head_only_ && state_ == WriteResult::ok) state_ = WriteResult::closed;
   return result;
 }

@@ -37,10 +37,18 @@ double self_cpu_seconds() {
          static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
 }
 
-long rss_kib(pid_t pid) {
+long status_field(pid_t pid, const std::string& name) {
   const std::string status = read_file("/proc/" + std::to_string(pid) + "/status");
-  const std::size_t at = status.find("VmRSS:");
-  return at == std::string::npos ? 0 : std::atol(status.c_str() + at + 6);
+  const std::size_t at = status.find("\n" + name + ":");
+  return at == std::string::npos ? 0 : std::atol(status.c_str() + at + name.size() + 2);
+}
+
+long rss_kib(pid_t pid) {
+  return status_field(pid, "VmRSS");
+}
+
+long threads_of(pid_t pid) {
+  return status_field(pid, "Threads");
 }
 
 int children_of(pid_t pid, const std::string& text) {

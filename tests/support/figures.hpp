@@ -15,8 +15,12 @@ double wall_seconds_now();
 double cpu_seconds_of(pid_t pid);
 // This process's own user + system CPU seconds.
 double self_cpu_seconds();
+// A number from /proc/PID/status ("VmRSS", "Threads"); 0 if absent or the process is gone.
+long status_field(pid_t pid, const std::string& name);
 // VmRSS of a process in KiB; 0 if it is gone.
 long rss_kib(pid_t pid);
+// Its number of threads; 0 if it is gone.
+long threads_of(pid_t pid);
 // Children of pid whose command line contains text.
 int children_of(pid_t pid, const std::string& text);
 

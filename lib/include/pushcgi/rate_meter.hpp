@@ -20,7 +20,7 @@ class RateMeter {
  private:
   static constexpr int kBuckets = 20;  // of 100 ms
   static std::int64_t bucket_of(std::chrono::steady_clock::time_point when);
-  void advance(std::int64_t bucket) const;
+  void advance(std::int64_t bucket) const;  // with mutex_ held
 
   std::atomic<std::uint64_t> total_{0};
   mutable std::atomic<std::int64_t> newest_{0};  // the newest bucket with its start recorded

@@ -73,6 +73,7 @@ class Response {
   std::chrono::steady_clock::time_point started() const { return started_; }
 
  private:
+  bool take_stream_slot();
   WriteResult put(const std::string_view* pieces, std::size_t count);
 
   Sink& sink_;
