@@ -49,6 +49,7 @@ Wake HubCore::Subscription::wait(Response& response,
   for (;;) {
     // A publish between this check and the wait leaves notify_fd_ readable, so it is
     // never missed.
+    if (response.time_is_up()) return Wake::time_limit;
     if (eligible(hub_.latest())) return Wake::notified;
     const Wake wake = response.wait_until(deadline, notify_fd_);
     if (wake != Wake::notified) return wake;

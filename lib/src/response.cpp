@@ -1,5 +1,7 @@
 #include "pushcgi/response.hpp"
 
+#include <algorithm>
+
 #include "pushcgi/log.hpp"
 
 namespace pushcgi {
@@ -13,7 +15,7 @@ Response::Response(Sink& sink, Waiter& waiter, HeadStyle style, std::string prot
       head_only_(head_only) {}
 
 Response::~Response() {
-  if (streaming_ && stream_counter_ != nullptr) stream_counter_->fetch_sub(1);
+  if (streaming_ && limits_.open_streams != nullptr) limits_.open_streams->fetch_sub(1);
 }
 
 WriteResult Response::put(const std::string_view* pieces, std::size_t count) {
@@ -28,11 +30,12 @@ WriteResult Response::put(const std::string_view* pieces, std::size_t count) {
 // Taken before the head goes out, so that two requests racing for the last slot cannot
 // both get it.
 bool Response::take_stream_slot() {
-  if (stream_counter_ == nullptr) return true;
-  unsigned open = stream_counter_->load();
+  std::atomic<unsigned>* counter = limits_.open_streams;
+  if (counter == nullptr) return true;
+  unsigned open = counter->load();
   do {
-    if (stream_limit_ > 0 && open >= stream_limit_) return false;
-  } while (!stream_counter_->compare_exchange_weak(open, open + 1));
+    if (limits_.max_streams > 0 && open >= limits_.max_streams) return false;
+  } while (!counter->compare_exchange_weak(open, open + 1));
   return true;
 }
 
@@ -46,11 +49,14 @@ WriteResult Response::send_head(const ResponseHead& head) {
   }
   const bool stream = head.streaming() && !head_only_;
   if (stream && !take_stream_slot()) {
-    send_error(503, "too many viewers (" + std::to_string(stream_limit_) + " streams open)",
+    send_error(503, "too many viewers (" + std::to_string(limits_.max_streams) + " streams open)",
                {{"Retry-After", "10"}});
     return WriteResult::refused;
   }
   streaming_ = stream;  // counted from here; the destructor gives the slot back
+  if (stream && limits_.max_duration.count() > 0) {
+    stream_ends_ = std::chrono::steady_clock::now() + limits_.max_duration;
+  }
   const std::string text = head.render(style_, protocol_);
   const std::string_view piece = text;
   head_sent_ = true;
@@ -92,8 +98,18 @@ WriteResult Response::send_error(int status, std::string_view reason,
   return send(std::move(head), body);
 }
 
+bool Response::time_is_up() {
+  if (std::chrono::steady_clock::now() < stream_ends_) return false;
+  last_wake_ = Wake::time_limit;
+  return true;
+}
+
 Wake Response::wait_until(std::chrono::steady_clock::time_point deadline, int notify_fd) {
-  last_wake_ = waiter_.wait_until(deadline, notify_fd);
+  if (time_is_up()) return last_wake_;
+  last_wake_ = waiter_.wait_until(std::min(deadline, stream_ends_), notify_fd);
+  if (last_wake_ == Wake::deadline && std::chrono::steady_clock::now() >= stream_ends_) {
+    last_wake_ = Wake::time_limit;
+  }
   return last_wake_;
 }
 

@@ -11,7 +11,9 @@ namespace {
 
 std::string end_reason(const Response& response) {
   const Wake wake = response.last_wake();
-  if (wake == Wake::viewer_left || wake == Wake::shutdown) return std::string(to_string(wake));
+  if (wake == Wake::viewer_left || wake == Wake::shutdown || wake == Wake::time_limit) {
+    return std::string(to_string(wake));
+  }
   if (response.state() != WriteResult::ok) return std::string(to_string(response.state()));
   return "ended by the program";
 }
@@ -40,12 +42,12 @@ const Handler* Router::find(std::string_view path) const {
 }
 
 void Router::serve(Params params, std::string body, Sink& sink, Waiter& waiter, HeadStyle style,
-                   std::atomic<unsigned>* open_streams, unsigned max_streams) const {
+                   const StreamLimits& limits) const {
   const Request request(std::move(params), std::move(body));
   const std::string protocol(request.param("SERVER_PROTOCOL").value_or("HTTP/1.1"));
   const bool head_only = request.method() == "HEAD";
   Response response(sink, waiter, style, protocol, head_only);
-  response.count_streams_in(open_streams, max_streams);
+  response.limit_streams(limits);
 
   if (!request.query_error().empty()) {
     response.send_error(400, request.query_error());

@@ -116,6 +116,10 @@ Server::Server(std::string program, std::string summary)
                       "no limit but --threads); below --threads, the rest stay free for "
                       "/state and snapshots",
                       max_streams_, 0, 100000);
+  options_.add_number("max-stream-seconds", "N",
+                      "end a stream cleanly after N seconds (default 0: never); a browser "
+                      "keeps the last picture, an EventSource reconnects",
+                      max_stream_seconds_, 0, 1000000);
   options_.add_value("log-level", "LEVEL", "debug, info (default), warning or error",
                      [](std::string_view value) {
                        const auto level = parse_log_level(value);
@@ -316,7 +320,7 @@ void Server::work(Worker& worker, int listen_fd) {
     PollWaiter waiter = PollWaiter::for_connection(request.ipcFd, detail::stop_fd());
     if (body_fits) {
       router_.serve(Request::params_from_environment(request.envp), std::move(body), sink, waiter,
-                    HeadStyle::cgi, &open_streams_, max_streams_);
+                    HeadStyle::cgi, stream_limits());
     } else {
       Response(sink, waiter).send_error(413, too_large_reason());
     }
@@ -353,8 +357,7 @@ int Server::run_cgi(const char* argv0) {
     return 0;
   }
   read_cgi_body(length ? static_cast<std::size_t>(*length) : 0, body);
-  router_.serve(std::move(params), std::move(body), sink, waiter, style, &open_streams_,
-                max_streams_);
+  router_.serve(std::move(params), std::move(body), sink, waiter, style, stream_limits());
   return 0;
 }
 

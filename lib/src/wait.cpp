@@ -18,6 +18,8 @@ std::string_view to_string(Wake wake) {
       return "shutdown";
     case Wake::notified:
       return "notified";
+    case Wake::time_limit:
+      return "time limit";
   }
   return "unknown";
 }

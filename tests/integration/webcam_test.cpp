@@ -175,6 +175,24 @@ TEST(Webcam, PagesEmbedTheStreamOrPullTheSnapshot) {
   EXPECT_EQ(pull.find("/app/stream\""), std::string::npos);  // no stream in a pull page
 }
 
+TEST(Webcam, MaxStreamSecondsEndsTheStreamWithItsCloseDelimiter) {
+  FcgiProgram webcam("webcam.fcgi", 4, {"--max-stream-seconds", "1", "--size", "160x120"});
+  const auto start = Clock::now();
+  FcgiClient viewer = webcam.request("/stream");
+  ASSERT_TRUE(viewer.read_to_end(10s)) << "the stream did not end";
+  const auto took = Clock::now() - start;
+  EXPECT_GE(took, 1s);
+  EXPECT_LT(took, 5s);  // a gross bound: a hang, not the timing, is what fails here
+  EXPECT_TRUE(viewer.ended());
+  const std::string& out = viewer.out();
+  EXPECT_GE(parts_done(out), 5u);  // frames flowed all the while (15 fps)
+  const std::string close_delimiter = "\r\n--" + boundary_of(out) + "--\r\n";
+  ASSERT_GT(out.size(), close_delimiter.size());
+  EXPECT_EQ(out.substr(out.size() - close_delimiter.size()), close_delimiter);
+  // Not a stream: not limited, and the slot is free again.
+  EXPECT_EQ(json_field(body_of(webcam.fetch("/state")), "open_streams"), 0);
+}
+
 TEST(Webcam, ExecChildRunsOnlyWhileWatchedAndNeverOutlivesTheProgram) {
   FcgiProgram webcam(
       "webcam.fcgi", 4,

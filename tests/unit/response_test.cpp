@@ -88,7 +88,7 @@ TEST(Response, StreamsAreCountedWhileOpen) {
   ScriptedWaiter waiter;
   {
     Response response(sink, waiter);
-    response.count_streams_in(&open);
+    response.limit_streams({&open});
     ResponseHead head(200);
     head.add_stream_headers();
     response.send_head(head);

@@ -16,6 +16,13 @@
 
 namespace pushcgi {
 
+// What a program allows its streams (Server options --max-streams, --max-stream-seconds).
+struct StreamLimits {
+  std::atomic<unsigned>* open_streams = nullptr;  // counts the responses streaming now
+  unsigned max_streams = 0;                       // 0: no limit
+  std::chrono::seconds max_duration{0};           // 0: none
+};
+
 class Response {
  public:
   // protocol is SERVER_PROTOCOL, used in nph heads. With head_only (a HEAD request) the
@@ -26,13 +33,12 @@ class Response {
   Response(const Response&) = delete;
   Response& operator=(const Response&) = delete;
 
-  // Counts this response in *counter while it streams (from a streaming head to the end).
-  // With a limit, a streaming head that would make more than `limit` streams is not sent:
-  // a 503 with Retry-After goes out instead and send_head returns refused.
-  void count_streams_in(std::atomic<unsigned>* counter, unsigned limit = 0) {
-    stream_counter_ = counter;
-    stream_limit_ = limit;
-  }
+  // Counts this response in *limits.open_streams while it streams (from a streaming head to
+  // the end). With max_streams, a streaming head that would make more than that many
+  // streams is not sent: a 503 with Retry-After goes out instead and send_head returns
+  // refused. With max_duration, the waits of a stream return Wake::time_limit once it has
+  // streamed that long.
+  void limit_streams(const StreamLimits& limits) { limits_ = limits; }
 
   // Sends the head (once). A head with a refused header (head.error()) is never sent: a 500
   // goes out instead and the result is refused.
@@ -52,10 +58,13 @@ class Response {
   WriteResult send_error(int status, std::string_view reason,
                          const std::vector<Header>& extra_headers = {});
 
-  // The wait between parts: returns on the deadline, when the viewer leaves, or on
-  // shutdown, whichever comes first.
+  // The wait between parts: returns on the deadline, when the viewer leaves, on shutdown,
+  // or when a stream reaches its time limit, whichever comes first.
   // With notify_fd, also returns Wake::notified when it becomes readable (see Hub).
   Wake wait_until(std::chrono::steady_clock::time_point deadline, int notify_fd = -1);
+  // True once a stream has run for its max_duration; last_wake() is then time_limit. For
+  // waits that may return without calling wait_until (a value already there).
+  bool time_is_up();
   Wake wait_for(std::chrono::steady_clock::duration duration) {
     return wait_until(std::chrono::steady_clock::now() + duration);
   }
@@ -81,8 +90,7 @@ class Response {
   HeadStyle style_;
   std::string protocol_;
   bool head_only_;
-  std::atomic<unsigned>* stream_counter_ = nullptr;
-  unsigned stream_limit_ = 0;  // 0: no limit
+  StreamLimits limits_;
   bool head_sent_ = false;
   bool complete_ = false;  // a send() response: nothing may follow
   bool streaming_ = false;
@@ -91,6 +99,7 @@ class Response {
   Wake last_wake_ = Wake::deadline;
   std::uint64_t bytes_sent_ = 0;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point stream_ends_ = std::chrono::steady_clock::time_point::max();
 };
 
 }  // namespace pushcgi

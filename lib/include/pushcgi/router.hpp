@@ -22,10 +22,10 @@ class Router {
 
   // Answers one request on sink. A handler that throws gets a 500 for this request only (or
   // just the end of its stream, if the head is out), and one error line in the log. When a
-  // stream ends, one info line says how long it ran and why it ended. open_streams, if
-  // given, counts the responses that are streaming right now.
+  // stream ends, one info line says how long it ran and why it ended. limits: see
+  // Response::limit_streams.
   void serve(Params params, std::string body, Sink& sink, Waiter& waiter, HeadStyle style,
-             std::atomic<unsigned>* open_streams = nullptr, unsigned max_streams = 0) const;
+             const StreamLimits& limits = {}) const;
 
  private:
   const Handler* find(std::string_view path) const;

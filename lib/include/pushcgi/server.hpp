@@ -74,6 +74,9 @@ class Server {
   void start_worker(Worker& worker, int listen_fd);
   void work(Worker& worker, int listen_fd);
   void raise_file_limit() const;
+  StreamLimits stream_limits() {
+    return {&open_streams_, max_streams_, std::chrono::seconds(max_stream_seconds_)};
+  }
   void stop_workers(std::vector<std::unique_ptr<Worker>>& workers, int listen_fd, bool own_socket);
 
   std::string program_;
@@ -83,7 +86,8 @@ class Server {
   std::string socket_;
   unsigned socket_mode_ = 0660;
   unsigned threads_ = kDefaultThreads;
-  unsigned max_streams_ = 0;  // 0: no limit but the threads
+  unsigned max_streams_ = 0;         // 0: no limit but the threads
+  unsigned max_stream_seconds_ = 0;  // 0: none
   std::atomic<unsigned> open_streams_{0};
 };
 

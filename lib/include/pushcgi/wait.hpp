@@ -12,6 +12,7 @@ enum class Wake {
   viewer_left,  // the connection closed: end this stream
   shutdown,     // the program is stopping: end the stream cleanly
   notified,     // the notify descriptor became readable (a Hub has a new value)
+  time_limit,   // the stream has run as long as it may (--max-stream-seconds): end it cleanly
 };
 
 std::string_view to_string(Wake wake);
