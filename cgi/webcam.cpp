@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   pushcgi::SourceOptions source;
   unsigned linger = 3;
   unsigned max_frame_kib = 8192;
+  unsigned source_timeout = 10;
   auto& options = server.options();
   options.add_text("source", "SPEC",
                    "testcard (default), file:PATH, dir:PATH or exec:PROGRAM ARGS...", source_spec);
@@ -35,7 +36,12 @@ int main(int argc, char** argv) {
                      "keep the source running this long after the last "
                      "viewer leaves (default 3)",
                      linger, 0, 3600);
+  options.add_number("source-timeout", "SECONDS",
+                     "exec: kill and restart a child that hands over no whole frame for this "
+                     "long (default 10)",
+                     source_timeout, 1, 3600);
   if (const auto status = server.parse_options(argc, argv)) return *status;
+  source.source_timeout = std::chrono::seconds(source_timeout);
   source.max_frame_bytes = std::size_t{max_frame_kib} * 1024;
   auto made = pushcgi::make_source(source_spec, source);
   if (!made) {

@@ -126,6 +126,7 @@ SourceStatus SourceRunner::status() const {
   status.frames_in = frames_in_.total();
   status.frames_in_per_second = frames_in_.per_second();
   const std::string problem = source_->status();
+  status.incidents = source_->incidents();
   const std::lock_guard<std::mutex> lock(mutex_);
   status.running = running_;
   status.starts = starts_;

@@ -141,7 +141,9 @@ void WebcamService::state(const Request&, Response& response) const {
                            ",\"frames_in\":" + std::to_string(source.frames_in) +
                            ",\"frames_in_per_second\":" + json_number(source.frames_in_per_second) +
                            ",\"frames_dropped\":" + std::to_string(source.frames_dropped) +
-                           ",\"problem\":" + json_string(source.problem) + "}" +
+                           ",\"problem\":" + json_string(source.problem) +
+                           ",\"incidents\":" + std::to_string(source.incidents.count) +
+                           ",\"last_incident\":" + json_string(source.incidents.last) + "}" +
                            ",\"frames_out\":" + std::to_string(frames_out_.total()) +
                            ",\"frames_out_per_second\":" + json_number(frames_out_.per_second()) +
                            ",\"viewers\":[" + viewers +

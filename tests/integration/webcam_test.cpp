@@ -41,6 +41,16 @@ void read_all_for(std::vector<FcgiClient>& clients, Clock::duration how_long) {
   for (std::thread& reader : readers) reader.join();
 }
 
+// X-Frame numbers of the parts received, in order (length framing).
+std::vector<unsigned long> frame_numbers(const std::string& out) {
+  std::vector<unsigned long> numbers;
+  for (std::size_t at = out.find("\r\nX-Frame: "); at != std::string::npos;
+       at = out.find("\r\nX-Frame: ", at + 1)) {
+    numbers.push_back(std::stoul(out.substr(at + 11)));
+  }
+  return numbers;
+}
+
 TEST(Webcam, LengthFramedStreamOfWholeJpegs) {
   FcgiProgram webcam("webcam.fcgi", 4, {"--size", "320x240"});
   FcgiClient viewer = webcam.request("/stream");
@@ -253,6 +263,61 @@ TEST(Webcam, BrokenFramesAreDroppedAndTheStreamGoesOn) {
   EXPECT_GT(json_field(state, "frames_dropped"), 0) << state;
   EXPECT_NE(state.find("\"running\":true"), std::string::npos);
 }
+
+// The exec: child fails after 20 frames, once; the viewer keeps its connection and gets the
+// last good frame again (every second) until a new child's frames come.
+class ExecFault : public ::testing::TestWithParam<std::pair<std::string, std::string>> {};
+
+TEST_P(ExecFault, ViewersSeeTheLastFrameRepeatedAndResume) {
+  const auto& [how, incident] = GetParam();
+  TempDir dir;
+  FcgiProgram webcam("webcam.fcgi", 4,
+                     {"--source",
+                      "exec:" + test_bin_path("mjpeg_loop") + " --fps 20 --frames 20 --then " +
+                          how + " --fault-once " + dir.file("failed"),
+                      "--source-timeout", "1", "--linger", "0"});
+  FcgiClient viewer = webcam.request("/stream");
+  ASSERT_TRUE(viewer.read_until([](const std::string& out) { return parts_done(out) >= 5; }, 10s));
+
+  // The outage: /state tells what happened.
+  std::string state;
+  const auto deadline = Clock::now() + 15s;
+  while (json_field(state = body_of(webcam.fetch("/state")), "incidents") < 1 &&
+         Clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_EQ(json_field(state, "incidents"), 1) << state;
+  EXPECT_NE(state.find(incident), std::string::npos) << state;
+  EXPECT_NE(state.find("; restart in "), std::string::npos) << state;
+
+  // The recovery: frames from the new child, on the same connection.
+  ASSERT_TRUE(viewer.read_until(
+      [](const std::string& out) {
+        const auto numbers = frame_numbers(out);
+        return !numbers.empty() && numbers.back() >= 25 && parts_done(out) >= numbers.size();
+      },
+      20s))
+      << webcam.log();
+  EXPECT_FALSE(viewer.ended());
+  const std::vector<unsigned long> numbers = frame_numbers(viewer.out());
+  std::size_t repeats = 0;
+  for (std::size_t k = 1; k < numbers.size(); ++k) {
+    EXPECT_GE(numbers[k], numbers[k - 1]) << "frames went backwards";
+    if (numbers[k] == numbers[k - 1]) ++repeats;
+  }
+  EXPECT_GE(repeats, 1u) << "the last good frame was not repeated during the outage";
+  state = body_of(webcam.fetch("/state"));
+  EXPECT_EQ(json_field(state, "incidents"), 1) << state;
+  EXPECT_NE(state.find("\"problem\":\"\""), std::string::npos) << state;
+  EXPECT_NE(state.find("\"running\":true"), std::string::npos) << state;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Child, ExecFault,
+    ::testing::Values(std::make_pair("crash", "child killed by signal 6"),
+                      std::make_pair("hang", "child wrote nothing for 1 s; killed"),
+                      std::make_pair("garbage", " bytes but no whole JPEG in 1 s; killed")),
+    [](const auto& param_info) { return param_info.param.first; });
 
 }  // namespace
 }  // namespace pushcgi::test

@@ -38,6 +38,7 @@ struct SourceStatus {
   std::uint64_t frames_dropped = 0;
   double frames_in_per_second = 0;
   std::string problem;  // the source's own status, or the last dropped frame's reason
+  SourceIncidents incidents;
 };
 
 class SourceRunner {

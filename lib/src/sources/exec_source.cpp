@@ -7,7 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
@@ -120,14 +122,31 @@ ExecSource::ChildEnd ExecSource::run_child() {
   set_status({});
   log(LogLevel::info, "started " + describe() + " as pid " + std::to_string(pid));
   const auto started = Clock::now();
+  // The watchdog: a child gets source_timeout for each whole frame, the first included.
+  auto last_frame = started;
+  std::uint64_t bytes_since_frame = 0;
   MjpegSplitter splitter(
-      options_.max_frame_bytes, [this](std::string frame) { emit(std::move(frame)); },
+      options_.max_frame_bytes,
+      [&](std::string frame) {
+        last_frame = Clock::now();
+        bytes_since_frame = 0;
+        emit(std::move(frame));
+      },
       [this](std::string_view reason) { drop(reason); });
   char buffer[65536];
   bool stopping = false;
+  bool silent = false;
   for (;;) {
+    const auto left = last_frame + options_.source_timeout - Clock::now();
+    if (left <= Clock::duration::zero()) {
+      silent = true;
+      break;
+    }
+    const auto left_ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
     pollfd fds[2] = {{read_end.get(), POLLIN, 0}, {stop_fd(), POLLIN, 0}};
-    if (poll(fds, 2, -1) < 0 && errno != EINTR) break;
+    const int ready = poll(fds, 2, static_cast<int>(std::min<long long>(left_ms, 1000)));
+    if (ready < 0 && errno != EINTR) break;
+    if (ready <= 0) continue;
     if (fds[1].revents & POLLIN) {
       stopping = true;
       break;
@@ -136,6 +155,7 @@ ExecSource::ChildEnd ExecSource::run_child() {
       const ssize_t n = ::read(read_end.get(), buffer, sizeof buffer);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;  // the child closed its output
+      bytes_since_frame += static_cast<std::uint64_t>(n);
       splitter.feed(std::string_view(buffer, static_cast<std::size_t>(n)));
     }
   }
@@ -150,14 +170,26 @@ ExecSource::ChildEnd ExecSource::run_child() {
     log(LogLevel::info, "stopped " + describe());
     return {true, "stopped"};
   }
-  if (!reap(pid, std::chrono::seconds(1), status)) {  // closed its output but lives on
+  std::string what;
+  if (silent) {
     ::kill(-pid, SIGKILL);
     reap(pid, std::chrono::seconds(5), status);
+    const std::string seconds = std::to_string(options_.source_timeout.count()) + " s";
+    what = bytes_since_frame == 0 ? "child wrote nothing for " + seconds + "; killed"
+                                  : "child wrote " + std::to_string(bytes_since_frame) +
+                                        " bytes but no whole JPEG in " + seconds + "; killed";
+  } else {
+    if (!reap(pid, std::chrono::seconds(1), status)) {  // closed its output but lives on
+      ::kill(-pid, SIGKILL);
+      reap(pid, std::chrono::seconds(5), status);
+    }
+    what = "child " + exit_text(status);
   }
   ::kill(-pid, SIGKILL);  // anything it left behind in its group
 
-  log(LogLevel::warning, describe() + ": child " + exit_text(status));
-  return {Clock::now() - started > std::chrono::seconds(10), "child " + exit_text(status)};
+  log(LogLevel::warning, describe() + ": " + what);
+  record_incident(what);
+  return {Clock::now() - started > std::chrono::seconds(10), what};
 }
 
 }  // namespace pushcgi::detail

@@ -46,6 +46,22 @@ void ThreadedSource::set_status(std::string status) {
   status_ = std::move(status);
 }
 
+SourceIncidents ThreadedSource::incidents() const {
+  const std::lock_guard<std::mutex> lock(status_mutex_);
+  return incidents_;
+}
+
+void ThreadedSource::record_incident(const std::string& what) {
+  const std::time_t now = std::time(nullptr);
+  std::tm local{};
+  localtime_r(&now, &local);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &local);
+  const std::lock_guard<std::mutex> lock(status_mutex_);
+  incidents_.count += 1;
+  incidents_.last = std::string(stamp) + ": " + what;
+}
+
 bool ThreadedSource::wait_until(std::chrono::steady_clock::time_point deadline) const {
   for (;;) {
     const auto now = std::chrono::steady_clock::now();

@@ -15,6 +15,13 @@
 
 namespace pushcgi {
 
+// What went wrong with a source since the program started, for /state: how often, and the
+// last time (with the wall-clock time it happened).
+struct SourceIncidents {
+  unsigned count = 0;
+  std::string last;
+};
+
 class FrameSource {
  public:
   using Emit = std::function<void(std::string jpeg)>;
@@ -31,6 +38,9 @@ class FrameSource {
   // What it is doing, for /state ("child exited with status 1; restart in 2 s"); "" when
   // all is well.
   virtual std::string status() const { return {}; }
+  // Faults it recovered or is recovering from (a child that crashed, hung or wrote no
+  // JPEG); they stay counted after the source is well again.
+  virtual SourceIncidents incidents() const { return {}; }
 };
 
 struct SourceOptions {
@@ -38,6 +48,9 @@ struct SourceOptions {
   int width = 640;
   int height = 480;
   std::size_t max_frame_bytes = 8 << 20;
+  // exec: a child that hands over no whole frame for this long (hung, or writing something
+  // that is not MJPEG) is killed and restarted.
+  std::chrono::seconds source_timeout{10};
 };
 
 // testcard | file:PATH | dir:PATH | exec:PROGRAM ARGS... (the words split as a shell would
@@ -57,6 +70,7 @@ class ThreadedSource : public FrameSource {
   void start(Emit emit, Drop drop = {}) final;
   void stop() final;
   std::string status() const override;
+  SourceIncidents incidents() const override;
 
  protected:
   ThreadedSource();
@@ -71,14 +85,17 @@ class ThreadedSource : public FrameSource {
   // The descriptor that becomes readable when the source is being stopped.
   int stop_fd() const { return stop_fd_; }
   void set_status(std::string status);
+  // Counts an incident and keeps its description, stamped with the local time.
+  void record_incident(const std::string& what);
 
  private:
   int stop_fd_;
   Emit emit_;
   Drop drop_;
   std::thread thread_;
-  mutable std::mutex status_mutex_;  // guards status_
+  mutable std::mutex status_mutex_;  // guards status_ and incidents_
   std::string status_;
+  SourceIncidents incidents_;
 };
 
 }  // namespace detail
