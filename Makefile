@@ -56,7 +56,7 @@ DEPS := $(E2E_OBJS:.o=.d) $(HELPER_SRCS:%.cpp=$(BUILD)/obj/%.d) $(LIB_OBJS:.o=.d
         $(CGI_SRCS:%.cpp=$(BUILD)/obj/%.d) $(EXAMPLE_SRCS:%.cpp=$(BUILD)/obj/%.d)
 
 .PHONY: all test unit-test integration-test install install-check asan tsan format \
-        format-check clean run e2e-test browser-test
+        format-check clean run e2e-test browser-test soak
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -124,6 +124,14 @@ browser-test: all
 e2e-test: all $(E2E_TESTS)
 	$(Q)tools/ensure-packages $(E2E_PACKAGES)
 	$(Q)tests/run_tests.sh $(E2E_TESTS)
+
+# The fault tests at length: 10,000 viewers arriving and leaving through nginx (make test
+# runs 500), a never-reading viewer until the web servers' timeouts end it, a program killed
+# and restarted; prints the figures (descriptors, threads, RSS before and after).
+SOAK_CYCLES ?= 10000
+soak: all $(E2E_TESTS)
+	$(Q)tools/ensure-packages $(E2E_PACKAGES)
+	$(Q)PUSHCGI_CYCLES=$(SOAK_CYCLES) $(E2E_TESTS) --gtest_filter='Faults.*:*KilledProgram*:IdleStreams.*'
 
 unit-test: $(UNIT_TESTS)
 	$(Q)tests/run_tests.sh $(UNIT_TESTS)

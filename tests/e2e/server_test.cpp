@@ -1,5 +1,6 @@
 // The programs behind real web servers, with the shipped configurations.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -141,13 +142,22 @@ INSTANTIATE_TEST_SUITE_P(Servers, ServerTest,
 // nginx cuts a FastCGI response that is quiet for 60 s (fastcgi_read_timeout), Apache for
 // its Timeout (60 s compiled in) and mod_fcgid after 40 s (FcgidIOTimeout): a /ps/push
 // stream with a 65 s interval must survive all of them with the shipped configurations.
-// All four servers at once, so the minute is spent once.
+// All four servers at once, so the minute is spent once. The same minute, a viewer that
+// never reads is ended by the web server's send timeout (60 s), and the program frees its
+// stream (where one program serves everybody, so that /state can tell).
 TEST(IdleStreams, SurviveTheServersDefaultTimeouts) {
   const std::vector<std::string> servers = {"nginx", "apache-proxy", "apache-fcgid", "apache-cgid"};
   std::vector<std::unique_ptr<Stack>> stacks;
   for (const std::string& server : servers) {
     stacks.push_back(std::make_unique<Stack>(server));
     ASSERT_TRUE(stacks.back()->ready()) << server << stacks.back()->log();
+  }
+  std::vector<int> never_reading;
+  for (const auto& stack : stacks) {
+    if (!stack->shared_program()) continue;
+    never_reading.push_back(request_without_reading(stack->port(), "/webcam/stream"));
+    ASSERT_GE(never_reading.back(), 0);
+    ASSERT_TRUE(stack->wait_open_streams("/webcam", 1, 10s)) << stack->server();
   }
   std::vector<HttpClient> viewers(servers.size());
   // Not vector<bool>: its elements share words, and each thread writes its own.
@@ -166,6 +176,13 @@ TEST(IdleStreams, SurviveTheServersDefaultTimeouts) {
                              << stacks[i]->log();
     EXPECT_EQ(viewers[i].status(), 200) << servers[i];
   }
+  for (const auto& stack : stacks) {
+    if (!stack->shared_program()) continue;
+    EXPECT_TRUE(stack->wait_open_streams("/webcam", 0, 30s))
+        << stack->server() << ": the never-reading viewer's stream is still open "
+        << stack->get("/webcam/state");
+  }
+  for (const int fd : never_reading) close(fd);
 }
 
 }  // namespace

@@ -6,12 +6,16 @@
 
 namespace pushcgi::test {
 
-Stack::Stack(const std::string& server) : server_(server), port_(free_port()) {
+Stack::Stack(const std::string& server, const std::string& webcam_options,
+             const std::vector<std::string>& env)
+    : server_(server), port_(free_port()) {
   // Apache's children run as www-data and must get through to the run directory.
   chmod(dir_.path().c_str(), 0711);
   SpawnOptions options;
   options.stderr_path = dir_.file("stack.log");
-  options.extra_env = {"PUSHCGI_BIN=" + bin_path("").substr(0, bin_path("").size() - 1)};
+  options.extra_env = {"PUSHCGI_BIN=" + bin_path("").substr(0, bin_path("").size() - 1),
+                       "WEBCAM_OPTIONS=" + webcam_options};
+  options.extra_env.insert(options.extra_env.end(), env.begin(), env.end());
   options.own_process_group = true;
   stack_ = Process({std::string(PUSHCGI_SOURCE_DIR) + "/tools/dev-stack", dir_.file("run"),
                     std::to_string(port_), server, "--", "--threads", "64"},
@@ -28,6 +32,11 @@ Stack::Stack(const std::string& server) : server_(server), port_(free_port()) {
 
 Stack::~Stack() {
   stack_.stop();
+}
+
+pid_t Stack::program_pid(const std::string& program) const {
+  const std::vector<pid_t> pids = child_pids(stack_.pid(), "/" + program + ".fcgi");
+  return pids.size() == 1 ? pids.front() : -1;
 }
 
 std::string Stack::log() const {

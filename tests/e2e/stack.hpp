@@ -5,6 +5,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "support/figures.hpp"
 #include "support/http_client.hpp"
@@ -14,8 +15,11 @@ namespace pushcgi::test {
 
 class Stack {
  public:
-  // server: what tools/dev-stack takes (nginx, ...). Waits until both programs answer.
-  explicit Stack(const std::string& server);
+  // server: what tools/dev-stack takes (nginx, ...); webcam_options: more options for
+  // webcam.fcgi (WEBCAM_OPTIONS); env: more NAME=VALUE for the stack and its programs.
+  // Waits until both programs answer.
+  explicit Stack(const std::string& server, const std::string& webcam_options = "",
+                 const std::vector<std::string>& env = {});
   ~Stack();
   Stack(const Stack&) = delete;
   Stack& operator=(const Stack&) = delete;
@@ -28,6 +32,10 @@ class Stack {
   // Lines of the programs' logs (their own files, or Apache's error log) holding text.
   std::size_t log_lines(const std::string& text) const;
   int port() const { return port_; }
+  // The PID of a program the stack started ("ps", "webcam"); -1 if there is none.
+  pid_t program_pid(const std::string& program) const;
+  // A file in the stack's run directory (the programs' sockets: "webcam.sock").
+  std::string run_file(const std::string& name) const { return dir_.file("run/" + name); }
   std::string log() const;  // the stack's and the programs' logs, for failure messages
   std::string get(const std::string& target) { return http_get(port_, target); }
   // open_streams from PATH/state, -1 if it does not answer.

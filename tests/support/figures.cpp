@@ -52,7 +52,22 @@ long threads_of(pid_t pid) {
 }
 
 int children_of(pid_t pid, const std::string& text) {
-  int count = 0;
+  return static_cast<int>(child_pids(pid, text).size());
+}
+
+long open_fds(pid_t pid) {
+  DIR* dir = opendir(("/proc/" + std::to_string(pid) + "/fd").c_str());
+  if (dir == nullptr) return -1;
+  long count = 0;
+  while (const dirent* entry = readdir(dir)) {
+    if (entry->d_name[0] != '.') ++count;
+  }
+  closedir(dir);
+  return count;
+}
+
+std::vector<pid_t> child_pids(pid_t pid, const std::string& text) {
+  std::vector<pid_t> pids;
   DIR* proc = opendir("/proc");
   while (const dirent* entry = readdir(proc)) {
     const std::string dir = std::string("/proc/") + entry->d_name;
@@ -61,11 +76,11 @@ int children_of(pid_t pid, const std::string& text) {
     if (close == std::string::npos) continue;
     if (std::atoi(stat.c_str() + close + 4) == pid &&
         read_file(dir + "/cmdline").find(text) != std::string::npos) {
-      ++count;
+      pids.push_back(static_cast<pid_t>(std::atoi(entry->d_name)));
     }
   }
   closedir(proc);
-  return count;
+  return pids;
 }
 
 long json_field(const std::string& text, const std::string& name) {

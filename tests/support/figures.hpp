@@ -21,8 +21,11 @@ long status_field(pid_t pid, const std::string& name);
 long rss_kib(pid_t pid);
 // Its number of threads; 0 if it is gone.
 long threads_of(pid_t pid);
-// Children of pid whose command line contains text.
+// Children of pid whose command line contains text, and how many there are.
+std::vector<pid_t> child_pids(pid_t pid, const std::string& text);
 int children_of(pid_t pid, const std::string& text);
+// Its open file descriptors (entries of /proc/PID/fd); -1 if it is gone.
+long open_fds(pid_t pid);
 
 // The number after "name": in a flat JSON text; -1 if absent.
 long json_field(const std::string& text, const std::string& name);

@@ -50,8 +50,13 @@ class HttpClient {
 std::string http_get(int port, const std::string& target,
                      std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
-// A connected TCP socket to 127.0.0.1:port, or -1.
-int connect_loopback(int port);
+// A connected TCP socket to 127.0.0.1:port, or -1; with receive_buffer, SO_RCVBUF is set
+// to it before the connection is made (the window it offers).
+int connect_loopback(int port, int receive_buffer = 0);
+
+// A viewer that never reads: a socket with a 4 KB receive buffer that has sent
+// GET target HTTP/1.0 and reads nothing. -1 on failure; the caller closes it.
+int request_without_reading(int port, const std::string& target);
 
 // A port on 127.0.0.1 that was free a moment ago.
 int free_port();
