@@ -46,6 +46,18 @@ INTEG_SRCS   := $(wildcard tests/integration/*.cpp)
 INTEG_OBJS   := $(INTEG_SRCS:%.cpp=$(BUILD)/obj/%.o)
 HELPER_SRCS  := $(wildcard tests/helpers/*.cpp)
 HELPER_BINS  := $(HELPER_SRCS:tests/helpers/%.cpp=$(BUILD)/tests/%)
+# libFuzzer harnesses, built with clang (rules below).
+FUZZ_BUILD    := build/fuzz
+CLANGXX       ?= clang++-14
+FUZZ_PACKAGES := clang-14 libclang-rt-14-dev
+FUZZ_FLAGS    := -std=c++17 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+                 -fno-sanitize-recover=undefined -pthread
+FUZZ_SRCS     := $(wildcard tests/fuzz/*_fuzz.cpp)
+FUZZ_BINS     := $(FUZZ_SRCS:tests/fuzz/%.cpp=$(FUZZ_BUILD)/%)
+FUZZ_OBJS     := $(LIB_SRCS:%.cpp=$(FUZZ_BUILD)/obj/%.o) $(FUZZ_SRCS:%.cpp=$(FUZZ_BUILD)/obj/%.o)
+FUZZ_SMOKE_SECONDS ?= 5
+FUZZ_SECONDS  ?= 120
+
 E2E_SRCS     := $(wildcard tests/e2e/*.cpp)
 E2E_OBJS     := $(E2E_SRCS:%.cpp=$(BUILD)/obj/%.o)
 E2E_TESTS    := $(BUILD)/tests/e2e_tests
@@ -56,7 +68,7 @@ DEPS := $(E2E_OBJS:.o=.d) $(HELPER_SRCS:%.cpp=$(BUILD)/obj/%.d) $(LIB_OBJS:.o=.d
         $(CGI_SRCS:%.cpp=$(BUILD)/obj/%.d) $(EXAMPLE_SRCS:%.cpp=$(BUILD)/obj/%.d)
 
 .PHONY: all test unit-test integration-test install install-check asan tsan format \
-        format-check clean run e2e-test browser-test soak
+        format-check clean run e2e-test browser-test soak fuzz fuzz-packages
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -110,10 +122,12 @@ $(E2E_TESTS): $(E2E_OBJS) $(SUPPORT_OBJS) $(LIB) | $(CGI_BINS)
 
 E2E_PACKAGES := nginx apache2 libapache2-mod-fcgid ffmpeg chromium firefox-esr curl
 
-test: all $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS) install-check
+# The fuzz harnesses carry their own ASan and UBSan, so the sanitizer runs skip them.
+test: all $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS) install-check $(if $(SANITIZE),,$(FUZZ_BINS))
 	$(Q)tools/ensure-packages $(E2E_PACKAGES)
 	$(Q)tests/run_tests.sh $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
 	$(Q)PUSHCGI_BIN=$(abspath $(BUILD)/bin) tests/browser/run.sh
+	$(if $(SANITIZE),,$(Q)tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_BUILD))
 
 # Headless Chromium (Debian's) against the demo behind nginx; screenshots in
 # build/screenshots (PUSHCGI_SCREENSHOTS=docs/screenshots to refresh the README's).
@@ -132,6 +146,25 @@ SOAK_CYCLES ?= 10000
 soak: all $(E2E_TESTS)
 	$(Q)tools/ensure-packages $(E2E_PACKAGES)
 	$(Q)PUSHCGI_CYCLES=$(SOAK_CYCLES) $(E2E_TESTS) --gtest_filter='Faults.*:*KilledProgram*:IdleStreams.*'
+
+# libFuzzer harnesses (tests/fuzz) built with Debian's clang, with ASan and UBSan: a short
+# run of each in `make test`, FUZZ_SECONDS each in `make fuzz`.
+fuzz-packages:
+	$(Q)tools/ensure-packages $(FUZZ_PACKAGES)
+
+$(FUZZ_BUILD)/obj/%.o: %.cpp | fuzz-packages
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  FUZZCXX $<")
+	$(Q)$(CLANGXX) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -Ilib/include -Ilib/src -MMD -MP \
+	  -c $< -o $@
+
+$(FUZZ_BINS): $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/obj/tests/fuzz/%.o \
+              $(LIB_SRCS:%.cpp=$(FUZZ_BUILD)/obj/%.o)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CLANGXX) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ $(LIBS) -o $@
+
+fuzz: $(FUZZ_BINS)
+	$(Q)tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BUILD)
 
 unit-test: $(UNIT_TESTS)
 	$(Q)tests/run_tests.sh $(UNIT_TESTS)
@@ -205,4 +238,4 @@ bench: $(BENCH_BINS) $(CGI_BINS)
 	$(Q)tools/ensure-packages $(BENCH_PACKAGES)
 	$(Q)/usr/bin/python3 bench/run.py $(BENCH_ARGS)
 
--include $(DEPS) $(BENCH_SRCS:%.cpp=$(BUILD)/obj/%.d)
+-include $(DEPS) $(BENCH_SRCS:%.cpp=$(BUILD)/obj/%.d) $(FUZZ_OBJS:.o=.d)

@@ -59,7 +59,9 @@ Options::Result Options::parse(int argc, const char* const* argv) {
     const std::size_t eq = arg.find('=');
     const std::string_view name = arg.substr(2, eq == std::string_view::npos ? eq : eq - 2);
     const Option* option = find(name);
-    if (option == nullptr) return {Outcome::error, "unknown option --" + std::string(name)};
+    if (option == nullptr) {
+      return {Outcome::error, "unknown option " + quote_input("--" + std::string(name))};
+    }
     std::string_view value;
     if (option->metavar.empty()) {
       if (eq != std::string_view::npos) {

@@ -59,8 +59,10 @@ TEST_F(OptionsTest, ErrorsNameTheOption) {
                "option --threads: expected a whole number from 1 to 100, got 'abc'");
   expect_error({"--threads=0"}, "option --threads: expected a whole number from 1 to 100, got '0'");
   expect_error({"--threads"}, "option --threads needs a value (N)");
-  expect_error({"--bogus"}, "unknown option --bogus");
-  expect_error({"--bogus=1"}, "unknown option --bogus");
+  expect_error({"--bogus"}, "unknown option '--bogus'");
+  expect_error({"--bogus=1"}, "unknown option '--bogus'");
+  // Found by tests/fuzz/options_fuzz: the name was echoed as it came, line breaks included.
+  expect_error({"--2lro\n"}, "unknown option '--2lro?'");
   expect_error({"stray"}, "unexpected argument 'stray'");
   expect_error({"-x"}, "unexpected argument '-x'");
   expect_error({"--show-args=yes"}, "option --show-args takes no value");

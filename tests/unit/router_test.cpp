@@ -42,7 +42,7 @@ class RouterTest : public ::testing::Test {
     router_.serve({{"REQUEST_METHOD", std::move(method)},
                    {"PATH_INFO", std::move(path)},
                    {"QUERY_STRING", std::move(query)}},
-                  "", sink, waiter, HeadStyle::cgi, &open_streams_);
+                  "", sink, waiter, HeadStyle::cgi, StreamLimits{&open_streams_});
     return sink.data();
   }
 
