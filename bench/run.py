@@ -161,6 +161,7 @@ class Bench:
             .replace("@PORT@", str(self.port))
             .replace("@ROOT@", str(ROOT))
             .replace("@USER@", user)
+            .replace("@AUTH@", "")
         )
         # The peers' locations beside the shipped ones; no access log (the static peer
         # would write one line per frame).

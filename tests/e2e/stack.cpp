@@ -7,8 +7,8 @@
 namespace pushcgi::test {
 
 Stack::Stack(const std::string& server, const std::string& webcam_options,
-             const std::vector<std::string>& env)
-    : server_(server), port_(free_port()) {
+             const std::vector<std::string>& env, std::string headers)
+    : server_(server), port_(free_port()), headers_(std::move(headers)) {
   // Apache's children run as www-data and must get through to the run directory.
   chmod(dir_.path().c_str(), 0711);
   SpawnOptions options;
@@ -58,7 +58,8 @@ std::size_t Stack::log_lines(const std::string& text) const {
 }
 
 long Stack::open_streams(const std::string& program) {
-  const std::string response = http_get(port_, program + "/state", std::chrono::seconds(5));
+  const std::string response =
+      http_get(port_, program + "/state", std::chrono::seconds(5), headers_);
   if (response.rfind("HTTP/1.1 200", 0) != 0 && response.rfind("HTTP/1.0 200", 0) != 0) return -1;
   return json_field(response, "open_streams");
 }

@@ -16,10 +16,11 @@ namespace pushcgi::test {
 class Stack {
  public:
   // server: what tools/dev-stack takes (nginx, ...); webcam_options: more options for
-  // webcam.fcgi (WEBCAM_OPTIONS); env: more NAME=VALUE for the stack and its programs.
-  // Waits until both programs answer.
+  // webcam.fcgi (WEBCAM_OPTIONS); env: more NAME=VALUE for the stack and its programs;
+  // headers: header lines its own requests carry (credentials). Waits until both programs
+  // answer.
   explicit Stack(const std::string& server, const std::string& webcam_options = "",
-                 const std::vector<std::string>& env = {});
+                 const std::vector<std::string>& env = {}, std::string headers = "");
   ~Stack();
   Stack(const Stack&) = delete;
   Stack& operator=(const Stack&) = delete;
@@ -37,7 +38,9 @@ class Stack {
   // A file in the stack's run directory (the programs' sockets: "webcam.sock").
   std::string run_file(const std::string& name) const { return dir_.file("run/" + name); }
   std::string log() const;  // the stack's and the programs' logs, for failure messages
-  std::string get(const std::string& target) { return http_get(port_, target); }
+  std::string get(const std::string& target) {
+    return http_get(port_, target, std::chrono::seconds(10), headers_);
+  }
   // open_streams from PATH/state, -1 if it does not answer.
   long open_streams(const std::string& program);
   // How long until open_streams of program is n, or nothing within timeout.
@@ -48,6 +51,7 @@ class Stack {
   TempDir dir_;
   std::string server_;
   int port_;
+  std::string headers_;
   Process stack_;
   bool ready_ = false;
 };

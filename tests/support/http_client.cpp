@@ -50,13 +50,14 @@ HttpClient::HttpClient(HttpClient&& other) noexcept
       arrivals_(std::move(other.arrivals_)),
       eof_(other.eof_) {}
 
-bool HttpClient::get(int port, const std::string& target, const std::string& user_agent) {
+bool HttpClient::get(int port, const std::string& target, const std::string& user_agent,
+                     const std::string& headers) {
   close();
   fd_ = connect_loopback(port);
   if (fd_ < 0) return false;
-  const std::string request = "GET " + target +
-                              " HTTP/1.0\r\nHost: 127.0.0.1:" + std::to_string(port) +
-                              "\r\nUser-Agent: " + user_agent + "\r\nAccept: */*\r\n\r\n";
+  const std::string request =
+      "GET " + target + " HTTP/1.0\r\nHost: 127.0.0.1:" + std::to_string(port) +
+      "\r\nUser-Agent: " + user_agent + "\r\nAccept: */*\r\n" + headers + "\r\n";
   return send(fd_, request.data(), request.size(), MSG_NOSIGNAL) ==
          static_cast<ssize_t>(request.size());
 }
@@ -119,9 +120,10 @@ const HttpClient::Arrival* HttpClient::arrival_of(std::size_t offset) const {
   return nullptr;
 }
 
-std::string http_get(int port, const std::string& target, std::chrono::milliseconds timeout) {
+std::string http_get(int port, const std::string& target, std::chrono::milliseconds timeout,
+                     const std::string& headers) {
   HttpClient client;
-  if (!client.get(port, target)) return {};
+  if (!client.get(port, target, "curl/7.88.1", headers)) return {};
   client.read_to_end(timeout);
   return client.response();
 }

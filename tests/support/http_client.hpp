@@ -23,8 +23,10 @@ class HttpClient {
   HttpClient& operator=(HttpClient&&) = delete;
   HttpClient(const HttpClient&) = delete;
 
-  // Connects to 127.0.0.1:port and sends GET target.
-  bool get(int port, const std::string& target, const std::string& user_agent = "curl/7.88.1");
+  // Connects to 127.0.0.1:port and sends GET target; headers: more header lines, each
+  // ended by CRLF ("Authorization: Basic ...\r\n").
+  bool get(int port, const std::string& target, const std::string& user_agent = "curl/7.88.1",
+           const std::string& headers = "");
   bool read_until(const std::function<bool(const std::string&)>& done,
                   std::chrono::milliseconds timeout);
   bool read_to_end(std::chrono::milliseconds timeout);
@@ -48,7 +50,8 @@ class HttpClient {
 
 // A whole response of a short request (or what came within timeout).
 std::string http_get(int port, const std::string& target,
-                     std::chrono::milliseconds timeout = std::chrono::seconds(10));
+                     std::chrono::milliseconds timeout = std::chrono::seconds(10),
+                     const std::string& headers = "");
 
 // A connected TCP socket to 127.0.0.1:port, or -1; with receive_buffer, SO_RCVBUF is set
 // to it before the connection is made (the window it offers).
