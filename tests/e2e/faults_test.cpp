@@ -17,6 +17,15 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
+// Built with ASan or TSan (make asan, make tsan), the programs' RSS says nothing about
+// leaks: ASan keeps freed memory in quarantine (up to 256 MB) and both add shadow memory.
+// There the descriptors and threads are still checked, and LeakSanitizer looks for leaks.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kRssMeansMemoryHeld = false;
+#else
+constexpr bool kRssMeansMemoryHeld = true;
+#endif
+
 unsigned cycles_to_run() {
   const char* text = std::getenv("PUSHCGI_CYCLES");
   return text != nullptr ? static_cast<unsigned>(std::strtoul(text, nullptr, 10)) : 500;
@@ -126,7 +135,9 @@ TEST(Faults, ConnectCloseCyclesLeaveNothingBehind) {
     // Measured within a few hundred KiB over 10,000 cycles, up and down from run to run;
     // 512 KiB is a leak of 52 bytes per cycle at `make soak`'s 10,000, or 1 KiB at make
     // test's 500.
-    EXPECT_LT(after.rss_kib - before.rss_kib, 512) << describe(name, before, after);
+    if (kRssMeansMemoryHeld) {
+      EXPECT_LT(after.rss_kib - before.rss_kib, 512) << describe(name, before, after);
+    }
   }
 }
 
@@ -170,10 +181,15 @@ TEST(Faults, ViewerThatNeverReadsIsSkippedNotQueued) {
       ++parts;
     }
     EXPECT_GE(parts, 45u) << "a reader was slowed down (a gross bound: half the rate)";
+    std::printf("reader beside a never-reading viewer: %zu parts in 6 s\n", parts);
   }
+  std::printf("webcam.fcgi RSS %ld -> %ld KiB; most frames skipped by one viewer: %ld\n",
+              rss_before, rss_after, most_skipped(state));
   for (HttpClient& reader : readers) reader.close();
   // What it would have queued in 8 s is 4.8 MB; skipping keeps the program flat.
-  EXPECT_LT(rss_after - rss_before, 2048) << rss_before << " -> " << rss_after << " KiB";
+  if (kRssMeansMemoryHeld) {
+    EXPECT_LT(rss_after - rss_before, 2048) << rss_before << " -> " << rss_after << " KiB";
+  }
   EXPECT_GT(most_skipped(state), 30) << state;
   close(stalled);
   EXPECT_TRUE(stack.wait_open_streams("/webcam", 0, 10s)) << stack.get("/webcam/state");
