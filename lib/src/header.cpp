@@ -94,6 +94,13 @@ Error ResponseHead::add(std::string_view name, std::string_view value) {
   return Error::none;
 }
 
+ResponseHead uncached_head(std::string_view content_type) {
+  ResponseHead head(200);
+  head.add("Content-Type", content_type);
+  head.add_no_cache();
+  return head;
+}
+
 void ResponseHead::add_no_cache() {
   add("Cache-Control", "no-cache, no-store, must-revalidate");
   add("Pragma", "no-cache");

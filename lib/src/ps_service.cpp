@@ -82,23 +82,12 @@ std::shared_ptr<const PsService::Snapshot> PsService::page_snapshot(const PsView
   return nullptr;
 }
 
-namespace {
-
-ResponseHead html_head() {
-  ResponseHead head(200);
-  head.add("Content-Type", kHtml);
-  head.add_no_cache();
-  return head;
-}
-
-}  // namespace
-
 void PsService::live(const Request& request, Response& response) {
   const auto view = parse_view(request, response);
   if (!view) return;
   const auto snapshot = page_snapshot(*view, response);
   if (!snapshot) return;
-  response.send(html_head(), render_live_document(*table(*snapshot, *view), *view));
+  response.send(uncached_head(kHtml), render_live_document(*table(*snapshot, *view), *view));
 }
 
 void PsService::pull(const Request& request, Response& response) {
@@ -111,7 +100,7 @@ void PsService::pull(const Request& request, Response& response) {
   }
   const auto snapshot = page_snapshot(*view, response);
   if (!snapshot) return;
-  ResponseHead head = html_head();
+  ResponseHead head = uncached_head(kHtml);
   if (*paused == "0") add_refresh(head, {view->interval, ""});
   response.send(std::move(head),
                 render_pull_document(*table(*snapshot, *view), *view, *paused == "1"));
@@ -191,10 +180,7 @@ void PsService::state(const Request&, Response& response) const {
       (period == Clock::duration::max() ? std::string("null") : json_number(seconds(period))) +
       ",\"interval_default\":" + std::to_string(options_.interval) +
       ",\"threads\":" + std::to_string(server_->threads()) + "}\n";
-  ResponseHead head(200);
-  head.add("Content-Type", "application/json");
-  head.add_no_cache();
-  response.send(std::move(head), body);
+  response.send(uncached_head("application/json"), body);
 }
 
 }  // namespace pushcgi

@@ -48,9 +48,7 @@ void WebcamService::page(const Request& request, Response& response) const {
     page.width = latest.data->width;
     page.height = latest.data->height;
   }
-  ResponseHead head(200);
-  head.add("Content-Type", "text/html; charset=utf-8");
-  head.add_no_cache();
+  ResponseHead head = uncached_head("text/html; charset=utf-8");
   if (*mode == "stream") {
     response.send(std::move(head), render_webcam_page(page));
     return;
@@ -113,9 +111,7 @@ void WebcamService::snapshot(const Request&, Response& response) {
   }
   if (wake != Wake::notified) return;
   const Hub<Frame>::Value value = subscription.take();
-  ResponseHead head(200);
-  head.add("Content-Type", "image/jpeg");
-  head.add_no_cache();
+  ResponseHead head = uncached_head("image/jpeg");
   head.add("X-Timestamp", format_timestamp(value.produced));
   response.send(std::move(head), value.data->jpeg);
 }
@@ -148,10 +144,7 @@ void WebcamService::state(const Request&, Response& response) const {
                            ",\"frames_out_per_second\":" + json_number(frames_out_.per_second()) +
                            ",\"viewers\":[" + viewers +
                            "],\"threads\":" + std::to_string(server_->threads()) + "}\n";
-  ResponseHead head(200);
-  head.add("Content-Type", "application/json");
-  head.add_no_cache();
-  response.send(std::move(head), body);
+  response.send(uncached_head("application/json"), body);
 }
 
 }  // namespace pushcgi

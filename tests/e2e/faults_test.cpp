@@ -62,11 +62,7 @@ Usage settled_usage(pid_t pid, const Usage& baseline) {
 }
 
 bool has_a_part(const std::string& response) {
-  const std::string boundary = boundary_of(response);
-  if (boundary.empty()) return false;
-  const std::string delimiter = "\r\n--" + boundary + "\r\n";
-  const std::size_t first = response.find(delimiter);
-  return first != std::string::npos && response.find(delimiter, first + 1) != std::string::npos;
+  return parts_done(response) >= 1;
 }
 
 // Viewers arrive and leave, one after another: every fourth before any answer, every fourth
@@ -248,9 +244,7 @@ TEST_P(KilledProgram, WebServerAnswers502AndARestartServesAgain) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Servers, KilledProgram, ::testing::Values("nginx", "apache-proxy"),
-                         [](const auto& param_info) {
-                           return param_info.param == "nginx" ? "nginx" : "apache_proxy";
-                         });
+                         [](const auto& info) { return server_test_name(info.param); });
 
 }  // namespace
 }  // namespace pushcgi::test

@@ -48,13 +48,8 @@ TEST_P(BasicAuth, ShippedSnippetLetsInOnlyWhoHasThePassword) {
   EXPECT_EQ(status_of(stack.get("/ps/")), 200);
 }
 
-INSTANTIATE_TEST_SUITE_P(Servers, BasicAuth,
-                         ::testing::Values("nginx", "apache-proxy", "apache-fcgid", "apache-cgid"),
-                         [](const auto& param_info) {
-                           std::string name = param_info.param;
-                           std::replace(name.begin(), name.end(), '-', '_');
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(Servers, BasicAuth, ::testing::ValuesIn(kServers),
+                         [](const auto& info) { return server_test_name(info.param); });
 
 // A shell can only be reached through these libc calls; the programs start the exec:
 // source's child with fork and execve on a resolved path, and read /proc themselves.

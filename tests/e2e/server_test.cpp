@@ -131,13 +131,8 @@ TEST_P(ServerTest, ClosingTheBrowserSideFreesTheStream) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Servers, ServerTest,
-                         ::testing::Values("nginx", "apache-proxy", "apache-fcgid", "apache-cgid"),
-                         [](const auto& param_info) {
-                           std::string name = param_info.param;
-                           std::replace(name.begin(), name.end(), '-', '_');
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(Servers, ServerTest, ::testing::ValuesIn(kServers),
+                         [](const auto& info) { return server_test_name(info.param); });
 
 // nginx cuts a FastCGI response that is quiet for 60 s (fastcgi_read_timeout), Apache for
 // its Timeout (60 s compiled in) and mod_fcgid after 40 s (FcgidIOTimeout): a /ps/push
@@ -146,7 +141,7 @@ INSTANTIATE_TEST_SUITE_P(Servers, ServerTest,
 // never reads is ended by the web server's send timeout (60 s), and the program frees its
 // stream (where one program serves everybody, so that /state can tell).
 TEST(IdleStreams, SurviveTheServersDefaultTimeouts) {
-  const std::vector<std::string> servers = {"nginx", "apache-proxy", "apache-fcgid", "apache-cgid"};
+  const std::vector<std::string>& servers = kServers;
   std::vector<std::unique_ptr<Stack>> stacks;
   for (const std::string& server : servers) {
     stacks.push_back(std::make_unique<Stack>(server));

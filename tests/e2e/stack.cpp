@@ -2,9 +2,16 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <thread>
 
 namespace pushcgi::test {
+
+std::string server_test_name(const std::string& server) {
+  std::string name = server;
+  std::replace(name.begin(), name.end(), '-', '_');
+  return name;
+}
 
 Stack::Stack(const std::string& server, const std::string& webcam_options,
              const std::vector<std::string>& env, std::string headers)

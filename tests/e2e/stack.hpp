@@ -13,6 +13,12 @@
 
 namespace pushcgi::test {
 
+// Every web-server setup tools/dev-stack starts.
+inline const std::vector<std::string> kServers = {"nginx", "apache-proxy", "apache-fcgid",
+                                                  "apache-cgid"};
+// A server's name as a GoogleTest parameter name ("apache_proxy").
+std::string server_test_name(const std::string& server);
+
 class Stack {
  public:
   // server: what tools/dev-stack takes (nginx, ...); webcam_options: more options for

@@ -40,30 +40,6 @@ std::optional<std::chrono::steady_clock::duration> FcgiProgram::wait_open_stream
   return std::nullopt;
 }
 
-std::size_t body_start(const std::string& out) {
-  const std::size_t end = out.find("\r\n\r\n");
-  return end == std::string::npos ? end : end + 4;
-}
-
-std::size_t end_of_part(const std::string& out, std::size_t n) {
-  const std::string b = boundary_of(out);
-  std::size_t at = body_start(out);
-  if (b.empty() || at == std::string::npos) return std::string::npos;
-  const std::string delimiter = "\r\n--" + b + "\r\n";
-  for (std::size_t i = 0; i < n; ++i) {
-    at = out.find(delimiter, at);
-    if (at == std::string::npos) return at;
-    at += delimiter.size();
-  }
-  return at;
-}
-
-std::size_t parts_done(const std::string& out) {
-  std::size_t n = 0;
-  while (end_of_part(out, n + 1) != std::string::npos) ++n;
-  return n;
-}
-
 std::string expected_stream_head(const std::string& b) {
   return "Status: 200 OK\r\n"
          "Content-Type: multipart/x-mixed-replace; boundary=" +

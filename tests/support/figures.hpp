@@ -36,5 +36,11 @@ double quantile(std::vector<double> values, double q);
 
 // The boundary named in a multipart response's head; "" if none.
 std::string boundary_of(const std::string& response);
+// Where the body starts (after the head's empty line), or npos.
+std::size_t body_start(const std::string& out);
+// Parts completed so far: delimiters "\r\n--B\r\n" after the body's start.
+std::size_t parts_done(const std::string& out);
+// Offset just past the end of the n-th (1-based) delimiter after the body's start.
+std::size_t end_of_part(const std::string& out, std::size_t n);
 
 }  // namespace pushcgi::test

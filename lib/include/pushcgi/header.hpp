@@ -66,6 +66,10 @@ class ResponseHead {
   std::vector<Header> headers_;
 };
 
+// A 200 head with Content-Type and the no-cache headers: what every page, snapshot and
+// /state answer starts with.
+ResponseHead uncached_head(std::string_view content_type);
+
 bool iequals(std::string_view a, std::string_view b);
 
 }  // namespace pushcgi

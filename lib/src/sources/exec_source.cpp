@@ -144,7 +144,7 @@ ExecSource::ChildEnd ExecSource::run_child() {
     }
     const auto left_ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
     pollfd fds[2] = {{read_end.get(), POLLIN, 0}, {stop_fd(), POLLIN, 0}};
-    const int ready = poll(fds, 2, static_cast<int>(std::min<long long>(left_ms, 1000)));
+    const int ready = poll(fds, 2, static_cast<int>(left_ms));
     if (ready < 0 && errno != EINTR) break;
     if (ready <= 0) continue;
     if (fds[1].revents & POLLIN) {
