@@ -244,7 +244,7 @@ TEST_P(KilledProgram, WebServerAnswers502AndARestartServesAgain) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Servers, KilledProgram, ::testing::Values("nginx", "apache-proxy"),
-                         [](const auto& info) { return server_test_name(info.param); });
+                         [](const auto& param_info) { return server_test_name(param_info.param); });
 
 }  // namespace
 }  // namespace pushcgi::test

@@ -49,7 +49,7 @@ TEST_P(BasicAuth, ShippedSnippetLetsInOnlyWhoHasThePassword) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Servers, BasicAuth, ::testing::ValuesIn(kServers),
-                         [](const auto& info) { return server_test_name(info.param); });
+                         [](const auto& param_info) { return server_test_name(param_info.param); });
 
 // A shell can only be reached through these libc calls; the programs start the exec:
 // source's child with fork and execve on a resolved path, and read /proc themselves.

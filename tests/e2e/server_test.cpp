@@ -132,7 +132,7 @@ TEST_P(ServerTest, ClosingTheBrowserSideFreesTheStream) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Servers, ServerTest, ::testing::ValuesIn(kServers),
-                         [](const auto& info) { return server_test_name(info.param); });
+                         [](const auto& param_info) { return server_test_name(param_info.param); });
 
 // nginx cuts a FastCGI response that is quiet for 60 s (fastcgi_read_timeout), Apache for
 // its Timeout (60 s compiled in) and mod_fcgid after 40 s (FcgidIOTimeout): a /ps/push
