@@ -49,7 +49,6 @@ HELPER_BINS  := $(HELPER_SRCS:tests/helpers/%.cpp=$(BUILD)/tests/%)
 # libFuzzer harnesses, built with clang (rules below).
 FUZZ_BUILD    := build/fuzz
 CLANGXX       ?= clang++-14
-FUZZ_PACKAGES := clang-14 libclang-rt-14-dev
 FUZZ_FLAGS    := -std=c++17 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
                  -fno-sanitize-recover=undefined -pthread
 FUZZ_SRCS     := $(wildcard tests/fuzz/*_fuzz.cpp)
@@ -68,13 +67,19 @@ DEPS := $(E2E_OBJS:.o=.d) $(HELPER_SRCS:%.cpp=$(BUILD)/obj/%.d) $(LIB_OBJS:.o=.d
         $(CGI_SRCS:%.cpp=$(BUILD)/obj/%.d) $(EXAMPLE_SRCS:%.cpp=$(BUILD)/obj/%.d)
 
 .PHONY: all test unit-test integration-test install install-check asan tsan format \
-        format-check clean run e2e-test browser-test soak fuzz fuzz-packages
+        format-check clean run e2e-test browser-test soak fuzz packages-build packages-run \
+        packages-test packages-fuzz packages-format packages-bench
 .DELETE_ON_ERROR:
 .SECONDARY:
 
 all: $(LIB) $(CGI_BINS) $(EXAMPLE_BINS)
 
-$(BUILD)/obj/%.o: %.cpp
+# Debian packages by purpose, from the one list in tools/packages: whatever is missing is
+# installed (as root) before anything that needs it is compiled or run.
+packages-build packages-run packages-test packages-fuzz packages-format packages-bench:
+	$(Q)tools/ensure-packages $(@:packages-%=%)
+
+$(BUILD)/obj/%.o: %.cpp | packages-build
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CXX     $<")
 	$(Q)$(CXX) $(ALL_CPPFLAGS) $(ALL_CXXFLAGS) -c $< -o $@
@@ -97,6 +102,7 @@ $(BUILD)/bin/%: $(BUILD)/obj/examples/%.o $(LIB)
 $(SUPPORT_OBJS): ALL_CPPFLAGS += -Ilib/src -Itests -DPUSHCGI_BIN_DIR='"$(abspath $(BUILD)/bin)"' \
                                  -DPUSHCGI_TEST_BIN_DIR='"$(abspath $(BUILD)/tests)"'
 $(UNIT_OBJS) $(INTEG_OBJS) $(E2E_OBJS): ALL_CPPFLAGS += -Ilib/src -Itests -DPUSHCGI_SOURCE_DIR='"$(abspath .)"'
+$(UNIT_OBJS) $(INTEG_OBJS) $(E2E_OBJS) $(SUPPORT_OBJS): | packages-test
 
 # Small programs the tests run (a stand-in camera program).
 $(BUILD)/tests/%: $(BUILD)/obj/tests/helpers/%.o $(LIB)
@@ -120,23 +126,19 @@ $(E2E_TESTS): $(E2E_OBJS) $(SUPPORT_OBJS) $(LIB) | $(CGI_BINS)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CXX) $(ALL_CXXFLAGS) $(LDFLAGS) $^ $(TEST_LIBS) $(LIBS) -o $@
 
-E2E_PACKAGES := nginx apache2 libapache2-mod-fcgid ffmpeg chromium firefox-esr curl
-
 # The fuzz harnesses carry their own ASan and UBSan, so the sanitizer runs skip them.
-test: all $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS) install-check $(if $(SANITIZE),,$(FUZZ_BINS))
-	$(Q)tools/ensure-packages $(E2E_PACKAGES)
+test: all $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS) install-check $(if $(SANITIZE),,$(FUZZ_BINS)) \
+      | packages-test
 	$(Q)tests/run_tests.sh $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
 	$(Q)PUSHCGI_BIN=$(abspath $(BUILD)/bin) tests/browser/run.sh
 	$(if $(SANITIZE),,$(Q)tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_BUILD))
 
 # Headless Chromium (Debian's) against the demo behind nginx; screenshots in
 # build/screenshots (PUSHCGI_SCREENSHOTS=docs/screenshots to refresh the README's).
-browser-test: all
-	$(Q)tools/ensure-packages $(E2E_PACKAGES)
+browser-test: all | packages-test
 	$(Q)PUSHCGI_BIN=$(abspath $(BUILD)/bin) tests/browser/run.sh
 
 e2e-test: all $(E2E_TESTS)
-	$(Q)tools/ensure-packages $(E2E_PACKAGES)
 	$(Q)tests/run_tests.sh $(E2E_TESTS)
 
 # The fault tests at length: 10,000 viewers arriving and leaving through nginx (make test
@@ -144,15 +146,11 @@ e2e-test: all $(E2E_TESTS)
 # and restarted; prints the figures (descriptors, threads, RSS before and after).
 SOAK_CYCLES ?= 10000
 soak: all $(E2E_TESTS)
-	$(Q)tools/ensure-packages $(E2E_PACKAGES)
 	$(Q)PUSHCGI_CYCLES=$(SOAK_CYCLES) $(E2E_TESTS) --gtest_filter='Faults.*:*KilledProgram*:IdleStreams.*'
 
 # libFuzzer harnesses (tests/fuzz) built with Debian's clang, with ASan and UBSan: a short
 # run of each in `make test`, FUZZ_SECONDS each in `make fuzz`.
-fuzz-packages:
-	$(Q)tools/ensure-packages $(FUZZ_PACKAGES)
-
-$(FUZZ_BUILD)/obj/%.o: %.cpp | fuzz-packages
+$(FUZZ_BUILD)/obj/%.o: %.cpp | packages-build packages-fuzz
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZCXX $<")
 	$(Q)$(CLANGXX) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -Ilib/include -Ilib/src -MMD -MP \
@@ -174,8 +172,7 @@ integration-test: all $(INTEG_TESTS)
 
 # The demo behind a real nginx on http://127.0.0.1:$(PORT)/; Ctrl-C stops everything.
 PORT ?= 8080
-run: all
-	$(Q)tools/ensure-packages nginx
+run: all | packages-run
 	@echo "pushcgi demo: http://127.0.0.1:$(PORT)/   (Ctrl-C stops everything)"
 	$(Q)tools/dev-stack build/run $(PORT)
 
@@ -211,9 +208,9 @@ install-check: all
 
 FORMAT_FILES = $(shell git ls-files --cached --others --exclude-standard '*.cpp' '*.hpp' 2>/dev/null || \
                  find lib cgi examples tests bench -name '*.[ch]pp' 2>/dev/null)
-format:
+format: | packages-format
 	$(Q)clang-format -i $(FORMAT_FILES)
-format-check:
+format-check: | packages-format
 	$(Q)clang-format --dry-run -Werror $(FORMAT_FILES)
 	@echo "  format-check: clean"
 
@@ -225,7 +222,6 @@ clean:
 # the load client) and rewrites the generated part of docs/BENCHMARKS.md.
 BENCH_SRCS := $(wildcard bench/*.cpp)
 BENCH_BINS := $(BENCH_SRCS:bench/%.cpp=$(BUILD)/bench/%)
-BENCH_PACKAGES = nginx libnginx-mod-nchan python3 python3-flask gunicorn gnuplot-nox
 $(BENCH_SRCS:%.cpp=$(BUILD)/obj/%.o): ALL_CPPFLAGS += -Ilib/src -Itests
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(SUPPORT_OBJS) $(LIB) | $(EXAMPLE_BINS) $(CGI_BINS)
@@ -234,8 +230,7 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(SUPPORT_OBJS) $(LIB) | $(EXAMPLE_BINS
 	$(Q)$(CXX) $(ALL_CXXFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
 
 .PHONY: bench
-bench: $(BENCH_BINS) $(CGI_BINS)
-	$(Q)tools/ensure-packages $(BENCH_PACKAGES)
+bench: $(BENCH_BINS) $(CGI_BINS) | packages-bench
 	$(Q)/usr/bin/python3 bench/run.py $(BENCH_ARGS)
 
 -include $(DEPS) $(BENCH_SRCS:%.cpp=$(BUILD)/obj/%.d) $(FUZZ_OBJS:.o=.d)
