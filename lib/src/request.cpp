@@ -4,8 +4,7 @@
 
 namespace pushcgi {
 
-Request::Request(Params params, std::string body)
-    : params_(std::move(params)), body_(std::move(body)) {
+Request::Request(Params params) : params_(std::move(params)) {
   Parsed<Query> query = Query::parse(query_string());
   if (query) {
     query_ = std::move(query.value());

@@ -28,6 +28,15 @@ void log_stream_end(const Request& request, const Response& response) {
                           " bytes: " + end_reason(response));
 }
 
+// RFC 9112 section 6.3: a body has a Content-Length or a Transfer-Encoding. The web server
+// passes the first as CONTENT_LENGTH (empty or "0" without a body); the second, which Apache
+// may relay without a length, as HTTP_TRANSFER_ENCODING.
+bool announces_body(const Request& request) {
+  const std::string_view length = request.param("CONTENT_LENGTH").value_or("");
+  return length.find_first_not_of('0') != std::string_view::npos ||
+         request.param("HTTP_TRANSFER_ENCODING").has_value();
+}
+
 }  // namespace
 
 void Router::add(std::string path, Handler handler) {
@@ -41,9 +50,9 @@ const Handler* Router::find(std::string_view path) const {
   return nullptr;
 }
 
-void Router::serve(Params params, std::string body, Sink& sink, Waiter& waiter, HeadStyle style,
-                   const StreamLimits& limits) const {
-  const Request request(std::move(params), std::move(body));
+void Router::serve(Params params, Sink& sink, Waiter& waiter, HeadStyle style,
+                   const StreamLimits& limits, const BodyIsEmpty& body_is_empty) const {
+  const Request request(std::move(params));
   const std::string protocol(request.param("SERVER_PROTOCOL").value_or("HTTP/1.1"));
   const bool head_only = request.method() == "HEAD";
   Response response(sink, waiter, style, protocol, head_only);
@@ -61,6 +70,10 @@ void Router::serve(Params params, std::string body, Sink& sink, Waiter& waiter, 
   if (request.method() != "GET" && !head_only) {
     response.send_error(405, "method not allowed: " + quote_input(request.method()),
                         {{"Allow", "GET, HEAD"}});
+    return;
+  }
+  if (announces_body(request) || (body_is_empty && !body_is_empty())) {
+    response.send_error(413, "a request body is not accepted");
     return;
   }
   call(*handler, request, response);

@@ -39,32 +39,12 @@ bool wait_for_stop(Clock::duration timeout) {
   return ready > 0 || detail::stop_requested();
 }
 
-// Reads the request body to its end (the connection can then be watched for the viewer
-// leaving). False if it is larger than limit.
-bool read_fcgi_body(FCGX_Stream* in, std::size_t limit, std::string& body) {
-  char buffer[8192];
-  for (;;) {
-    const int n = FCGX_GetStr(buffer, sizeof buffer, in);
-    if (n <= 0) return true;
-    if (body.size() + static_cast<std::size_t>(n) > limit) return false;
-    body.append(buffer, static_cast<std::size_t>(n));
-  }
-}
-
-void read_cgi_body(std::size_t length, std::string& body) {
-  body.resize(length);
-  std::size_t got = 0;
-  while (got < length) {
-    const ssize_t n = ::read(STDIN_FILENO, &body[got], length - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    got += static_cast<std::size_t>(n);
-  }
-  body.resize(got);
-}
-
-std::string too_large_reason() {
-  return "request body larger than " + std::to_string(Server::kMaxBodyBytes) + " bytes";
+// Reads FCGI_STDIN up to its end, which a request without a body has at once (the empty
+// record), so that the connection can then be watched for the viewer leaving; false at the
+// first byte of a body.
+bool fcgi_body_is_empty(FCGX_Stream* in) {
+  char byte;
+  return FCGX_GetStr(&byte, 1, in) <= 0;
 }
 
 }  // namespace
@@ -314,16 +294,10 @@ void Server::work(Worker& worker, int listen_fd) {
       const std::lock_guard<std::mutex> lock(worker.mutex);
       worker.active_fd = request.ipcFd;
     }
-    std::string body;
-    const bool body_fits = read_fcgi_body(request.in, kMaxBodyBytes, body);
     FcgiSink sink(request);
     PollWaiter waiter = PollWaiter::for_connection(request.ipcFd, detail::stop_fd());
-    if (body_fits) {
-      router_.serve(Request::params_from_environment(request.envp), std::move(body), sink, waiter,
-                    HeadStyle::cgi, stream_limits());
-    } else {
-      Response(sink, waiter).send_error(413, too_large_reason());
-    }
+    router_.serve(Request::params_from_environment(request.envp), sink, waiter, HeadStyle::cgi,
+                  stream_limits(), [&request] { return fcgi_body_is_empty(request.in); });
     {
       const std::lock_guard<std::mutex> lock(worker.mutex);
       worker.active_fd = -1;
@@ -347,17 +321,11 @@ int Server::run_cgi(const char* argv0) {
         "no --socket and no web server: serving one CGI request for GET / on "
         "standard output");
   }
-  const char* length_text = getenv("CONTENT_LENGTH");
-  const auto length = parse_number(length_text != nullptr ? length_text : "0", 0, ~0ULL >> 1);
   FdSink sink(STDOUT_FILENO);
   PollWaiter waiter = PollWaiter::for_output(STDOUT_FILENO, detail::stop_fd());
-  std::string body;
-  if (length && *length > kMaxBodyBytes) {
-    Response(sink, waiter, style).send_error(413, too_large_reason());
-    return 0;
-  }
-  read_cgi_body(length ? static_cast<std::size_t>(*length) : 0, body);
-  router_.serve(std::move(params), std::move(body), sink, waiter, style, stream_limits());
+  // A CGI's body comes on standard input only as CONTENT_LENGTH says (RFC 3875 section 4.2),
+  // which the router refuses unread.
+  router_.serve(std::move(params), sink, waiter, style, stream_limits());
   return 0;
 }
 

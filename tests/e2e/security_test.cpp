@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <sstream>
 
 #include "stack.hpp"
 
@@ -51,19 +52,87 @@ TEST_P(BasicAuth, ShippedSnippetLetsInOnlyWhoHasThePassword) {
 INSTANTIATE_TEST_SUITE_P(Servers, BasicAuth, ::testing::ValuesIn(kServers),
                          [](const auto& param_info) { return server_test_name(param_info.param); });
 
-// A shell can only be reached through these libc calls; the programs start the exec:
-// source's child with fork and execve on a resolved path, and read /proc themselves.
-TEST(Security, NoWayToRunAShellIsLinkedIn) {
-  for (const std::string program : {"ps.fcgi", "webcam.fcgi"}) {
-    const RunResult symbols =
-        run_program({"/usr/bin/nm", "-D", "--undefined-only", bin_path(program)});
-    ASSERT_EQ(symbols.status, 0) << symbols.err;
-    ASSERT_NE(symbols.out.find(" U "), std::string::npos) << "nm printed no symbols";
-    for (const std::string call : {"system", "popen", "execl", "execlp", "execle", "execvp",
-                                   "execvpe", "wordexp", "posix_spawn", "posix_spawnp"}) {
-      EXPECT_EQ(symbols.out.find(" U " + call + "@"), std::string::npos) << program << ": " << call;
+// The executable and every shared object mapped into a running process.
+std::vector<std::string> loaded_objects(pid_t pid) {
+  std::vector<std::string> objects;
+  std::istringstream maps(read_file("/proc/" + std::to_string(pid) + "/maps"));
+  for (std::string line; std::getline(maps, line);) {
+    const std::size_t path = line.find(" /");
+    if (path == std::string::npos || line.find(" (deleted)") != std::string::npos) continue;
+    const std::string object = line.substr(path + 1);
+    if (std::find(objects.begin(), objects.end(), object) == objects.end()) {
+      objects.push_back(object);
     }
-    if (program == "webcam.fcgi") {  // the one way it starts a program: as named, no shell
+  }
+  return objects;
+}
+
+// The functions of object whose code calls callee through the PLT.
+std::vector<std::string> callers_of(const std::string& object, const std::string& callee) {
+  const RunResult code = run_program({"/usr/bin/objdump", "-d", "--no-show-raw-insn", object});
+  EXPECT_EQ(code.status, 0) << code.err;
+  std::vector<std::string> callers;
+  std::string function;
+  std::istringstream lines(code.out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.size() > 2 && line.compare(line.size() - 2, 2, ">:") == 0) {
+      function = line.substr(line.find('<') + 1);
+      function = function.substr(0, function.find_first_of("@>"));
+    } else if (line.find("call") != std::string::npos &&
+               (line.find("<" + callee + "@plt>") != std::string::npos ||
+                line.find("<" + callee + ">") != std::string::npos)) {
+      callers.push_back(function);
+    }
+  }
+  return callers;
+}
+
+// A shell, or another program, can only be started through these libc calls. The programs
+// start the exec: source's child with fork and execve on a resolved path (webcam.fcgi only),
+// and read /proc themselves. Of everything else loaded into them, only fcgi2 imports any of
+// these calls, each from one entry point that pushcgi never calls: FCGI_popen (popen), of
+// fcgi2's stdio emulation layer, and OS_SpawnChild (execl), which cgi-fcgi uses to start an
+// application. This checks all of that in the running programs.
+TEST(Security, NoWayToRunAShellIsReachable) {
+  const std::vector<std::string> calls = {
+      "system",  "popen",  "execl",   "execlp",   "execle",  "execv",       "execvp",
+      "execvpe", "execve", "fexecve", "execveat", "wordexp", "posix_spawn", "posix_spawnp"};
+  // The one way each call is there at all: object (by its name's start), caller, and the
+  // caller's entry point that nothing loaded may import.
+  struct Known {
+    std::string object, call, entry;
+  };
+  const std::vector<Known> known = {{"libfcgi.so", "popen", "FCGI_popen"},
+                                    {"libfcgi.so", "execl", "OS_SpawnChild"}};
+  Stack stack("nginx");
+  ASSERT_TRUE(stack.ready()) << stack.log();
+  for (const std::string program : {"ps", "webcam"}) {
+    const std::vector<std::string> objects = loaded_objects(stack.program_pid(program));
+    ASSERT_GE(objects.size(), 3u) << program;  // the program, libfcgi, libc, ...
+    for (const std::string& object : objects) {
+      const std::string name = object.substr(object.rfind('/') + 1);
+      const RunResult symbols = run_program({"/usr/bin/nm", "-D", "--undefined-only", object});
+      ASSERT_EQ(symbols.status, 0) << object << ": " << symbols.err;
+      const bool executable = name == program + ".fcgi";
+      for (const std::string& call : calls) {
+        if (symbols.out.find(" U " + call + "@") == std::string::npos) continue;
+        if (executable && program == "webcam" && call == "execve") continue;
+        const auto way = std::find_if(known.begin(), known.end(), [&](const Known& k) {
+          return name.rfind(k.object, 0) == 0 && k.call == call;
+        });
+        ASSERT_NE(way, known.end()) << program << ": " << object << " imports " << call;
+        EXPECT_EQ(callers_of(object, call), std::vector<std::string>{way->entry}) << object;
+        EXPECT_TRUE(callers_of(object, way->entry).empty()) << object << " calls " << way->entry;
+        for (const std::string& other : objects) {
+          const RunResult imports = run_program({"/usr/bin/nm", "-D", "--undefined-only", other});
+          EXPECT_EQ(imports.out.find(" U " + way->entry), std::string::npos)
+              << other << " imports " << way->entry;
+        }
+      }
+    }
+    if (program == "webcam") {  // the one way it starts a program: as named, no shell
+      const RunResult symbols =
+          run_program({"/usr/bin/nm", "-D", "--undefined-only", bin_path("webcam.fcgi")});
       EXPECT_NE(symbols.out.find(" U execve@"), std::string::npos) << symbols.out;
     }
   }

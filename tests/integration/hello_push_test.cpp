@@ -130,6 +130,37 @@ TEST(HelloPush, BadQueryGets400AndOtherViewersGoOn) {
   EXPECT_TRUE(viewer.read_until(has_parts(2), kPartsTimeout));
 }
 
+// A client that trickles a body holds nothing: with one thread, each of these is refused
+// from its parameters or at the body's first byte, while the rest of the body never comes,
+// and the thread then serves the next request.
+TEST(HelloPush, ABodyIsRefusedBeforeItArrivesAndHoldsNoThread) {
+  HelloPushServer server(1);
+  struct Case {
+    const char* method;
+    const char* content_length;
+    const char* first_bytes;  // sent as STDIN; the empty record that ends it never is
+    const char* status;
+  };
+  for (const Case& c : {Case{"POST", "1000000", "x", "Status: 405 Method Not Allowed\r\n"},
+                        Case{"GET", "1000000", "x", "Status: 413 Content Too Large\r\n"},
+                        Case{"GET", "", "x", "Status: 413 Content Too Large\r\n"}}) {
+    SCOPED_TRACE(std::string(c.method) + " CONTENT_LENGTH=" + c.content_length);
+    Params params = get_params("/");
+    for (auto& [name, value] : params) {
+      if (name == "REQUEST_METHOD") value = c.method;
+    }
+    params.emplace_back("CONTENT_LENGTH", c.content_length);
+    FcgiClient trickler;
+    ASSERT_TRUE(trickler.connect_unix(server.socket_path()));
+    ASSERT_TRUE(trickler.send_head(params));
+    ASSERT_TRUE(trickler.send_stdin(c.first_bytes));
+    ASSERT_TRUE(trickler.read_to_end(5s)) << trickler.out();
+    EXPECT_EQ(trickler.out().substr(0, std::string(c.status).size()), c.status);
+  }
+  FcgiClient viewer = server.request(kCurl);
+  EXPECT_TRUE(viewer.read_until(has_parts(1), kPartsTimeout));
+}
+
 TEST(HelloPush, ClosingTheViewerFreesItsThreadForTheNextRequest) {
   HelloPushServer server(1);  // one thread: the next request waits until it is free
   FcgiClient first = server.request(kCurl);

@@ -111,6 +111,14 @@ bool FcgiClient::connect_fd(int fd) {
 }
 
 bool FcgiClient::send_request(const Params& params, std::string_view body, int request_id) {
+  return send_head(params, request_id) && write_all(stream_records(kStdin, request_id, body));
+}
+
+bool FcgiClient::send_stdin(std::string_view bytes, int request_id) {
+  return write_all(record(kStdin, request_id, bytes.substr(0, 65535)));
+}
+
+bool FcgiClient::send_head(const Params& params, int request_id) {
   std::string begin(8, '\0');
   begin[1] = static_cast<char>(kResponder);  // role; flags 0: no FCGI_KEEP_CONN
   std::string pairs;
@@ -121,8 +129,7 @@ bool FcgiClient::send_request(const Params& params, std::string_view body, int r
     pairs += value;
   }
   return write_all(record(kBeginRequest, request_id, begin) +
-                   stream_records(kParams, request_id, pairs) +
-                   stream_records(kStdin, request_id, body));
+                   stream_records(kParams, request_id, pairs));
 }
 
 bool FcgiClient::write_all(const std::string& bytes) {

@@ -38,6 +38,11 @@ class FcgiClient {
 
   // BEGIN_REQUEST (responder), PARAMS, the body as STDIN, and the empty STDIN that ends it.
   bool send_request(const Params& params, std::string_view body = "", int request_id = 1);
+  // BEGIN_REQUEST and PARAMS alone: the body is still to come, as from a web server relaying
+  // a client that trickles it.
+  bool send_head(const Params& params, int request_id = 1);
+  // One FCGI_STDIN record of bytes (not the empty one that ends the body).
+  bool send_stdin(std::string_view bytes, int request_id = 1);
 
   // Reads records until done(stdout) holds, the request ends, or timeout. True if done held.
   bool read_until(const std::function<bool(const std::string&)>& done,

@@ -36,13 +36,16 @@ class RouterTest : public ::testing::Test {
     });
   }
 
-  std::string serve(std::string method, std::string path, std::string query = "") {
+  std::string serve(std::string method, std::string path, std::string query = "", Params more = {},
+                    const Router::BodyIsEmpty& body_is_empty = {}) {
     StringSink sink;
     ScriptedWaiter waiter;
-    router_.serve({{"REQUEST_METHOD", std::move(method)},
-                   {"PATH_INFO", std::move(path)},
-                   {"QUERY_STRING", std::move(query)}},
-                  "", sink, waiter, HeadStyle::cgi, StreamLimits{&open_streams_});
+    Params params{{"REQUEST_METHOD", std::move(method)},
+                  {"PATH_INFO", std::move(path)},
+                  {"QUERY_STRING", std::move(query)}};
+    params.insert(params.end(), more.begin(), more.end());
+    router_.serve(std::move(params), sink, waiter, HeadStyle::cgi, StreamLimits{&open_streams_},
+                  body_is_empty);
     return sink.data();
   }
 
@@ -75,6 +78,29 @@ TEST_F(RouterTest, OnlyGetAndHead) {
   EXPECT_NE(response.find("\r\nAllow: GET, HEAD\r\n"), std::string::npos);
   EXPECT_EQ(status_line(serve("HEAD", "/")), "Status: 200 OK");
   EXPECT_EQ(body(serve("HEAD", "/")), "");
+}
+
+// The body is looked at only for a request that passed every other check, and then only up
+// to its first byte: a body is refused, never read.
+TEST_F(RouterTest, ABodyIs413WithoutBeingRead) {
+  unsigned body_checks = 0;
+  const auto empty = [&body_checks] { return ++body_checks, true; };
+  const auto not_empty = [&body_checks] { return ++body_checks, false; };
+  EXPECT_EQ(status_line(serve("POST", "/", "", {{"CONTENT_LENGTH", "5"}}, empty)),
+            "Status: 405 Method Not Allowed");
+  EXPECT_EQ(body_checks, 0u);
+  const std::string announced = serve("GET", "/", "", {{"CONTENT_LENGTH", "5"}}, empty);
+  EXPECT_EQ(status_line(announced), "Status: 413 Content Too Large");
+  EXPECT_EQ(body(announced), "a request body is not accepted\n");
+  EXPECT_EQ(status_line(serve("GET", "/", "", {{"HTTP_TRANSFER_ENCODING", "chunked"}}, empty)),
+            "Status: 413 Content Too Large");
+  EXPECT_EQ(body_checks, 0u);
+  EXPECT_EQ(status_line(serve("GET", "/", "", {{"CONTENT_LENGTH", ""}}, not_empty)),
+            "Status: 413 Content Too Large");
+  EXPECT_EQ(body_checks, 1u);
+  EXPECT_EQ(body(serve("GET", "/", "", {{"CONTENT_LENGTH", "0"}}, empty)), "root\n");
+  EXPECT_EQ(body(serve("HEAD", "/", "", {{"CONTENT_LENGTH", ""}}, empty)), "");
+  EXPECT_EQ(body_checks, 3u);
 }
 
 TEST_F(RouterTest, MalformedQueryIs400) {

@@ -1,5 +1,5 @@
-// What a handler knows about a request: the CGI variables (RFC 3875), the parsed query and
-// the body.
+// What a handler knows about a request: the CGI variables (RFC 3875) and the parsed query.
+// Only GET and HEAD without a body are served, so there is no body (see Router::serve).
 #pragma once
 
 #include <optional>
@@ -19,7 +19,7 @@ class Request {
  public:
   // Parses QUERY_STRING; if it is malformed, query() is empty and query_error() says why
   // (the Router answers such a request with 400).
-  explicit Request(Params params, std::string body = {});
+  explicit Request(Params params);
 
   // "NAME=value" strings as in environ or fcgi2's envp, up to a null pointer.
   static Params params_from_environment(const char* const* envp);
@@ -37,14 +37,12 @@ class Request {
 
   const Query& query() const { return query_; }
   const std::string& query_error() const { return query_error_; }
-  const std::string& body() const { return body_; }
   const Params& params() const { return params_; }
 
  private:
   Params params_;
   Query query_;
   std::string query_error_;
-  std::string body_;
 };
 
 }  // namespace pushcgi

@@ -29,7 +29,6 @@ namespace pushcgi {
 class Server {
  public:
   static constexpr unsigned kDefaultThreads = 64;
-  static constexpr std::size_t kMaxBodyBytes = 1 << 20;
 
   // program names the program in --help and in log lines.
   Server(std::string program, std::string summary);
