@@ -67,19 +67,25 @@ DEPS := $(E2E_OBJS:.o=.d) $(HELPER_SRCS:%.cpp=$(BUILD)/obj/%.d) $(LIB_OBJS:.o=.d
         $(CGI_SRCS:%.cpp=$(BUILD)/obj/%.d) $(EXAMPLE_SRCS:%.cpp=$(BUILD)/obj/%.d)
 
 .PHONY: all test unit-test integration-test install install-check asan tsan format \
-        format-check clean run e2e-test browser-test soak fuzz packages-build packages-run \
-        packages-test packages-fuzz packages-format packages-bench
+        format-check clean run e2e-test browser-test soak fuzz packages
 .DELETE_ON_ERROR:
 .SECONDARY:
 
 all: $(LIB) $(CGI_BINS) $(EXAMPLE_BINS)
 
-# Debian packages by purpose, from the one list in tools/packages: whatever is missing is
-# installed (as root) before anything that needs it is compiled or run.
-packages-build packages-run packages-test packages-fuzz packages-format packages-bench:
-	$(Q)tools/ensure-packages $(@:packages-%=%)
+# Debian packages from the one list in tools/packages, by purpose, for the goals asked for
+# (or FOR=goals): whatever is missing is installed in one apt-get (as root; otherwise the one
+# line to run is printed) before anything is compiled. `make packages FOR=run` installs
+# what `make run` needs.
+needs = build $(if $(filter run,$1),run) \
+        $(if $(filter test asan tsan unit-test integration-test e2e-test browser-test soak \
+                      %_tests,$1),test fuzz) \
+        $(if $(filter fuzz $(FUZZ_BUILD)/%,$1),fuzz) $(if $(filter bench,$1),bench) \
+        $(if $(filter format format-check,$1),format)
+packages:
+	$(Q)tools/ensure-packages $(call needs,$(or $(FOR),$(MAKECMDGOALS)))
 
-$(BUILD)/obj/%.o: %.cpp | packages-build
+$(BUILD)/obj/%.o: %.cpp | packages
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CXX     $<")
 	$(Q)$(CXX) $(ALL_CPPFLAGS) $(ALL_CXXFLAGS) -c $< -o $@
@@ -102,7 +108,6 @@ $(BUILD)/bin/%: $(BUILD)/obj/examples/%.o $(LIB)
 $(SUPPORT_OBJS): ALL_CPPFLAGS += -Ilib/src -Itests -DPUSHCGI_BIN_DIR='"$(abspath $(BUILD)/bin)"' \
                                  -DPUSHCGI_TEST_BIN_DIR='"$(abspath $(BUILD)/tests)"'
 $(UNIT_OBJS) $(INTEG_OBJS) $(E2E_OBJS): ALL_CPPFLAGS += -Ilib/src -Itests -DPUSHCGI_SOURCE_DIR='"$(abspath .)"'
-$(UNIT_OBJS) $(INTEG_OBJS) $(E2E_OBJS) $(SUPPORT_OBJS): | packages-test
 
 # Small programs the tests run (a stand-in camera program).
 $(BUILD)/tests/%: $(BUILD)/obj/tests/helpers/%.o $(LIB)
@@ -128,14 +133,14 @@ $(E2E_TESTS): $(E2E_OBJS) $(SUPPORT_OBJS) $(LIB) | $(CGI_BINS)
 
 # The fuzz harnesses carry their own ASan and UBSan, so the sanitizer runs skip them.
 test: all $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS) install-check $(if $(SANITIZE),,$(FUZZ_BINS)) \
-      | packages-test
+      | packages
 	$(Q)tests/run_tests.sh $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
 	$(Q)PUSHCGI_BIN=$(abspath $(BUILD)/bin) tests/browser/run.sh
 	$(if $(SANITIZE),,$(Q)tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_BUILD))
 
 # Headless Chromium (Debian's) against the demo behind nginx; screenshots in
 # build/screenshots (PUSHCGI_SCREENSHOTS=docs/screenshots to refresh the README's).
-browser-test: all | packages-test
+browser-test: all | packages
 	$(Q)PUSHCGI_BIN=$(abspath $(BUILD)/bin) tests/browser/run.sh
 
 e2e-test: all $(E2E_TESTS)
@@ -150,7 +155,7 @@ soak: all $(E2E_TESTS)
 
 # libFuzzer harnesses (tests/fuzz) built with Debian's clang, with ASan and UBSan: a short
 # run of each in `make test`, FUZZ_SECONDS each in `make fuzz`.
-$(FUZZ_BUILD)/obj/%.o: %.cpp | packages-build packages-fuzz
+$(FUZZ_BUILD)/obj/%.o: %.cpp | packages
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZCXX $<")
 	$(Q)$(CLANGXX) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -Ilib/include -Ilib/src -MMD -MP \
@@ -172,7 +177,7 @@ integration-test: all $(INTEG_TESTS)
 
 # The demo behind a real nginx on http://127.0.0.1:$(PORT)/; Ctrl-C stops everything.
 PORT ?= 8080
-run: all | packages-run
+run: all | packages
 	@echo "pushcgi demo: http://127.0.0.1:$(PORT)/   (Ctrl-C stops everything)"
 	$(Q)tools/dev-stack build/run $(PORT)
 
@@ -208,9 +213,9 @@ install-check: all
 
 FORMAT_FILES = $(shell git ls-files --cached --others --exclude-standard '*.cpp' '*.hpp' 2>/dev/null || \
                  find lib cgi examples tests bench -name '*.[ch]pp' 2>/dev/null)
-format: | packages-format
+format: | packages
 	$(Q)clang-format -i $(FORMAT_FILES)
-format-check: | packages-format
+format-check: | packages
 	$(Q)clang-format --dry-run -Werror $(FORMAT_FILES)
 	@echo "  format-check: clean"
 
@@ -230,7 +235,7 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(SUPPORT_OBJS) $(LIB) | $(EXAMPLE_BINS
 	$(Q)$(CXX) $(ALL_CXXFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
 
 .PHONY: bench
-bench: $(BENCH_BINS) $(CGI_BINS) | packages-bench
+bench: $(BENCH_BINS) $(CGI_BINS) | packages
 	$(Q)/usr/bin/python3 bench/run.py $(BENCH_ARGS)
 
 -include $(DEPS) $(BENCH_SRCS:%.cpp=$(BUILD)/obj/%.d) $(FUZZ_OBJS:.o=.d)
