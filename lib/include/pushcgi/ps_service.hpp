@@ -7,12 +7,15 @@
 //   /pull    client pull: Refresh header and <meta http-equiv="refresh">
 //   /events  Server-Sent Events: event "snapshot", id = snapshot number, data = the table
 //            as an HTML fragment; a comment line after a second of quiet
-//   /state   JSON: open streams, viewers, snapshots taken, producer CPU time
+//   /state   JSON: open streams, viewers, snapshots taken, producer CPU time, tables
+//            rendered
 // Query: interval=SECONDS (1-3600), sort=pid|cpu|rss, top=N (1-100000); pull also takes
 // paused=1. A bad value gets 400 with a one-line reason.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -71,6 +74,8 @@ class PsService {
   const PsOptions options_;
   const Server* server_ = nullptr;
   ProcessTable table_;  // the producer's alone
+  // Process tables rendered from snapshots (/state): what the rendering cache saves.
+  mutable std::atomic<std::uint64_t> tables_rendered_{0};
   Hub<Snapshot> hub_;
   PeriodicProducer producer_;  // last: uses the members above
 };
