@@ -64,12 +64,19 @@ std::optional<PsView> PsService::parse_view(const Request& request, Response& re
   return view;
 }
 
+const ProcessRows& PsService::rows(const Snapshot& snapshot, ProcessSort sort) const {
+  Snapshot::Sorted& sorted = snapshot.sorted.at(static_cast<std::size_t>(sort));
+  std::call_once(sorted.once, [&] {
+    ++tables_rendered_;
+    sorted.rows = render_process_rows(snapshot.data, sort, options_.show_args);
+  });
+  return sorted.rows;
+}
+
 std::shared_ptr<const std::string> PsService::table(const Snapshot& snapshot,
                                                     const PsView& view) const {
-  return snapshot.rendered.get("table/" + view.table_key(), [&] {
-    ++tables_rendered_;
-    return render_process_table(snapshot.data, view);
-  });
+  return snapshot.rendered.get("table/" + view.table_key(),
+                               [&] { return process_table(rows(snapshot, view.sort), view.top); });
 }
 
 std::shared_ptr<const PsService::Snapshot> PsService::page_snapshot(const PsView& view,
