@@ -138,37 +138,36 @@ std::vector<SubscriptionStats> HubCore::stats() const {
 }
 
 void HubCore::on_change(std::function<void(unsigned)> callback) {
-  const std::lock_guard<std::mutex> lock(subscriptions_mutex_);
+  // Waits for a call under way: once on_change(nullptr) returns, the old callback's owner
+  // may go.
+  const std::lock_guard<std::mutex> lock(callback_mutex_);
   on_change_ = std::move(callback);
 }
 
 void HubCore::add(Subscription* subscription) {
-  unsigned viewers;
   {
     const std::lock_guard<std::mutex> lock(subscriptions_mutex_);
     subscriptions_.push_back(subscription);
-    viewers = static_cast<unsigned>(subscriptions_.size());
   }
-  changed(viewers);
+  changed();
 }
 
 void HubCore::remove(Subscription* subscription) {
-  unsigned viewers;
   {
     const std::lock_guard<std::mutex> lock(subscriptions_mutex_);
     subscriptions_.erase(std::find(subscriptions_.begin(), subscriptions_.end(), subscription));
-    viewers = static_cast<unsigned>(subscriptions_.size());
   }
-  changed(viewers);
+  changed();
 }
 
-void HubCore::changed(unsigned viewers) const {
-  std::function<void(unsigned)> callback;
-  {
-    const std::lock_guard<std::mutex> lock(subscriptions_mutex_);
-    callback = on_change_;
-  }
-  if (callback) callback(viewers);
+// The count is read here, one call at a time, not where it changed: two viewers arriving
+// and leaving at once could otherwise deliver their counts in the wrong order, and the
+// last call would tell a runner that one viewer watches while none does. So each change
+// is followed by a call that reads the count after it, and the last call reads the final
+// count.
+void HubCore::changed() const {
+  const std::lock_guard<std::mutex> lock(callback_mutex_);
+  if (on_change_) on_change_(viewers());
 }
 
 }  // namespace pushcgi::detail

@@ -64,10 +64,19 @@ std::optional<PsView> PsService::parse_view(const Request& request, Response& re
   return view;
 }
 
+const ProcessRows& PsService::rows(const Snapshot& snapshot, ProcessSort sort) const {
+  Snapshot::Sorted& sorted = snapshot.sorted.at(static_cast<std::size_t>(sort));
+  std::call_once(sorted.once, [&] {
+    ++tables_rendered_;
+    sorted.rows = render_process_rows(snapshot.data, sort, options_.show_args);
+  });
+  return sorted.rows;
+}
+
 std::shared_ptr<const std::string> PsService::table(const Snapshot& snapshot,
                                                     const PsView& view) const {
   return snapshot.rendered.get("table/" + view.table_key(),
-                               [&] { return render_process_table(snapshot.data, view); });
+                               [&] { return process_table(rows(snapshot, view.sort), view.top); });
 }
 
 std::shared_ptr<const PsService::Snapshot> PsService::page_snapshot(const PsView& view,
@@ -176,6 +185,7 @@ void PsService::state(const Request&, Response& response) const {
       "},\"viewers\":[" + viewers + "],\"snapshots_taken\":" + std::to_string(hub_.published()) +
       ",\"producer_runs\":" + std::to_string(producer_.runs()) +
       ",\"producer_cpu_seconds\":" + json_number(seconds(producer_.cpu_time())) +
+      ",\"tables_rendered\":" + std::to_string(tables_rendered_.load()) +
       ",\"producer_period_seconds\":" +
       (period == Clock::duration::max() ? std::string("null") : json_number(seconds(period))) +
       ",\"interval_default\":" + std::to_string(options_.interval) +

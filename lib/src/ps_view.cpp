@@ -80,30 +80,44 @@ std::string PsView::table_key() const {
   return std::string(to_string(sort)) + "/" + std::to_string(top) + (show_args ? "/args" : "");
 }
 
-std::string render_process_table(const ProcessSnapshot& snapshot, const PsView& view) {
-  const auto rows = select_processes(snapshot, view.sort, view.top);
+ProcessRows render_process_rows(const ProcessSnapshot& snapshot, ProcessSort sort, bool show_args) {
+  ProcessRows rows{sort, show_args, snapshot.taken, {}, {}};
   const std::time_t now = std::chrono::system_clock::to_time_t(snapshot.taken);
-  std::string out = "<p class=\"caption\">" + std::to_string(rows.size()) + " of " +
-                    std::to_string(snapshot.processes.size()) + " processes at " +
+  rows.ends.reserve(snapshot.processes.size());
+  for (const ProcessInfo* p : select_processes(snapshot, sort, 0)) {
+    rows.html += "<tr><td>" + std::to_string(p->pid) + "</td><td>" + std::to_string(p->ppid) +
+                 "</td><td class=\"l\">" + html_escape(p->user) + "</td><td class=\"l\">" +
+                 html_escape(std::string(1, p->state)) + "</td><td>" + fixed(p->cpu_percent, 1) +
+                 "</td><td>" + fixed(static_cast<double>(p->rss_bytes) / 1048576.0, 1) +
+                 "</td><td>" + start_text(p->start_time, now) + "</td><td class=\"l\">" +
+                 html_escape(p->name) + "</td>";
+    if (show_args) rows.html += "<td class=\"l\">" + html_escape(p->args) + "</td>";
+    rows.html += "</tr>\n";
+    rows.ends.push_back(rows.html.size());
+  }
+  return rows;
+}
+
+std::string process_table(const ProcessRows& rows, std::size_t top) {
+  const std::size_t total = rows.ends.size();
+  const std::size_t shown = top > 0 && top < total ? top : total;
+  const std::time_t now = std::chrono::system_clock::to_time_t(rows.taken);
+  std::string out = "<p class=\"caption\">" + std::to_string(shown) + " of " +
+                    std::to_string(total) + " processes at " +
                     format_utc(now, "%Y-%m-%d %H:%M:%S UTC") + ", sorted by " +
-                    std::string(to_string(view.sort)) + "</p>\n";
+                    std::string(to_string(rows.sort)) + "</p>\n";
   out +=
       "<table class=\"ps\">\n<tr><th>PID</th><th>PPID</th><th class=\"l\">USER</th>"
       "<th class=\"l\">S</th><th>%CPU</th><th>RSS MiB</th><th>START</th>"
       "<th class=\"l\">COMMAND</th>";
-  if (view.show_args) out += "<th class=\"l\">ARGS</th>";
+  if (rows.show_args) out += "<th class=\"l\">ARGS</th>";
   out += "</tr>\n";
-  for (const ProcessInfo* p : rows) {
-    out += "<tr><td>" + std::to_string(p->pid) + "</td><td>" + std::to_string(p->ppid) +
-           "</td><td class=\"l\">" + html_escape(p->user) + "</td><td class=\"l\">" +
-           html_escape(std::string(1, p->state)) + "</td><td>" + fixed(p->cpu_percent, 1) +
-           "</td><td>" + fixed(static_cast<double>(p->rss_bytes) / 1048576.0, 1) + "</td><td>" +
-           start_text(p->start_time, now) + "</td><td class=\"l\">" + html_escape(p->name) +
-           "</td>";
-    if (view.show_args) out += "<td class=\"l\">" + html_escape(p->args) + "</td>";
-    out += "</tr>\n";
-  }
+  out.append(rows.html, 0, shown > 0 ? rows.ends[shown - 1] : 0);
   return out + "</table>\n";
+}
+
+std::string render_process_table(const ProcessSnapshot& snapshot, const PsView& view) {
+  return process_table(render_process_rows(snapshot, view.sort, view.show_args), view.top);
 }
 
 std::string render_push_document(std::string_view table_html, const PsView& view) {

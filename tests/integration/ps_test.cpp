@@ -218,6 +218,23 @@ TEST(Ps, ClosingAViewerBetweenSnapshotsFreesItWithin100ms) {
   }
 }
 
+// One client asking for many top= values must not leave everybody else rendering the table
+// for themselves: renderings are per sort order, whatever the top= values.
+TEST(Ps, ManyTopValuesDoNotMakeOtherViewersRenderTheTableAgain) {
+  FcgiProgram ps("ps.fcgi", 4);
+  for (int top = 1; top <= 100; ++top) {  // interval=3600: all on the first snapshot
+    const std::string page = ps.fetch("/pull", "interval=3600&top=" + std::to_string(top));
+    ASSERT_EQ(page.rfind("Status: 200 OK\r\n", 0), 0u) << page;
+  }
+  const std::string before = body_of(ps.fetch("/state"));
+  ASSERT_EQ(json_field(before, "snapshots_taken"), 1) << before;
+  for (int viewer = 0; viewer < 3; ++viewer) ps.fetch("/pull", "interval=3600");
+  const std::string after = body_of(ps.fetch("/state"));
+  ASSERT_EQ(json_field(after, "snapshots_taken"), 1) << after;
+  EXPECT_EQ(json_field(after, "tables_rendered"), json_field(before, "tables_rendered")) << after;
+  EXPECT_EQ(json_field(after, "tables_rendered"), 1) << after;  // sort=pid, once
+}
+
 TEST(Ps, HundredViewersGetEverySnapshot) {
   constexpr int kViewers = 100;
   FcgiProgram ps("ps.fcgi", kViewers + 10);

@@ -4,7 +4,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <memory>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "pushcgi/periodic_producer.hpp"
 
@@ -128,6 +132,42 @@ TEST(Hub, CountsViewersAndTellsWhenTheyChange) {
   EXPECT_EQ(hub.viewers(), 0u);
   EXPECT_EQ(hub.min_period(), Clock::duration::max());
   EXPECT_EQ(changes, (std::vector<unsigned>{1, 2, 1, 0}));
+}
+
+// What SourceRunner does with the count: start the camera above zero, stop it at zero. After
+// viewers came and went at the same moment, the last callback must have told it the real
+// count, in both directions (a camera left running for nobody, or stopped under a viewer).
+TEST(Hub, LastChangeCallbackSeesTheRealCountWhenViewersComeAndGoAtOnce) {
+  constexpr int kRounds = 1000;
+  constexpr int kThreads = 3;
+  Hub<int> hub;
+  std::mutex belief_mutex;
+  unsigned belief = 0;  // the runner's idea of how many watch
+  hub.on_change([&](unsigned viewers) {
+    std::this_thread::sleep_for(10us);  // a callback that waits for its runner's lock
+    const std::lock_guard<std::mutex> lock(belief_mutex);
+    belief = viewers;
+  });
+  for (int round = 0; round < kRounds; ++round) {
+    std::atomic<int> ready{0};
+    std::unique_ptr<Hub<int>::Subscription> stays;  // every other round one viewer stays
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; ++i) {
+      threads.emplace_back([&, i] {
+        ++ready;
+        while (ready < kThreads) std::this_thread::yield();  // all at once
+        auto subscription = std::make_unique<Hub<int>::Subscription>(hub, 0s);
+        if (i == 0 && round % 2 == 1) stays = std::move(subscription);
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+    {
+      const std::lock_guard<std::mutex> lock(belief_mutex);
+      ASSERT_EQ(belief, hub.viewers()) << "round " << round;
+    }
+    stays.reset();
+  }
+  EXPECT_EQ(belief, 0u);
 }
 
 TEST(PeriodicProducer, NoWorkWithoutViewers) {

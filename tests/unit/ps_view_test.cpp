@@ -40,6 +40,32 @@ TEST(PsView, TableKnownAnswer) {
             "</table>\n");
 }
 
+TEST(PsView, TopRowsAreCutFromTheRowsOfTheirOrder) {
+  ProcessSnapshot snapshot = one_process("mid");  // pid 42, 12.3 %CPU
+  for (const auto& [pid, cpu] : {std::pair<int, double>{7, 50.0}, {99, 1.0}}) {
+    ProcessInfo process = snapshot.processes.front();
+    process.pid = pid;
+    process.cpu_percent = cpu;
+    snapshot.processes.push_back(process);
+  }
+  const ProcessRows rows = render_process_rows(snapshot, ProcessSort::cpu, false);
+  ASSERT_EQ(rows.ends.size(), 3u);
+  const std::string two = process_table(rows, 2);
+  EXPECT_NE(two.find(">2 of 3 processes at "), std::string::npos) << two;
+  EXPECT_LT(two.find("<tr><td>7</td>"), two.find("<tr><td>42</td>"));
+  EXPECT_EQ(two.find("<tr><td>99</td>"), std::string::npos);
+  EXPECT_EQ(two.substr(two.size() - 15), "</tr>\n</table>\n");  // whole rows
+  for (std::size_t all : {0, 3, 100000}) {
+    const std::string table = process_table(rows, all);
+    EXPECT_NE(table.find(">3 of 3 processes at "), std::string::npos) << all;
+    EXPECT_LT(table.find("<tr><td>42</td>"), table.find("<tr><td>99</td>")) << all;
+  }
+  PsView view;
+  view.sort = ProcessSort::cpu;
+  view.top = 2;
+  EXPECT_EQ(render_process_table(snapshot, view), two);
+}
+
 TEST(PsView, EverythingFromProcIsEscaped) {
   PsView view;
   view.show_args = true;

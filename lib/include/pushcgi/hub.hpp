@@ -85,13 +85,16 @@ class HubCore {
  private:
   void add(Subscription* subscription);
   void remove(Subscription* subscription);
-  void changed(unsigned viewers) const;
+  void changed() const;
 
   mutable std::mutex mutex_;  // guards latest_
   Entry latest_;
   // Apart, so that woken viewers taking the value never wait for the notifying to end.
-  mutable std::mutex subscriptions_mutex_;  // guards everything below
+  mutable std::mutex subscriptions_mutex_;  // guards subscriptions_
   std::vector<Subscription*> subscriptions_;
+  // Apart again, so that a callback may read the hub (viewers(), min_period()) and lock its
+  // own state while a producer holding that state reads the hub.
+  mutable std::mutex callback_mutex_;  // guards on_change_; held while it runs
   std::function<void(unsigned)> on_change_;
 };
 
@@ -148,8 +151,12 @@ class Hub {
   // periodic producer must run.
   std::chrono::steady_clock::duration min_period() const { return core_.min_period(); }
   std::vector<SubscriptionStats> stats() const { return core_.stats(); }
-  // Called after every subscribe and unsubscribe with the new number of viewers, outside
-  // the hub's lock (it may start or stop a producer). Set it before the first viewer.
+  // Called after every subscribe and unsubscribe with the number of viewers at the time
+  // of the call (it may start or stop a producer). Calls never overlap and each reads the
+  // count when it runs, so the last call has the real count however viewers come and go.
+  // The callback may read the hub but must not subscribe, unsubscribe or call on_change
+  // (it would deadlock). Setting waits for a call under way, so after on_change(nullptr)
+  // returns the old callback is not running. Set it before the first viewer.
   void on_change(std::function<void(unsigned viewers)> callback) {
     core_.on_change(std::move(callback));
   }

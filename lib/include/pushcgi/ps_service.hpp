@@ -7,13 +7,18 @@
 //   /pull    client pull: Refresh header and <meta http-equiv="refresh">
 //   /events  Server-Sent Events: event "snapshot", id = snapshot number, data = the table
 //            as an HTML fragment; a comment line after a second of quiet
-//   /state   JSON: open streams, viewers, snapshots taken, producer CPU time
+//   /state   JSON: open streams, viewers, snapshots taken, producer CPU time, tables
+//            rendered
 // Query: interval=SECONDS (1-3600), sort=pid|cpu|rss, top=N (1-100000); pull also takes
 // paused=1. A bad value gets 400 with a one-line reason.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -50,12 +55,24 @@ class PsService {
 
  private:
   struct Snapshot {
+    struct Sorted {
+      std::once_flag once;
+      ProcessRows rows;
+    };
     ProcessSnapshot data;
-    RenderCache rendered;  // each variant rendered once for all viewers
+    // The rows in each sort order, rendered by the first viewer that wants them: three
+    // renderings per snapshot at most, whatever the query. (Cached by query, one client
+    // asking for top=1, 2, 3... filled the cache and left every other viewer rendering
+    // for itself.)
+    mutable std::array<Sorted, 3> sorted;  // by ProcessSort: pid, cpu, rss
+    // Tables and documents cut from those rows, shared by viewers of the same query; past
+    // the cache's limit they are copied again, never rendered again.
+    RenderCache rendered;
   };
   using Subscription = Hub<Snapshot>::Subscription;
 
   std::optional<PsView> parse_view(const Request& request, Response& response) const;
+  const ProcessRows& rows(const Snapshot& snapshot, ProcessSort sort) const;
   std::shared_ptr<const std::string> table(const Snapshot& snapshot, const PsView& view) const;
   // A snapshot no older than the view's interval for a page (waiting for the producer
   // when it was idle); null if the viewer left, or after answering 503 on a timeout.
@@ -71,6 +88,8 @@ class PsService {
   const PsOptions options_;
   const Server* server_ = nullptr;
   ProcessTable table_;  // the producer's alone
+  // Rows rendered from snapshots (/state): one per snapshot and sort order in use.
+  mutable std::atomic<std::uint64_t> tables_rendered_{0};
   Hub<Snapshot> hub_;
   PeriodicProducer producer_;  // last: uses the members above
 };

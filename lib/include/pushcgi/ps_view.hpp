@@ -3,9 +3,11 @@
 // program ("<script>...").
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "pushcgi/error.hpp"
 #include "pushcgi/process_table.hpp"
@@ -27,7 +29,23 @@ struct PsView {
   std::string table_key() const;
 };
 
-// "<p class="caption">...</p><table class="ps">...</table>": the part that changes.
+// Every process of a snapshot as table rows in one sort order. The order is total (pid
+// breaks ties), so the table for top=N is the first N rows: rendered once per sort order,
+// the rows serve every top= value, and no top= value costs another rendering.
+struct ProcessRows {
+  ProcessSort sort = ProcessSort::pid;
+  bool show_args = false;
+  std::chrono::system_clock::time_point taken;
+  std::string html;               // "<tr>...</tr>\n" per process
+  std::vector<std::size_t> ends;  // where each row ends in html
+};
+ProcessRows render_process_rows(const ProcessSnapshot& snapshot, ProcessSort sort, bool show_args);
+
+// "<p class="caption">...</p><table class="ps">...</table>": the part that changes, with
+// the first top rows (0: all). A copy, no rendering.
+std::string process_table(const ProcessRows& rows, std::size_t top);
+
+// Both: the table of view.top rows in view.sort.
 std::string render_process_table(const ProcessSnapshot& snapshot, const PsView& view);
 
 // A complete HTML document around a table, for /push (one per part).
