@@ -1,6 +1,7 @@
 // webcam.fcgi: a moving picture inline in a plain <img>, from a camera or any JPEG source,
 // for many viewers. See webcam_service.hpp for the routes and sources/source.hpp for the
 // sources.
+#include <algorithm>
 #include <cstdio>
 #include <pushcgi/pushcgi.hpp>
 #include <pushcgi/sources/source.hpp>
@@ -16,6 +17,19 @@ int main(int argc, char** argv) {
   auto& options = server.options();
   options.add_text("source", "SPEC",
                    "testcard (default), file:PATH, dir:PATH or exec:PROGRAM ARGS...", source_spec);
+  options.add_value(
+      "source-label", "TEXT",
+      "what /state and the log call the source (default: the program's name "
+      "for exec:, never its arguments)",
+      [&](std::string_view value) {
+        if (value.empty() || value.size() > 80 ||
+            std::any_of(value.begin(), value.end(),
+                        [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+          return "expected 1 to 80 printable characters, got " + pushcgi::quote_input(value);
+        }
+        source.label = std::string(value);
+        return std::string();
+      });
   options.add_number("fps", "N", "frames per second of testcard and dir: (default 15)", source.fps,
                      1, 120);
   options.add_value("size", "WxH", "testcard size (default 640x480)", [&](std::string_view value) {

@@ -70,7 +70,13 @@ TEST(MakeSource, Specs) {
   SourceOptions options;
   EXPECT_EQ((*make_source("testcard", options))->describe(), "testcard 640x480 at 15 fps");
   EXPECT_EQ((*make_source("file:/tmp/cam.jpg", options))->describe(), "file:/tmp/cam.jpg");
-  EXPECT_EQ((*make_source("exec:ffmpeg -i x", options))->describe(), "exec: ffmpeg -i x");
+  // The program's name only: arguments may hold a password.
+  EXPECT_EQ((*make_source("exec:/usr/bin/ffmpeg -i rtsp://u:pw@cam/", options))->describe(),
+            "exec: ffmpeg");
+  SourceOptions labelled;
+  labelled.label = "Front door";
+  EXPECT_EQ((*make_source("exec:ffmpeg -i rtsp://u:pw@cam/", labelled))->describe(), "Front door");
+  EXPECT_EQ((*make_source("testcard", labelled))->describe(), "Front door");
   EXPECT_EQ(make_source("camera", options).error(),
             "expected testcard, file:PATH, dir:PATH or exec:PROGRAM ARGS...");
   EXPECT_FALSE(make_source("file:", options));

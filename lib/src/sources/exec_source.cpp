@@ -65,10 +65,12 @@ bool reap(pid_t pid, Clock::duration timeout, int& status) {
 ExecSource::ExecSource(std::vector<std::string> argv, const SourceOptions& options)
     : argv_(std::move(argv)), options_(options) {}
 
+// The program's name only: its arguments may hold a camera's password or a URL's user-info
+// (rtsp://user:pass@camera/), and describe() goes to /state and the log.
 std::string ExecSource::describe() const {
-  std::string text = "exec:";
-  for (const std::string& arg : argv_) text += " " + arg;
-  return text;
+  if (!options_.label.empty()) return options_.label;
+  const std::string& program = argv_[0];
+  return "exec: " + program.substr(program.rfind('/') + 1);
 }
 
 void ExecSource::run() {
