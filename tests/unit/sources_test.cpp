@@ -168,10 +168,10 @@ TEST(ExecSource, SplitsTheChildsOutputAndStopsIt) {
   Frames frames;
   source->start(frames.emit());
   ASSERT_TRUE(frames.wait_for(5));
-  EXPECT_EQ(test::children_of(getpid(), "mjpeg_loop"), 1);
+  EXPECT_EQ(test::descendants_named(getpid(), "mjpeg_loop").size(), 1u);
   for (const std::string& frame : frames.frames()) EXPECT_TRUE(inspect_jpeg(frame));
   source->stop();
-  EXPECT_EQ(test::children_of(getpid(), "mjpeg_loop"), 0);
+  EXPECT_EQ(test::descendants_named(getpid(), "mjpeg_loop").size(), 0u);
   EXPECT_EQ(source->status(), "");
 }
 

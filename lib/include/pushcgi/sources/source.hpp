@@ -54,6 +54,9 @@ struct SourceOptions {
   std::chrono::seconds source_timeout{10};
   // What describe() answers instead of its default, when not empty (--source-label).
   std::string label;
+  // exec: what the child's environment holds beyond PATH, HOME and LANG (--source-env):
+  // NAME (this program's value) or NAME=VALUE.
+  std::vector<std::string> environment;
 };
 
 // testcard | file:PATH | dir:PATH | exec:PROGRAM ARGS... (the words split as a shell would
