@@ -241,7 +241,10 @@ location = /static/frame.jpg {{
         if peer == "pushcgi":
             # The source (a feeder child) runs from the first viewer on and lingers.
             self.loadgen("--path", "/webcam/stream", "--viewers", 1, "--seconds", 0.5, "--warmup", 0.5)
-            return [self.webcam.pid], children(self.webcam.pid), "/webcam/stream", [], None
+            # The feeder runs under a keeper process (lib/src/sources/keeper.hpp): count both.
+            keepers = children(self.webcam.pid)
+            sources = [*keepers, *(c for k in keepers for c in children(k))]
+            return [self.webcam.pid], sources, "/webcam/stream", [], None
         if peer == "nchan":
             feeder = self.procs.start(
                 "nchan-feeder",

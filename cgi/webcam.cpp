@@ -1,10 +1,42 @@
 // webcam.fcgi: a moving picture inline in a plain <img>, from a camera or any JPEG source,
 // for many viewers. See webcam_service.hpp for the routes and sources/source.hpp for the
 // sources.
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <pushcgi/pushcgi.hpp>
 #include <pushcgi/sources/source.hpp>
 #include <pushcgi/webcam_service.hpp>
+
+namespace {
+
+// --source-label: shown in /state and log lines, so one line of printable text.
+std::string check_label(std::string_view value, std::string& label) {
+  const auto control = [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; };
+  if (value.empty() || value.size() > 80 || std::any_of(value.begin(), value.end(), control)) {
+    return "expected 1 to 80 printable characters, got " + pushcgi::quote_input(value);
+  }
+  label = std::string(value);
+  return {};
+}
+
+// --source-env NAME or NAME=VALUE (a secret is better passed by NAME: a command line is
+// readable by every local user).
+std::string check_environment_entry(std::string_view value, std::vector<std::string>& entries) {
+  const std::string_view name = value.substr(0, value.find('='));
+  const auto name_char = [](char c) {
+    return c == '_' || std::isalnum(static_cast<unsigned char>(c)) != 0;
+  };
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0])) != 0 ||
+      !std::all_of(name.begin(), name.end(), name_char)) {
+    return "expected NAME or NAME=VALUE, NAME of letters, digits and _, got " +
+           pushcgi::quote_input(name);
+  }
+  entries.emplace_back(value);
+  return {};
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   pushcgi::Server server("webcam.fcgi", "Image streaming: /, /stream, /snapshot, /state.");
@@ -16,6 +48,15 @@ int main(int argc, char** argv) {
   auto& options = server.options();
   options.add_text("source", "SPEC",
                    "testcard (default), file:PATH, dir:PATH or exec:PROGRAM ARGS...", source_spec);
+  options.add_value("source-label", "TEXT",
+                    "what /state and the log call the source (default: the program's name "
+                    "for exec:, never its arguments)",
+                    [&](std::string_view value) { return check_label(value, source.label); });
+  options.add_value(
+      "source-env", "NAME[=VALUE]",
+      "exec: pass NAME (this program's value) or NAME=VALUE to the child, "
+      "which otherwise gets only PATH, HOME and LANG; repeatable",
+      [&](std::string_view value) { return check_environment_entry(value, source.environment); });
   options.add_number("fps", "N", "frames per second of testcard and dir: (default 15)", source.fps,
                      1, 120);
   options.add_value("size", "WxH", "testcard size (default 640x480)", [&](std::string_view value) {

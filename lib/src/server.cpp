@@ -1,6 +1,7 @@
 #include "pushcgi/server.hpp"
 
 #include <fcgiapp.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/resource.h>
@@ -151,6 +152,7 @@ int Server::serve() {
     return run_fastcgi(listener->fd(), true);
   }
   if (detail::is_listening_socket(STDIN_FILENO)) {
+    fcntl(STDIN_FILENO, F_SETFD, FD_CLOEXEC);  // for no program this one starts
     log(LogLevel::info,
         "serving FastCGI on the inherited socket with " + std::to_string(threads_) + " threads");
     return run_fastcgi(STDIN_FILENO, false);
@@ -290,6 +292,10 @@ void Server::work(Worker& worker, int listen_fd) {
       wait_for_stop(std::chrono::milliseconds(100));  // e.g. EMFILE: do not spin
       continue;
     }
+    // fcgi2 accepts without SOCK_CLOEXEC, and a program started by another thread (an exec:
+    // source) must not inherit the viewer's connection. (The child also closes every
+    // descriptor it inherits, which covers a fork between accept() and this line.)
+    fcntl(request.ipcFd, F_SETFD, FD_CLOEXEC);
     {
       const std::lock_guard<std::mutex> lock(worker.mutex);
       worker.active_fd = request.ipcFd;

@@ -5,13 +5,17 @@
 namespace pushcgi::test {
 
 FcgiProgram::FcgiProgram(const std::string& program, unsigned threads,
-                         std::vector<std::string> extra_args)
+                         std::vector<std::string> extra_args, const FcgiLaunch& launch)
     : socket_(dir_.file("program.sock")), log_(dir_.file("program.log")) {
-  std::vector<std::string> argv = {bin_path(program), "--socket", socket_, "--threads",
-                                   std::to_string(threads)};
+  std::vector<std::string> argv = launch.wrapper;
+  for (std::string arg : {bin_path(program), std::string("--socket"), socket_,
+                          std::string("--threads"), std::to_string(threads)}) {
+    argv.push_back(std::move(arg));
+  }
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   SpawnOptions options;
   options.stderr_path = log_;
+  options.env = launch.env;
   process_ = Process(argv, options);
 }
 

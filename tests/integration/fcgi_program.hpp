@@ -13,10 +13,16 @@
 
 namespace pushcgi::test {
 
+// How an FcgiProgram is started, beyond its arguments.
+struct FcgiLaunch {
+  std::vector<std::string> wrapper;             // run the program through this
+  std::optional<std::vector<std::string>> env;  // its whole environment; default: ours
+};
+
 class FcgiProgram {
  public:
   FcgiProgram(const std::string& program, unsigned threads,
-              std::vector<std::string> extra_args = {});
+              std::vector<std::string> extra_args = {}, const FcgiLaunch& launch = {});
 
   // A client whose request has been sent (nothing read yet).
   FcgiClient request(std::string_view path_info, std::string_view query = "",

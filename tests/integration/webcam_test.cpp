@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "fcgi_program.hpp"
@@ -203,6 +204,21 @@ TEST(Webcam, MaxStreamSecondsEndsTheStreamWithItsCloseDelimiter) {
   EXPECT_EQ(json_field(body_of(webcam.fetch("/state")), "open_streams"), 0);
 }
 
+// The camera programs running below pid (under their keeper).
+std::vector<pid_t> cameras_below(pid_t pid) {
+  return descendants_named(pid, "mjpeg_loop");
+}
+
+// True once none of pids is alive; false after timeout.
+bool all_gone(const std::vector<pid_t>& pids, Clock::duration timeout) {
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    if (std::none_of(pids.begin(), pids.end(), is_alive)) return true;
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+}
+
 TEST(Webcam, ExecChildRunsOnlyWhileWatchedAndNeverOutlivesTheProgram) {
   FcgiProgram webcam(
       "webcam.fcgi", 4,
@@ -211,46 +227,35 @@ TEST(Webcam, ExecChildRunsOnlyWhileWatchedAndNeverOutlivesTheProgram) {
   FcgiClient probe;
   ASSERT_TRUE(probe.connect_unix(webcam.socket_path()));
   probe.close();
-  EXPECT_EQ(children_of(pid, "mjpeg_loop"), 0);  // nobody watches yet
+  EXPECT_EQ(cameras_below(pid).size(), 0u);  // nobody watches yet
 
   FcgiClient viewer = webcam.request("/stream");
   ASSERT_TRUE(viewer.read_until([](const std::string& out) { return parts_done(out) >= 3; }, 10s));
-  EXPECT_EQ(children_of(pid, "mjpeg_loop"), 1);
+  const std::vector<pid_t> first = cameras_below(pid);
+  EXPECT_EQ(first.size(), 1u);
   viewer.close();
-  auto deadline = Clock::now() + 5s;
-  while (children_of(pid, "mjpeg_loop") > 0 && Clock::now() < deadline)
-    std::this_thread::sleep_for(10ms);
-  EXPECT_EQ(children_of(pid, "mjpeg_loop"), 0) << "the child outlived the last viewer";
+  EXPECT_TRUE(all_gone(first, 5s)) << "the child outlived the last viewer";
 
   FcgiClient again = webcam.request("/stream");
   ASSERT_TRUE(again.read_until([](const std::string& out) { return parts_done(out) >= 1; }, 10s));
-  ASSERT_EQ(children_of(pid, "mjpeg_loop"), 1);
+  const std::vector<pid_t> second = cameras_below(pid);
+  ASSERT_EQ(second.size(), 1u);
   ASSERT_TRUE(webcam.process().signal(SIGTERM));
   EXPECT_TRUE(again.read_to_end(3s));
   again.close();
   EXPECT_EQ(webcam.process().wait_exit(2s), 0);
-  // Its children are reparented when it exits; none may be left.
-  deadline = Clock::now() + 2s;
-  while (children_of(1, "mjpeg_loop") + children_of(getpid(), "mjpeg_loop") > 0 &&
-         Clock::now() < deadline) {
-    std::this_thread::sleep_for(10ms);
-  }
-  EXPECT_EQ(children_of(1, "mjpeg_loop") + children_of(getpid(), "mjpeg_loop"), 0);
+  EXPECT_TRUE(all_gone(second, 2s));
 }
 
 TEST(Webcam, ExecChildDiesWithTheProgramEvenOnSigkill) {
   FcgiProgram webcam("webcam.fcgi", 4, {"--source", "exec:" + test_bin_path("mjpeg_loop")});
   FcgiClient viewer = webcam.request("/stream");
   ASSERT_TRUE(viewer.read_until([](const std::string& out) { return parts_done(out) >= 1; }, 10s));
-  ASSERT_EQ(children_of(webcam.process().pid(), "mjpeg_loop"), 1);
+  const std::vector<pid_t> cameras = cameras_below(webcam.process().pid());
+  ASSERT_EQ(cameras.size(), 1u);
   ASSERT_TRUE(webcam.process().signal(SIGKILL));
   EXPECT_TRUE(webcam.process().wait_exit(2s).has_value());
-  const auto deadline = Clock::now() + 2s;
-  while (children_of(1, "mjpeg_loop") + children_of(getpid(), "mjpeg_loop") > 0 &&
-         Clock::now() < deadline) {
-    std::this_thread::sleep_for(10ms);
-  }
-  EXPECT_EQ(children_of(1, "mjpeg_loop") + children_of(getpid(), "mjpeg_loop"), 0);
+  EXPECT_TRUE(all_gone(cameras, 2s));
 }
 
 TEST(Webcam, BrokenFramesAreDroppedAndTheStreamGoesOn) {

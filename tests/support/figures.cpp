@@ -83,6 +83,67 @@ std::vector<pid_t> child_pids(pid_t pid, const std::string& text) {
   return pids;
 }
 
+namespace {
+
+struct ProcStat {
+  pid_t pid = 0;
+  pid_t parent = 0;
+  char state = '?';
+  std::string name;
+};
+
+// Every process in /proc, from its stat line ("PID (COMM) STATE PPID ...").
+std::vector<ProcStat> all_processes() {
+  std::vector<ProcStat> all;
+  DIR* proc = opendir("/proc");
+  while (const dirent* entry = readdir(proc)) {
+    const std::string stat = read_file(std::string("/proc/") + entry->d_name + "/stat");
+    const std::size_t open = stat.find('(');
+    const std::size_t close = stat.rfind(')');
+    if (open == std::string::npos || close == std::string::npos || close + 4 > stat.size())
+      continue;
+    all.push_back({static_cast<pid_t>(std::atoi(stat.c_str())),
+                   static_cast<pid_t>(std::atoi(stat.c_str() + close + 4)), stat[close + 2],
+                   stat.substr(open + 1, close - open - 1)});
+  }
+  closedir(proc);
+  return all;
+}
+
+}  // namespace
+
+std::vector<pid_t> descendants_named(pid_t pid, const std::string& name) {
+  const std::vector<ProcStat> all = all_processes();
+  std::vector<pid_t> below = {pid};
+  std::vector<pid_t> found;
+  for (std::size_t k = 0; k < below.size(); ++k) {
+    for (const ProcStat& process : all) {
+      if (process.parent != below[k]) continue;
+      below.push_back(process.pid);
+      if (process.name == name && process.state != 'Z') found.push_back(process.pid);
+    }
+  }
+  return found;
+}
+
+std::vector<pid_t> processes_with(const std::string& text) {
+  std::vector<pid_t> found;
+  for (const ProcStat& process : all_processes()) {
+    if (process.state != 'Z' &&
+        read_file("/proc/" + std::to_string(process.pid) + "/cmdline").find(text) !=
+            std::string::npos) {
+      found.push_back(process.pid);
+    }
+  }
+  return found;
+}
+
+bool is_alive(pid_t pid) {
+  const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  const std::size_t close = stat.rfind(')');
+  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z';
+}
+
 long json_field(const std::string& text, const std::string& name) {
   const std::string key = "\"" + name + "\":";
   const std::size_t at = text.find(key);

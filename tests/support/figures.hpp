@@ -24,6 +24,12 @@ long threads_of(pid_t pid);
 // Children of pid whose command line contains text, and how many there are.
 std::vector<pid_t> child_pids(pid_t pid, const std::string& text);
 int children_of(pid_t pid, const std::string& text);
+// Living processes (zombies do not count) anywhere below pid whose name (comm) is name.
+std::vector<pid_t> descendants_named(pid_t pid, const std::string& name);
+// Living processes anywhere whose command line contains text.
+std::vector<pid_t> processes_with(const std::string& text);
+// True while pid is a process that has not ended (a zombie has).
+bool is_alive(pid_t pid);
 // Its open file descriptors (entries of /proc/PID/fd); -1 if it is gone.
 long open_fds(pid_t pid);
 

@@ -70,7 +70,13 @@ TEST(MakeSource, Specs) {
   SourceOptions options;
   EXPECT_EQ((*make_source("testcard", options))->describe(), "testcard 640x480 at 15 fps");
   EXPECT_EQ((*make_source("file:/tmp/cam.jpg", options))->describe(), "file:/tmp/cam.jpg");
-  EXPECT_EQ((*make_source("exec:ffmpeg -i x", options))->describe(), "exec: ffmpeg -i x");
+  // The program's name only: arguments may hold a password.
+  EXPECT_EQ((*make_source("exec:/usr/bin/ffmpeg -i rtsp://u:pw@cam/", options))->describe(),
+            "exec: ffmpeg");
+  SourceOptions labelled;
+  labelled.label = "Front door";
+  EXPECT_EQ((*make_source("exec:ffmpeg -i rtsp://u:pw@cam/", labelled))->describe(), "Front door");
+  EXPECT_EQ((*make_source("testcard", labelled))->describe(), "Front door");
   EXPECT_EQ(make_source("camera", options).error(),
             "expected testcard, file:PATH, dir:PATH or exec:PROGRAM ARGS...");
   EXPECT_FALSE(make_source("file:", options));
@@ -162,10 +168,10 @@ TEST(ExecSource, SplitsTheChildsOutputAndStopsIt) {
   Frames frames;
   source->start(frames.emit());
   ASSERT_TRUE(frames.wait_for(5));
-  EXPECT_EQ(test::children_of(getpid(), "mjpeg_loop"), 1);
+  EXPECT_EQ(test::descendants_named(getpid(), "mjpeg_loop").size(), 1u);
   for (const std::string& frame : frames.frames()) EXPECT_TRUE(inspect_jpeg(frame));
   source->stop();
-  EXPECT_EQ(test::children_of(getpid(), "mjpeg_loop"), 0);
+  EXPECT_EQ(test::descendants_named(getpid(), "mjpeg_loop").size(), 0u);
   EXPECT_EQ(source->status(), "");
 }
 

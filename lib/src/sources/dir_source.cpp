@@ -28,6 +28,7 @@ DirSource::DirSource(std::string path, const SourceOptions& options)
     : path_(std::move(path)), options_(options) {}
 
 std::string DirSource::describe() const {
+  if (!options_.label.empty()) return options_.label;
   return "dir:" + path_ + " at " + std::to_string(options_.fps) + " fps";
 }
 

@@ -1,9 +1,4 @@
-#include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,14 +6,11 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
-#include <cstring>
 
-#include "../unique_fd.hpp"
+#include "kept_child.hpp"
 #include "pushcgi/jpeg.hpp"
 #include "pushcgi/log.hpp"
 #include "sources.hpp"
-
-extern char** environ;
 
 namespace pushcgi::detail {
 
@@ -26,12 +18,21 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// A program named without a '/' is looked up in PATH, here, before fork: the child may
-// only make async-signal-safe calls until it execs.
-std::string resolve(const std::string& program) {
+constexpr std::chrono::milliseconds kStopGrace{1000};  // SIGTERM to SIGKILL on a stop
+constexpr const char* kDefaultPath = "/usr/local/bin:/usr/bin:/bin";
+
+// The value of NAME=VALUE in env; "" if absent.
+std::string value_in(const std::vector<std::string>& env, const std::string& name) {
+  for (const std::string& entry : env) {
+    if (entry.rfind(name + "=", 0) == 0) return entry.substr(name.size() + 1);
+  }
+  return {};
+}
+
+// A program named without a '/' is looked up in the child's PATH, here, before fork: the
+// child may only make async-signal-safe calls until it execs.
+std::string resolve(const std::string& program, const std::string& dirs) {
   if (program.find('/') != std::string::npos) return program;
-  const char* path = std::getenv("PATH");
-  std::string dirs = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
   std::size_t start = 0;
   while (start <= dirs.size()) {
     const std::size_t end = std::min(dirs.find(':', start), dirs.size());
@@ -49,26 +50,41 @@ std::string exit_text(int status) {
   return "ended";
 }
 
-// Waits for pid up to timeout; true if it was reaped.
-bool reap(pid_t pid, Clock::duration timeout, int& status) {
-  const auto deadline = Clock::now() + timeout;
-  for (;;) {
-    const pid_t done = waitpid(pid, &status, WNOHANG);
-    if (done == pid || (done < 0 && errno == ECHILD)) return true;
-    if (Clock::now() >= deadline) return false;
-    ::usleep(5000);
-  }
-}
-
 }  // namespace
 
-ExecSource::ExecSource(std::vector<std::string> argv, const SourceOptions& options)
-    : argv_(std::move(argv)), options_(options) {}
+std::vector<std::string> exec_environment(const std::vector<std::string>& passed) {
+  std::vector<std::string> env;
+  const auto set = [&env](const std::string& entry) {
+    const std::string prefix = entry.substr(0, entry.find('=') + 1);  // "NAME="
+    env.erase(std::remove_if(env.begin(), env.end(),
+                             [&](const std::string& old) { return old.rfind(prefix, 0) == 0; }),
+              env.end());
+    env.push_back(entry);
+  };
+  const char* path = std::getenv("PATH");
+  set(std::string("PATH=") + (path != nullptr ? path : kDefaultPath));
+  for (const char* name : {"HOME", "LANG"}) {
+    if (const char* value = std::getenv(name)) set(std::string(name) + "=" + value);
+  }
+  for (const std::string& entry : passed) {
+    if (entry.find('=') != std::string::npos) {
+      set(entry);
+    } else if (const char* value = std::getenv(entry.c_str())) {
+      set(entry + "=" + value);
+    }
+  }
+  return env;
+}
 
+ExecSource::ExecSource(std::vector<std::string> argv, const SourceOptions& options)
+    : argv_(std::move(argv)), env_(exec_environment(options.environment)), options_(options) {}
+
+// The program's name only: its arguments may hold a camera's password or a URL's user-info
+// (rtsp://user:pass@camera/), and describe() goes to /state and the log.
 std::string ExecSource::describe() const {
-  std::string text = "exec:";
-  for (const std::string& arg : argv_) text += " " + arg;
-  return text;
+  if (!options_.label.empty()) return options_.label;
+  const std::string& program = argv_[0];
+  return "exec: " + program.substr(program.rfind('/') + 1);
 }
 
 void ExecSource::run() {
@@ -87,109 +103,85 @@ void ExecSource::run() {
 }
 
 ExecSource::ChildEnd ExecSource::run_child() {
-  int pipe_fds[2];
-  if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
-    return {false, std::string("pipe: ") + std::strerror(errno)};
+  Parsed<KeptChild> started =
+      KeptChild::start({resolve(argv_[0], value_in(env_, "PATH")), argv_, env_, kStopGrace});
+  if (!started) {
+    const std::string what = "cannot start the child: " + started.error();
+    log(LogLevel::warning, describe() + ": " + what);
+    record_incident(what);
+    return {false, what};
   }
-  UniqueFd read_end(pipe_fds[0]);
-  const std::string program = resolve(argv_[0]);
-  std::vector<char*> args;
-  for (const std::string& arg : argv_) args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
-  const pid_t parent = getpid();
-
-  const pid_t pid = fork();
-  if (pid == 0) {
-    // The child: only async-signal-safe calls until execve.
-    setpgid(0, 0);  // its own group, so that its children are stopped with it
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(127);
-    dup2(pipe_fds[1], STDOUT_FILENO);
-    const int null = ::open("/dev/null", O_RDONLY);
-    if (null >= 0) dup2(null, STDIN_FILENO);
-    syscall(SYS_close_range, 3U, ~0U, 0U);  // FastCGI connections must not leak into it
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    signal(SIGPIPE, SIG_DFL);
-    execve(program.c_str(), args.data(), environ);
-    _exit(127);
-  }
-  ::close(pipe_fds[1]);
-  if (pid < 0) {
-    return {false, std::string("fork: ") + std::strerror(errno)};
-  }
+  KeptChild& child = started.value();
   set_status({});
-  log(LogLevel::info, "started " + describe() + " as pid " + std::to_string(pid));
-  const auto started = Clock::now();
-  // The watchdog: a child gets source_timeout for each whole frame, the first included.
-  auto last_frame = started;
-  std::uint64_t bytes_since_frame = 0;
+  log(LogLevel::info,
+      "started " + describe() + " (keeper pid " + std::to_string(child.pid()) + ")");
+  const auto started_at = Clock::now();
+  const Reading reading = read_frames(child.output());
+  if (reading.end == Reading::End::stopping) {
+    child.stop(true);
+    child.wait(kStopGrace + std::chrono::seconds(5));
+    log(LogLevel::info, "stopped " + describe());
+    return {true, "stopped"};
+  }
+  std::optional<int> status;
+  // A child that closed its output is ending; one that lives on after it, or is silent, is
+  // killed (with whatever it started).
+  if (reading.end == Reading::End::closed) status = child.wait(std::chrono::seconds(1));
+  if (!status) {
+    child.stop(false);
+    status = child.wait(std::chrono::seconds(5));
+  }
+  std::string what = "child " + exit_text(status.value_or(0));
+  if (reading.end == Reading::End::silent) {
+    const std::string seconds = std::to_string(options_.source_timeout.count()) + " s";
+    what = reading.bytes_since_frame == 0
+               ? "child wrote nothing for " + seconds + "; killed"
+               : "child wrote " + std::to_string(reading.bytes_since_frame) +
+                     " bytes but no whole JPEG in " + seconds + "; killed";
+  }
+  log(LogLevel::warning, describe() + ": " + what);
+  record_incident(what);
+  return {Clock::now() - started_at > std::chrono::seconds(10), what};
+}
+
+// The watchdog: a child gets source_timeout for each whole frame, the first included.
+ExecSource::Reading ExecSource::read_frames(int output) {
+  Reading reading;
+  auto last_frame = Clock::now();
   MjpegSplitter splitter(
       options_.max_frame_bytes,
       [&](std::string frame) {
         last_frame = Clock::now();
-        bytes_since_frame = 0;
+        reading.bytes_since_frame = 0;
         emit(std::move(frame));
       },
       [this](std::string_view reason) { drop(reason); });
   char buffer[65536];
-  bool stopping = false;
-  bool silent = false;
   for (;;) {
     const auto left = last_frame + options_.source_timeout - Clock::now();
     if (left <= Clock::duration::zero()) {
-      silent = true;
+      reading.end = Reading::End::silent;
       break;
     }
     const auto left_ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
-    pollfd fds[2] = {{read_end.get(), POLLIN, 0}, {stop_fd(), POLLIN, 0}};
+    pollfd fds[2] = {{output, POLLIN, 0}, {stop_fd(), POLLIN, 0}};
     const int ready = poll(fds, 2, static_cast<int>(left_ms));
     if (ready < 0 && errno != EINTR) break;
     if (ready <= 0) continue;
     if (fds[1].revents & POLLIN) {
-      stopping = true;
+      reading.end = Reading::End::stopping;
       break;
     }
     if (fds[0].revents & (POLLIN | POLLHUP)) {
-      const ssize_t n = ::read(read_end.get(), buffer, sizeof buffer);
+      const ssize_t n = ::read(output, buffer, sizeof buffer);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;  // the child closed its output
-      bytes_since_frame += static_cast<std::uint64_t>(n);
+      reading.bytes_since_frame += static_cast<std::uint64_t>(n);
       splitter.feed(std::string_view(buffer, static_cast<std::size_t>(n)));
     }
   }
   splitter.finish();
-  int status = 0;
-  if (stopping) {
-    ::kill(-pid, SIGTERM);
-    if (!reap(pid, std::chrono::seconds(1), status)) {
-      ::kill(-pid, SIGKILL);
-      reap(pid, std::chrono::seconds(5), status);
-    }
-    log(LogLevel::info, "stopped " + describe());
-    return {true, "stopped"};
-  }
-  std::string what;
-  if (silent) {
-    ::kill(-pid, SIGKILL);
-    reap(pid, std::chrono::seconds(5), status);
-    const std::string seconds = std::to_string(options_.source_timeout.count()) + " s";
-    what = bytes_since_frame == 0 ? "child wrote nothing for " + seconds + "; killed"
-                                  : "child wrote " + std::to_string(bytes_since_frame) +
-                                        " bytes but no whole JPEG in " + seconds + "; killed";
-  } else {
-    if (!reap(pid, std::chrono::seconds(1), status)) {  // closed its output but lives on
-      ::kill(-pid, SIGKILL);
-      reap(pid, std::chrono::seconds(5), status);
-    }
-    what = "child " + exit_text(status);
-  }
-  ::kill(-pid, SIGKILL);  // anything it left behind in its group
-
-  log(LogLevel::warning, describe() + ": " + what);
-  record_incident(what);
-  return {Clock::now() - started > std::chrono::seconds(10), what};
+  return reading;
 }
 
 }  // namespace pushcgi::detail

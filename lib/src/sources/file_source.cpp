@@ -29,7 +29,7 @@ FileSource::FileSource(std::string path, const SourceOptions& options)
     : path_(std::move(path)), options_(options) {}
 
 std::string FileSource::describe() const {
-  return "file:" + path_;
+  return options_.label.empty() ? "file:" + path_ : options_.label;
 }
 
 void FileSource::read_frame() {

@@ -1,6 +1,7 @@
 // The frame sources behind make_source().
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -49,8 +50,10 @@ class DirSource : public ThreadedSource {
 };
 
 // A program that writes MJPEG to its standard output, started without a shell, restarted
-// with backoff when it exits, and never left running: it is in its own process group, gets
-// SIGTERM (then SIGKILL) on stop, and SIGKILL if this thread dies.
+// with backoff when it exits, and never left running: it runs under a keeper (keeper.hpp)
+// that kills it, and every process it started, on stop or when webcam.fcgi dies, even by
+// SIGKILL. It inherits standard error and nothing else: /dev/null as standard input, no
+// other descriptor, and only the environment exec_environment() gives.
 class ExecSource : public ThreadedSource {
  public:
   ExecSource(std::vector<std::string> argv, const SourceOptions& options);
@@ -62,10 +65,24 @@ class ExecSource : public ThreadedSource {
     bool healthy;        // it ran long enough to reset the backoff
     std::string reason;  // why it ended, for the status
   };
+  struct Reading {
+    enum class End { closed, silent, stopping } end = End::closed;
+    std::uint64_t bytes_since_frame = 0;  // for the silent child's incident
+  };
   // Runs the child once until it exits or the source stops.
   ChildEnd run_child();
+  // Hands over the frames of the child's output until it closes it, hands over no whole
+  // frame for source_timeout, or the source stops.
+  Reading read_frames(int output);
   std::vector<std::string> argv_;
+  std::vector<std::string> env_;
   SourceOptions options_;
 };
+
+// The exec: child's whole environment: PATH (with a default), HOME and LANG as this
+// program has them, then each of passed: NAME copies this program's value (if it has one),
+// NAME=VALUE sets one; a later entry replaces an earlier one of the same name. Nothing else:
+// in CGI mode the environment holds the request (HTTP_COOKIE, HTTP_AUTHORIZATION).
+std::vector<std::string> exec_environment(const std::vector<std::string>& passed);
 
 }  // namespace pushcgi::detail

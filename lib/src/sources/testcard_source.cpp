@@ -7,6 +7,7 @@ namespace pushcgi::detail {
 TestcardSource::TestcardSource(const SourceOptions& options) : options_(options) {}
 
 std::string TestcardSource::describe() const {
+  if (!options_.label.empty()) return options_.label;
   return "testcard " + std::to_string(options_.width) + "x" + std::to_string(options_.height) +
          " at " + std::to_string(options_.fps) + " fps";
 }

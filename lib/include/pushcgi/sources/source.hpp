@@ -33,7 +33,8 @@ class FrameSource {
   virtual void start(Emit emit, Drop drop = {}) = 0;
   // Stops and joins; emit() is not called once it returns. Idempotent.
   virtual void stop() = 0;
-  // What it is: "testcard 640x480 at 15 fps", "exec: ffmpeg ...".
+  // What it is, for /state and the log: "testcard 640x480 at 15 fps", "exec: ffmpeg" (the
+  // program's name, never its arguments: they may hold a password), or the operator's label.
   virtual std::string describe() const = 0;
   // What it is doing, for /state ("child exited with status 1; restart in 2 s"); "" when
   // all is well.
@@ -51,6 +52,11 @@ struct SourceOptions {
   // exec: a child that hands over no whole frame for this long (hung, or writing something
   // that is not MJPEG) is killed and restarted.
   std::chrono::seconds source_timeout{10};
+  // What describe() answers instead of its default, when not empty (--source-label).
+  std::string label;
+  // exec: what the child's environment holds beyond PATH, HOME and LANG (--source-env):
+  // NAME (this program's value) or NAME=VALUE.
+  std::vector<std::string> environment;
 };
 
 // testcard | file:PATH | dir:PATH | exec:PROGRAM ARGS... (the words split as a shell would
