@@ -6,7 +6,8 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 bin=${PUSHCGI_BIN:-$root/build/bin}
-if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/puppeteer-core ]; then
+# Again whenever package-lock.json changed since the last install.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error || exit 1
 fi
 run=$(mktemp -d /tmp/pushcgi-browser-XXXXXX)
