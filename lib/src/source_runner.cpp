@@ -61,6 +61,7 @@ void SourceRunner::control() {
       running_ = false;
       lock.unlock();
       source_->stop();
+      drop_log_.flush(LogLevel::warning);
       log(LogLevel::info, "stopped the source: nobody watches");
       lock.lock();
       continue;
@@ -70,6 +71,7 @@ void SourceRunner::control() {
   if (running_) {
     lock.unlock();
     source_->stop();
+    drop_log_.flush(LogLevel::warning);
   }
 }
 
@@ -80,8 +82,8 @@ void SourceRunner::accept(std::string jpeg) {
       memmem(jpeg.data(), jpeg.size(), dash_boundary_.data(), dash_boundary_.size()) != nullptr;
   if (!info || has_boundary) {
     const std::string reason = !info ? "not a whole JPEG" : "contains the multipart boundary";
-    log(LogLevel::warning,
-        "dropped a frame of " + std::to_string(jpeg.size()) + " bytes: " + reason);
+    drop_log_.log(LogLevel::warning,
+                  "dropped a frame of " + std::to_string(jpeg.size()) + " bytes: " + reason);
     const std::lock_guard<std::mutex> lock(mutex_);
     ++dropped_;
     drop_reason_ = reason;
@@ -107,9 +109,10 @@ std::optional<std::chrono::steady_clock::time_point> SourceRunner::running_since
 }
 
 void SourceRunner::count_drop(std::string reason, std::size_t bytes) {
-  log(LogLevel::warning,
-      "dropped a frame" + (bytes > 0 ? " of " + std::to_string(bytes) + " bytes" : std::string()) +
-          ": " + reason);
+  drop_log_.log(LogLevel::warning,
+                "dropped a frame" +
+                    (bytes > 0 ? " of " + std::to_string(bytes) + " bytes" : std::string()) + ": " +
+                    reason);
   const std::lock_guard<std::mutex> lock(mutex_);
   ++dropped_;
   drop_reason_ = std::move(reason);

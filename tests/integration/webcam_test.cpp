@@ -264,6 +264,29 @@ TEST(Webcam, BrokenFramesAreDroppedAndTheStreamGoesOn) {
   EXPECT_NE(state.find("\"running\":true"), std::string::npos);
 }
 
+// A camera program that sends 128 KiB of start markers before each frame: more than 60,000
+// dropped frames each time, cheaply, counted in /state, and one log line per 10 s.
+TEST(Webcam, AFloodOfStartMarkersIsCountedNotLoggedLineByLine) {
+  FcgiProgram webcam("webcam.fcgi", 4,
+                     {"--source", "exec:" + test_bin_path("mjpeg_loop") + " --fps 20 --soi-flood 2",
+                      "--max-frame-kib", "64"});
+  const auto start = Clock::now();
+  FcgiClient viewer = webcam.request("/stream");
+  ASSERT_TRUE(viewer.read_until([](const std::string& out) { return parts_done(out) >= 10; }, 20s))
+      << json_field(body_of(webcam.fetch("/state")), "frames_dropped") << " dropped";
+  const std::string state = body_of(webcam.fetch("/state"));
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - start);
+  EXPECT_GT(json_field(state, "frames_dropped"), 10 * 32766) << state;
+  const std::string log = webcam.log();
+  std::size_t lines = 0;
+  for (std::size_t at = log.find("dropped a frame"); at != std::string::npos;
+       at = log.find("dropped a frame", at + 1)) {
+    ++lines;
+  }
+  EXPECT_GE(lines, 1u);
+  EXPECT_LE(lines, 2 + static_cast<std::size_t>(seconds.count()) / 10) << seconds.count() << " s";
+}
+
 // The exec: child fails after 20 frames, once; the viewer keeps its connection and gets the
 // last good frame again (every second) until a new child's frames come.
 class ExecFault : public ::testing::TestWithParam<std::pair<std::string, std::string>> {};
