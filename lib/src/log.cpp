@@ -73,10 +73,11 @@ void log(LogLevel level, std::string_view message) {
 LogThrottle::LogThrottle(std::string what, Clock::duration interval)
     : what_(std::move(what)), interval_(interval) {}
 
-std::optional<std::string> LogThrottle::admit(std::string_view message, Clock::time_point now) {
+std::optional<std::string> LogThrottle::admit(std::string_view message, Clock::time_point now,
+                                              std::uint64_t events) {
   const std::lock_guard<std::mutex> lock(mutex_);
   if (last_logged_ && now - *last_logged_ < interval_) {
-    ++left_out_;
+    left_out_ += events;
     return std::nullopt;
   }
   last_logged_ = now;
@@ -97,8 +98,8 @@ std::optional<std::string> LogThrottle::take_left_out() {
   return line;
 }
 
-void LogThrottle::log(LogLevel level, std::string_view message) {
-  if (const auto line = admit(message, Clock::now())) pushcgi::log(level, *line);
+void LogThrottle::log(LogLevel level, std::string_view message, std::uint64_t events) {
+  if (const auto line = admit(message, Clock::now(), events)) pushcgi::log(level, *line);
 }
 
 void LogThrottle::flush(LogLevel level) {

@@ -47,8 +47,9 @@ void SourceRunner::control() {
       started_at_ = std::chrono::steady_clock::now();
       lock.unlock();
       log(LogLevel::info, "starting the source: " + source_->describe());
-      source_->start([this](std::string jpeg) { accept(std::move(jpeg)); },
-                     [this](std::string_view reason) { count_drop(std::string(reason), 0); });
+      source_->start(
+          [this](std::string jpeg) { accept(std::move(jpeg)); },
+          [this](std::string_view reason, std::uint64_t count) { count_drop(reason, count); });
       lock.lock();
       continue;
     }
@@ -108,14 +109,15 @@ std::optional<std::chrono::steady_clock::time_point> SourceRunner::running_since
   return started_at_;
 }
 
-void SourceRunner::count_drop(std::string reason, std::size_t bytes) {
+void SourceRunner::count_drop(std::string_view reason, std::uint64_t count) {
   drop_log_.log(LogLevel::warning,
-                "dropped a frame" +
-                    (bytes > 0 ? " of " + std::to_string(bytes) + " bytes" : std::string()) + ": " +
-                    reason);
+                (count == 1 ? std::string("dropped a frame: ")
+                            : "dropped " + std::to_string(count) + " frames, the last: ") +
+                    std::string(reason),
+                count);
   const std::lock_guard<std::mutex> lock(mutex_);
-  ++dropped_;
-  drop_reason_ = std::move(reason);
+  dropped_ += count;
+  drop_reason_ = reason;
 }
 
 std::uint64_t SourceRunner::next_number() {

@@ -20,13 +20,13 @@ TEST(LogThrottle, OneLinePerIntervalThenTheCountLeftOut) {
   EXPECT_EQ(throttle.admit("dropped a frame: d", start + 30s), "dropped a frame: d");
 }
 
-TEST(LogThrottle, WhatWasLeftOutCanBeLoggedWhenTheEventsStop) {
+TEST(LogThrottle, WhatWasLeftOutIsCountedAndCanBeLoggedWhenTheEventsStop) {
   LogThrottle throttle("dropped frames", 10s);
   const auto start = LogThrottle::Clock::time_point{} + 1h;
   ASSERT_TRUE(throttle.admit("dropped a frame: a", start));
   EXPECT_FALSE(throttle.admit("dropped a frame: a", start + 1s));
-  EXPECT_FALSE(throttle.admit("dropped a frame: a", start + 2s));
-  EXPECT_EQ(throttle.take_left_out(), "dropped frames since the last line: 2 more, not logged");
+  EXPECT_FALSE(throttle.admit("dropped 500 frames, the last: a", start + 2s, 500));
+  EXPECT_EQ(throttle.take_left_out(), "dropped frames since the last line: 501 more, not logged");
   EXPECT_FALSE(throttle.take_left_out());
   // The interval still runs from the last line logged.
   EXPECT_FALSE(throttle.admit("dropped a frame: a", start + 3s));

@@ -32,13 +32,15 @@ class LogThrottle {
   using Clock = std::chrono::steady_clock;
   LogThrottle(std::string what, Clock::duration interval);
 
-  // The line to log for message at `now`, or nothing if it is to be left out (and counted).
-  std::optional<std::string> admit(std::string_view message, Clock::time_point now);
+  // The line to log for message at `now`, or nothing if it is to be left out (and counted:
+  // `events` is how many the message stands for).
+  std::optional<std::string> admit(std::string_view message, Clock::time_point now,
+                                   std::uint64_t events = 1);
   // A line with the count left out since the last line logged; nothing if none was.
   std::optional<std::string> take_left_out();
 
   // admit() at the current time, and log() what it gives.
-  void log(LogLevel level, std::string_view message);
+  void log(LogLevel level, std::string_view message, std::uint64_t events = 1);
   // take_left_out(), and log() what it gives: when the repeating event may be over.
   void flush(LogLevel level);
 

@@ -60,7 +60,7 @@ class SourceRunner {
  private:
   void control();
   void accept(std::string jpeg);
-  void count_drop(std::string reason, std::size_t bytes);
+  void count_drop(std::string_view reason, std::uint64_t count);
   std::uint64_t next_number();
 
   Hub<Frame>& hub_;

@@ -125,6 +125,10 @@ ExecSource::ChildEnd ExecSource::run_child() {
   // The watchdog: a child gets source_timeout for each whole frame, the first included.
   auto last_frame = started;
   std::uint64_t bytes_since_frame = 0;
+  // A hostile child can make the splitter drop a frame every two bytes: they are handed on
+  // once per read, with their count, not one call (and lock) each.
+  std::uint64_t drops = 0;
+  std::string drop_reason;
   MjpegSplitter splitter(
       options_.max_frame_bytes,
       [&](std::string frame) {
@@ -132,7 +136,14 @@ ExecSource::ChildEnd ExecSource::run_child() {
         bytes_since_frame = 0;
         emit(std::move(frame));
       },
-      [this](std::string_view reason) { drop(reason); });
+      [&](std::string_view reason) {
+        ++drops;
+        drop_reason.assign(reason);
+      });
+  const auto hand_on_drops = [&] {
+    if (drops > 0) drop(drop_reason, drops);
+    drops = 0;
+  };
   char buffer[65536];
   bool stopping = false;
   bool silent = false;
@@ -157,9 +168,11 @@ ExecSource::ChildEnd ExecSource::run_child() {
       if (n <= 0) break;  // the child closed its output
       bytes_since_frame += static_cast<std::uint64_t>(n);
       splitter.feed(std::string_view(buffer, static_cast<std::size_t>(n)));
+      hand_on_drops();
     }
   }
   splitter.finish();
+  hand_on_drops();
   int status = 0;
   if (stopping) {
     ::kill(-pid, SIGTERM);
