@@ -2,12 +2,15 @@
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <thread>
 
 #include "fcgi_program.hpp"
 #include "pushcgi/jpeg.hpp"
+#include "pushcgi/sources/testcard.hpp"
 
 namespace pushcgi::test {
 namespace {
@@ -262,6 +265,46 @@ TEST(Webcam, BrokenFramesAreDroppedAndTheStreamGoesOn) {
   const std::string state = body_of(webcam.fetch("/state"));
   EXPECT_GT(json_field(state, "frames_dropped"), 0) << state;
   EXPECT_NE(state.find("\"running\":true"), std::string::npos);
+}
+
+// A dir: folder holding a FIFO named like a picture and a picture over --max-frame-kib
+// among good ones: the stream goes on with the good ones, /state says what was skipped, and
+// SIGTERM still ends the program at once (a source blocked in open() would hold it).
+TEST(Webcam, DirSourceSkipsAFifoAndAnOversizeFileAndSigtermStillEndsIt) {
+  TempDir dir;
+  Testcard card(160, 120);
+  for (const char* name : {"a.jpg", "d.jpg"}) {
+    std::ofstream(dir.file(name), std::ios::binary)
+        << card.render(1, std::chrono::system_clock::now());
+  }
+  ASSERT_EQ(mkfifo(dir.file("b.jpg").c_str(), 0600), 0);
+  std::ofstream(dir.file("c.jpg"), std::ios::binary) << std::string(17 << 10, 'x');
+  FcgiProgram webcam("webcam.fcgi", 4,
+                     {"--source", "dir:" + dir.path(), "--fps", "30", "--max-frame-kib", "16"});
+  FcgiClient viewer = webcam.request("/stream");
+  // EXPECT, not ASSERT: SIGTERM must be tried even if the frames stopped.
+  EXPECT_TRUE(viewer.read_until(
+      [](const std::string& out) {
+        const auto numbers = frame_numbers(out);
+        return !numbers.empty() && numbers.back() >= 6 && parts_done(out) >= numbers.size();
+      },
+      10s))
+      << "the frames stopped at number "
+      << (frame_numbers(viewer.out()).empty() ? 0 : frame_numbers(viewer.out()).back());
+  const std::string state = body_of(webcam.fetch("/state"));
+  EXPECT_TRUE(state.find("b.jpg is not a regular file") != std::string::npos ||
+              state.find("c.jpg is larger than --max-frame-kib") != std::string::npos)
+      << state;
+
+  const auto start = Clock::now();
+  ASSERT_TRUE(webcam.process().signal(SIGTERM));
+  EXPECT_TRUE(viewer.read_to_end(5s));
+  EXPECT_EQ(webcam.process().wait_exit(5s), 0);
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+  // A gross bound: a hang, not the timing, is what fails here (fcgi2 waits 500 ms for the
+  // client to close the connection, LIBFCGI_OS_CLOSE_POLL_TIMEOUT).
+  EXPECT_LT(took.count(), 5000) << "ms from SIGTERM to exit";
+  std::printf("SIGTERM to exit: %lld ms\n", static_cast<long long>(took.count()));
 }
 
 // A camera program that sends 128 KiB of start markers before each frame: more than 60,000

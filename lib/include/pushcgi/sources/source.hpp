@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "pushcgi/error.hpp"
+#include "pushcgi/log.hpp"
 
 namespace pushcgi {
 
@@ -87,6 +88,9 @@ class ThreadedSource : public FrameSource {
   // The descriptor that becomes readable when the source is being stopped.
   int stop_fd() const { return stop_fd_; }
   void set_status(std::string status);
+  // Something the source cannot use (a file that is not a regular one): the status, and a
+  // warning, at most one line per 10 s, since a folder is read again and again.
+  void report_problem(const std::string& problem);
   // Counts an incident and keeps its description, stamped with the local time.
   void record_incident(const std::string& what);
 
@@ -98,6 +102,7 @@ class ThreadedSource : public FrameSource {
   mutable std::mutex status_mutex_;  // guards status_ and incidents_
   std::string status_;
   SourceIncidents incidents_;
+  LogThrottle problem_log_{"problems with the source", std::chrono::seconds(10)};
 };
 
 }  // namespace detail
