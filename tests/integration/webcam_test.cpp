@@ -328,6 +328,15 @@ TEST(Webcam, AFloodOfStartMarkersIsCountedNotLoggedLineByLine) {
   }
   EXPECT_GE(lines, 1u);
   EXPECT_LE(lines, 2 + static_cast<std::size_t>(seconds.count()) / 10) << seconds.count() << " s";
+  // It stops as cleanly as ever (and a sanitizer's report would show in the status).
+  ASSERT_TRUE(webcam.process().signal(SIGTERM));
+  EXPECT_TRUE(viewer.read_to_end(5s));
+  const auto status = webcam.process().wait_exit(5s);
+  const std::string last_log = webcam.log();
+  EXPECT_EQ(status, 0) << last_log.substr(last_log.size() -
+                                          std::min<std::size_t>(last_log.size(), 2000));
+  // What the throttle left out is counted when the source stops.
+  EXPECT_NE(last_log.find("dropped frames since the last line: "), std::string::npos);
 }
 
 // The exec: child fails after 20 frames, once; the viewer keeps its connection and gets the
