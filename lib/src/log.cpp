@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <ctime>
 #include <string>
+#include <utility>
 
 namespace pushcgi {
 
@@ -67,6 +68,42 @@ void log(LogLevel level, std::string_view message) {
   line.append(message).append("\n");
   // A failed write to standard error has nowhere to be reported.
   [[maybe_unused]] const ssize_t written = ::write(STDERR_FILENO, line.data(), line.size());
+}
+
+LogThrottle::LogThrottle(std::string what, Clock::duration interval)
+    : what_(std::move(what)), interval_(interval) {}
+
+std::optional<std::string> LogThrottle::admit(std::string_view message, Clock::time_point now,
+                                              std::uint64_t events) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  if (last_logged_ && now - *last_logged_ < interval_) {
+    left_out_ += events;
+    return std::nullopt;
+  }
+  last_logged_ = now;
+  std::string line(message);
+  if (left_out_ > 0) {
+    line += " (" + what_ + " since the last line: " + std::to_string(left_out_) + " more)";
+    left_out_ = 0;
+  }
+  return line;
+}
+
+std::optional<std::string> LogThrottle::take_left_out() {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  if (left_out_ == 0) return std::nullopt;
+  std::string line =
+      what_ + " since the last line: " + std::to_string(left_out_) + " more, not logged";
+  left_out_ = 0;
+  return line;
+}
+
+void LogThrottle::log(LogLevel level, std::string_view message, std::uint64_t events) {
+  if (const auto line = admit(message, Clock::now(), events)) pushcgi::log(level, *line);
+}
+
+void LogThrottle::flush(LogLevel level) {
+  if (const auto line = take_left_out()) pushcgi::log(level, *line);
 }
 
 }  // namespace pushcgi

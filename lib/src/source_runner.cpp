@@ -47,8 +47,9 @@ void SourceRunner::control() {
       started_at_ = std::chrono::steady_clock::now();
       lock.unlock();
       log(LogLevel::info, "starting the source: " + source_->describe());
-      source_->start([this](std::string jpeg) { accept(std::move(jpeg)); },
-                     [this](std::string_view reason) { count_drop(std::string(reason), 0); });
+      source_->start(
+          [this](std::string jpeg) { accept(std::move(jpeg)); },
+          [this](std::string_view reason, std::uint64_t count) { count_drop(reason, count); });
       lock.lock();
       continue;
     }
@@ -61,6 +62,7 @@ void SourceRunner::control() {
       running_ = false;
       lock.unlock();
       source_->stop();
+      drop_log_.flush(LogLevel::warning);
       log(LogLevel::info, "stopped the source: nobody watches");
       lock.lock();
       continue;
@@ -70,6 +72,7 @@ void SourceRunner::control() {
   if (running_) {
     lock.unlock();
     source_->stop();
+    drop_log_.flush(LogLevel::warning);
   }
 }
 
@@ -80,8 +83,8 @@ void SourceRunner::accept(std::string jpeg) {
       memmem(jpeg.data(), jpeg.size(), dash_boundary_.data(), dash_boundary_.size()) != nullptr;
   if (!info || has_boundary) {
     const std::string reason = !info ? "not a whole JPEG" : "contains the multipart boundary";
-    log(LogLevel::warning,
-        "dropped a frame of " + std::to_string(jpeg.size()) + " bytes: " + reason);
+    drop_log_.log(LogLevel::warning,
+                  "dropped a frame of " + std::to_string(jpeg.size()) + " bytes: " + reason);
     const std::lock_guard<std::mutex> lock(mutex_);
     ++dropped_;
     drop_reason_ = reason;
@@ -106,13 +109,15 @@ std::optional<std::chrono::steady_clock::time_point> SourceRunner::running_since
   return started_at_;
 }
 
-void SourceRunner::count_drop(std::string reason, std::size_t bytes) {
-  log(LogLevel::warning,
-      "dropped a frame" + (bytes > 0 ? " of " + std::to_string(bytes) + " bytes" : std::string()) +
-          ": " + reason);
+void SourceRunner::count_drop(std::string_view reason, std::uint64_t count) {
+  drop_log_.log(LogLevel::warning,
+                (count == 1 ? std::string("dropped a frame: ")
+                            : "dropped " + std::to_string(count) + " frames, the last: ") +
+                    std::string(reason),
+                count);
   const std::lock_guard<std::mutex> lock(mutex_);
-  ++dropped_;
-  drop_reason_ = std::move(reason);
+  dropped_ += count;
+  drop_reason_ = reason;
 }
 
 std::uint64_t SourceRunner::next_number() {

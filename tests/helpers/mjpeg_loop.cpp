@@ -2,13 +2,15 @@
 // MJPEG stream, like `ffmpeg -f mjpeg -` or `libcamera-vid --codec mjpeg -o -`.
 //
 //   mjpeg_loop [--fps N] [--frames N [--then crash|hang|garbage] [--fault-once FILE]]
-//              [--garbage] [--truncate-every N]
+//              [--garbage] [--truncate-every N] [--soi-flood N]
 //
 // --frames N: exit after N frames (default: run until killed), or with --then, fail that
 // way: crash (abort, SIGABRT), hang (alive, writing nothing) or garbage (writing bytes that
 // are no JPEG, forever). --fault-once FILE: fail only if FILE does not exist yet (and create
 // it), so the restarted child recovers and runs on. --garbage: bytes that are no JPEG
 // between frames. --truncate-every N: every Nth frame is cut off in the middle.
+// --soi-flood N: before each frame, N segments of 64 KiB whose payload is FF D8 over and over
+// (tests/support/soi_flood.hpp), as a hostile camera could send.
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
@@ -19,6 +21,7 @@
 #include <string>
 #include <thread>
 
+#include "../support/soi_flood.hpp"
 #include "pushcgi/sources/testcard.hpp"
 
 namespace {
@@ -65,6 +68,7 @@ int main(int argc, char** argv) {
   unsigned truncate_every = 0;
   std::string then = "exit";
   std::string fault_once;
+  std::string flood;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--fps" && i + 1 < argc) fps = static_cast<unsigned>(std::stoul(argv[++i]));
@@ -74,6 +78,8 @@ int main(int argc, char** argv) {
     if (arg == "--fault-once" && i + 1 < argc) fault_once = argv[++i];
     if (arg == "--truncate-every" && i + 1 < argc)
       truncate_every = static_cast<unsigned>(std::stoul(argv[++i]));
+    if (arg == "--soi-flood" && i + 1 < argc)
+      flood = pushcgi::test::soi_flood(std::stoul(argv[++i]));
   }
   pushcgi::Testcard card(160, 120);
   const auto period = std::chrono::microseconds(1000000 / fps);
@@ -88,6 +94,7 @@ int main(int argc, char** argv) {
     std::string frame = card.render(n, std::chrono::system_clock::now());
     if (truncate_every > 0 && n % truncate_every == 0) frame.resize(frame.size() / 2);
     if (garbage && !write_all("garbage between frames\n")) return 0;
+    if (!flood.empty() && !write_all(flood)) return 0;
     if (!write_all(frame)) return 0;  // the reader is gone
     next += period;
     std::this_thread::sleep_until(next);

@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 #include <turbojpeg.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "pushcgi/sources/testcard.hpp"
+#include "support/soi_flood.hpp"
 
 namespace pushcgi {
 namespace {
@@ -98,9 +100,42 @@ TEST(MjpegSplitter, OversizedFrameIsDropped) {
   std::string small = "\xFF\xD8\xFF\xD9";  // structurally whole, 4 bytes
   splitter.feed(big + small);
   ASSERT_EQ(drops.size(), 1u);
-  EXPECT_EQ(drops[0], "frame larger than --max-frame-bytes");
+  EXPECT_EQ(drops[0], "frame larger than --max-frame-kib");
   ASSERT_EQ(frames.size(), 1u);
   EXPECT_EQ(frames[0], small);
+}
+
+// Feeds in the 64 KiB reads of the exec: source.
+void feed_in_reads(MjpegSplitter& splitter, const std::string& stream) {
+  for (std::size_t at = 0; at < stream.size(); at += 65536) splitter.feed(stream.substr(at, 65536));
+}
+
+TEST(MjpegSplitter, WorkStaysLinearOnAFloodOfStartMarkers) {
+  std::vector<std::string> frames;
+  std::size_t drops = 0;
+  MjpegSplitter splitter(
+      16 << 10, [&](std::string f) { frames.push_back(std::move(f)); },
+      [&](std::string_view) { ++drops; });
+  const std::string good = frame(1);
+  const std::string stream = test::soi_flood(4) + good;
+  feed_in_reads(splitter, stream);
+  EXPECT_LE(splitter.work(), 4 * stream.size()) << drops << " drops";
+  EXPECT_GT(drops, 0u);
+  ASSERT_EQ(frames.size(), 1u);  // the good frame after the flood
+  EXPECT_EQ(frames[0], good);
+}
+
+TEST(MjpegSplitter, AFrameWithinTheLimitIsKeptWhateverTheReadHoldsAfterIt) {
+  std::vector<std::string> frames;
+  std::vector<std::string> drops;
+  const std::string a = frame(1), b = frame(2);
+  MjpegSplitter splitter(
+      std::max(a.size(), b.size()), [&](std::string f) { frames.push_back(std::move(f)); },
+      [&](std::string_view reason) { drops.emplace_back(reason); });
+  splitter.feed(a + b);  // one read larger than the limit, two frames within it
+  ASSERT_EQ(frames.size(), 2u) << (drops.empty() ? "" : drops[0]);
+  EXPECT_EQ(frames[0], a);
+  EXPECT_EQ(frames[1], b);
 }
 
 TEST(MjpegSplitter, MarkersInsideSegmentsDoNotEndTheFrame) {

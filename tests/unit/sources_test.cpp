@@ -1,7 +1,10 @@
 #include <dirent.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdio>
 #include <fstream>
@@ -55,6 +58,48 @@ std::string jpeg(std::uint64_t number) {
 
 void write_file(const std::string& path, const std::string& data) {
   std::ofstream(path, std::ios::binary) << data;
+}
+
+// Waits until the source's status is not empty; what it is then ("" after timeout).
+std::string wait_for_status(const FrameSource& source, std::chrono::milliseconds timeout = 10s) {
+  const auto deadline = Clock::now() + timeout;
+  while (source.status().empty() && Clock::now() < deadline) std::this_thread::sleep_for(5ms);
+  return source.status();
+}
+
+// A FIFO named like a picture. While it lives, it opens the FIFO for writing (and closes
+// it) every few milliseconds, so that code blocked in open() on it gets out and a test of
+// that code fails instead of hanging.
+class Fifo {
+ public:
+  explicit Fifo(const std::string& path) : path_(path) {
+    if (mkfifo(path.c_str(), 0600) != 0) ADD_FAILURE() << "mkfifo " << path;
+    releaser_ = std::thread([this] {
+      while (!done_) {
+        const int fd = ::open(path_.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd >= 0) ::close(fd);
+        std::this_thread::sleep_for(5ms);
+      }
+    });
+  }
+  ~Fifo() {
+    done_ = true;
+    releaser_.join();
+  }
+  Fifo(const Fifo&) = delete;
+  Fifo& operator=(const Fifo&) = delete;
+
+ private:
+  std::string path_;
+  std::atomic<bool> done_{false};
+  std::thread releaser_;
+};
+
+// stop() must come back at once; the bound only catches a hang.
+void expect_prompt_stop(FrameSource& source) {
+  const auto start = Clock::now();
+  source.stop();
+  EXPECT_LT(Clock::now() - start, 1s);
 }
 
 TEST(SplitWords, LikeAShellWithoutOne) {
@@ -122,6 +167,78 @@ TEST(DirSource, LoopsOverTheJpegsInNameOrder) {
   EXPECT_EQ(got[1], b);
   EXPECT_EQ(got[2], c);
   EXPECT_EQ(got[3], a);
+}
+
+TEST(DirSource, SkipsAFifoAndAnOversizeFileAndGoesOnWithTheGoodOnes) {
+  test::TempDir dir;
+  const std::string a = jpeg(1), d = jpeg(4);
+  write_file(dir.file("a.jpg"), a);
+  const Fifo fifo(dir.file("b.jpg"));
+  SourceOptions options;
+  options.fps = 100;
+  options.max_frame_bytes = 16 << 10;
+  write_file(dir.file("c.jpg"), a + std::string(options.max_frame_bytes, 'x'));
+  write_file(dir.file("d.jpg"), d);
+  auto source = std::move(make_source("dir:" + dir.path(), options).value());
+  Frames frames;
+  source->start(frames.emit());
+  const bool four = frames.wait_for(4);
+  const std::string status = source->status();
+  expect_prompt_stop(*source);
+  ASSERT_TRUE(four);
+  std::vector<std::string> shown;
+  for (const std::string& frame : frames.frames()) {
+    shown.push_back(frame == a   ? "a.jpg"
+                    : frame == d ? "d.jpg"
+                                 : std::to_string(frame.size()) + " other bytes");
+  }
+  shown.resize(4);
+  EXPECT_EQ(shown, (std::vector<std::string>{"a.jpg", "d.jpg", "a.jpg", "d.jpg"}));
+  EXPECT_TRUE(status == dir.file("b.jpg") + " is not a regular file" ||
+              status == dir.file("c.jpg") + " is larger than --max-frame-kib")
+      << status;
+}
+
+TEST(DirSource, NothingButUnusableFilesIsReportedWithoutSpinning) {
+  test::TempDir dir;
+  const Fifo fifo(dir.file("only.jpg"));
+  auto source = std::move(make_source("dir:" + dir.path(), SourceOptions{}).value());
+  Frames frames;
+  const double cpu_before = test::self_cpu_seconds();
+  source->start(frames.emit());
+  EXPECT_EQ(wait_for_status(*source), dir.file("only.jpg") + " is not a regular file");
+  std::this_thread::sleep_for(300ms);  // the time to spin, if it did
+  expect_prompt_stop(*source);
+  EXPECT_LT(test::self_cpu_seconds() - cpu_before, 0.2);
+  EXPECT_TRUE(frames.frames().empty());
+}
+
+TEST(FileSource, AFifoOrAnOversizeFileIsRefusedAndTheNextGoodFileShown) {
+  test::TempDir dir;
+  const std::string path = dir.file("cam.jpg");
+  SourceOptions options;
+  options.max_frame_bytes = 16 << 10;
+  auto source = std::move(make_source("file:" + path, options).value());
+  Frames frames;
+  {
+    const Fifo fifo(path);
+    source->start(frames.emit());
+    EXPECT_EQ(wait_for_status(*source), path + " is not a regular file");
+  }
+  // An oversize picture renamed into place: refused, not cut short.
+  write_file(dir.file("big.tmp"), jpeg(1) + std::string(options.max_frame_bytes, 'x'));
+  ASSERT_EQ(std::rename(dir.file("big.tmp").c_str(), path.c_str()), 0);
+  const auto deadline = Clock::now() + 10s;
+  while (source->status() != path + " is larger than --max-frame-kib" && Clock::now() < deadline)
+    std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(source->status(), path + " is larger than --max-frame-kib");
+  write_file(dir.file("good.tmp"), jpeg(2));
+  ASSERT_EQ(std::rename(dir.file("good.tmp").c_str(), path.c_str()), 0);
+  ASSERT_TRUE(frames.wait_for(1));
+  expect_prompt_stop(*source);
+  ASSERT_EQ(frames.frames().size(), 1u);
+  EXPECT_TRUE(frames.frames()[0] == jpeg(2)) << frames.frames()[0].size() << " bytes";
+  EXPECT_EQ(source->status(), "");
 }
 
 TEST(FileSource, AFrameWhenTheFileIsReplacedOrRewritten) {

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "pushcgi/hub.hpp"
+#include "pushcgi/log.hpp"
 #include "pushcgi/multipart.hpp"
 #include "pushcgi/rate_meter.hpp"
 #include "pushcgi/sources/source.hpp"
@@ -59,7 +60,7 @@ class SourceRunner {
  private:
   void control();
   void accept(std::string jpeg);
-  void count_drop(std::string reason, std::size_t bytes);
+  void count_drop(std::string_view reason, std::uint64_t count);
   std::uint64_t next_number();
 
   Hub<Frame>& hub_;
@@ -68,6 +69,9 @@ class SourceRunner {
   const std::string dash_boundary_;
   const MultipartWriter length_writer_;
   RateMeter frames_in_;
+  // A camera program can break thousands of frames a second (a flood of start markers);
+  // each is counted, one line per 10 s is logged.
+  LogThrottle drop_log_{"dropped frames", std::chrono::seconds(10)};
 
   mutable std::mutex mutex_;  // guards everything below
   std::condition_variable changed_;

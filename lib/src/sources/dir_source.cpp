@@ -1,11 +1,9 @@
 #include <dirent.h>
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
 
-#include "../unique_fd.hpp"
+#include "frame_file.hpp"
 #include "sources.hpp"
 
 namespace pushcgi::detail {
@@ -49,26 +47,27 @@ void DirSource::run() {
   auto next = std::chrono::steady_clock::now();
   for (;;) {
     const std::vector<std::string> names = list();  // again each loop: the folder may change
-    if (names.empty()) {
-      set_status("no .jpg files in " + path_);
-      if (!wait_until(std::chrono::steady_clock::now() + std::chrono::seconds(1))) return;
-      continue;
-    }
-    set_status({});
+    if (names.empty()) set_status("no .jpg files in " + path_);
+    bool problem = false;
+    std::size_t shown = 0;
     for (const std::string& name : names) {
-      const UniqueFd fd(::open((path_ + "/" + name).c_str(), O_RDONLY | O_CLOEXEC));
-      std::string data;
-      char buffer[65536];
-      ssize_t n;
-      while (fd && (n = ::read(fd.get(), buffer, sizeof buffer)) > 0 &&
-             data.size() <= options_.max_frame_bytes) {
-        data.append(buffer, static_cast<std::size_t>(n));
+      Parsed<std::string> data = read_frame_file(path_ + "/" + name, options_.max_frame_bytes);
+      if (!data) {  // skipped: it takes no turn of its own
+        report_problem(data.error());
+        problem = true;
+        continue;
       }
-      if (!data.empty()) emit(std::move(data));
+      emit(std::move(data.value()));
+      ++shown;
       next += period;
       const auto now = std::chrono::steady_clock::now();
       if (next < now - period) next = now;
       if (!wait_until(next)) return;
+    }
+    if (!problem && shown > 0) set_status({});
+    // Nothing to show: look again in a second rather than spin over the folder.
+    if (shown == 0 && !wait_until(std::chrono::steady_clock::now() + std::chrono::seconds(1))) {
+      return;
     }
   }
 }

@@ -148,6 +148,10 @@ ExecSource::ChildEnd ExecSource::run_child() {
 ExecSource::Reading ExecSource::read_frames(int output) {
   Reading reading;
   auto last_frame = Clock::now();
+  // A hostile child can make the splitter drop a frame every two bytes: they are handed on
+  // once per read, with their count, not one call (and lock) each.
+  std::uint64_t drops = 0;
+  std::string drop_reason;
   MjpegSplitter splitter(
       options_.max_frame_bytes,
       [&](std::string frame) {
@@ -155,7 +159,14 @@ ExecSource::Reading ExecSource::read_frames(int output) {
         reading.bytes_since_frame = 0;
         emit(std::move(frame));
       },
-      [this](std::string_view reason) { drop(reason); });
+      [&](std::string_view reason) {
+        ++drops;
+        drop_reason.assign(reason);
+      });
+  const auto hand_on_drops = [&] {
+    if (drops > 0) drop(drop_reason, drops);
+    drops = 0;
+  };
   char buffer[65536];
   for (;;) {
     const auto left = last_frame + options_.source_timeout - Clock::now();
@@ -178,9 +189,11 @@ ExecSource::Reading ExecSource::read_frames(int output) {
       if (n <= 0) break;  // the child closed its output
       reading.bytes_since_frame += static_cast<std::uint64_t>(n);
       splitter.feed(std::string_view(buffer, static_cast<std::size_t>(n)));
+      hand_on_drops();
     }
   }
   splitter.finish();
+  hand_on_drops();
   return reading;
 }
 

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "../unique_fd.hpp"
+#include "frame_file.hpp"
 #include "sources.hpp"
 
 namespace pushcgi::detail {
@@ -33,25 +34,13 @@ std::string FileSource::describe() const {
 }
 
 void FileSource::read_frame() {
-  const UniqueFd fd(::open(path_.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) {
-    set_status("cannot open " + path_ + ": " + std::strerror(errno));
+  Parsed<std::string> data = read_frame_file(path_, options_.max_frame_bytes);
+  if (!data) {
+    report_problem(data.error());
     return;
   }
-  std::string data;
-  char buffer[65536];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    data.append(buffer, static_cast<std::size_t>(n));
-    if (data.size() > options_.max_frame_bytes) {
-      set_status(path_ + " is larger than --max-frame-bytes");
-      return;
-    }
-  }
   set_status({});
-  emit(std::move(data));
+  emit(std::move(data.value()));
 }
 
 void FileSource::run() {

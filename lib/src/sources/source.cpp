@@ -46,6 +46,11 @@ void ThreadedSource::set_status(std::string status) {
   status_ = std::move(status);
 }
 
+void ThreadedSource::report_problem(const std::string& problem) {
+  problem_log_.log(LogLevel::warning, describe() + ": " + problem);
+  set_status(problem);
+}
+
 SourceIncidents ThreadedSource::incidents() const {
   const std::lock_guard<std::mutex> lock(status_mutex_);
   return incidents_;

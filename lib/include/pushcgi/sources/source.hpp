@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "pushcgi/error.hpp"
+#include "pushcgi/log.hpp"
 
 namespace pushcgi {
 
@@ -25,11 +27,12 @@ struct SourceIncidents {
 class FrameSource {
  public:
   using Emit = std::function<void(std::string jpeg)>;
-  using Drop = std::function<void(std::string_view reason)>;
+  using Drop = std::function<void(std::string_view reason, std::uint64_t count)>;
 
   virtual ~FrameSource() = default;
   // Starts producing; emit() is called on the source's thread for each frame, drop() for
-  // each broken one it did not hand over (a truncated frame in a stream).
+  // broken ones it did not hand over (a truncated frame in a stream): how many, and why the
+  // last one was. A stream can break tens of thousands a second, so they come in batches.
   virtual void start(Emit emit, Drop drop = {}) = 0;
   // Stops and joins; emit() is not called once it returns. Idempotent.
   virtual void stop() = 0;
@@ -83,14 +86,17 @@ class ThreadedSource : public FrameSource {
   // Produces until stopping() (checked through wait_*); runs on the source's thread.
   virtual void run() = 0;
   void emit(std::string jpeg) { emit_(std::move(jpeg)); }
-  void drop(std::string_view reason) {
-    if (drop_) drop_(reason);
+  void drop(std::string_view reason, std::uint64_t count = 1) {
+    if (drop_) drop_(reason, count);
   }
   // Sleeps until deadline; false if the source is being stopped.
   bool wait_until(std::chrono::steady_clock::time_point deadline) const;
   // The descriptor that becomes readable when the source is being stopped.
   int stop_fd() const { return stop_fd_; }
   void set_status(std::string status);
+  // Something the source cannot use (a file that is not a regular one): the status, and a
+  // warning, at most one line per 10 s, since a folder is read again and again.
+  void report_problem(const std::string& problem);
   // Counts an incident and keeps its description, stamped with the local time.
   void record_incident(const std::string& what);
 
@@ -102,6 +108,7 @@ class ThreadedSource : public FrameSource {
   mutable std::mutex status_mutex_;  // guards status_ and incidents_
   std::string status_;
   SourceIncidents incidents_;
+  LogThrottle problem_log_{"problems with the source", std::chrono::seconds(10)};
 };
 
 }  // namespace detail
