@@ -1,14 +1,16 @@
 // A stand-in camera program that tells what it inherited, for the tests of the exec: child:
 //
-//   exec_probe REPORT [--grandchildren] [MJPEG_LOOP_ARGS...]
+//   exec_probe REPORT [--grandchildren] [--leave-group] [MJPEG_LOOP_ARGS...]
 //
 // Writes REPORT (complete when it appears: written beside it, then renamed) with a line
 // "pid PID", a line "fd N TARGET" per open descriptor and "env NAME=VALUE" per environment
 // entry. --grandchildren: it also leaves two processes behind, as a wrapper script might,
 // both waiting forever: "grandchild PID" stays in its process group and ignores SIGTERM;
 // "daemon PID" leaves the group (setsid), ignores SIGTERM and SIGHUP and lets go of the
-// pipe. Then it becomes mjpeg_loop (beside it) with the remaining arguments, so that the
-// source gets frames.
+// pipe. --leave-group: it moves itself into its parent's process group, ignores SIGTERM and
+// SIGPIPE and waits forever holding its output open, so that only SIGKILL to its own PID
+// ends it. Otherwise it then becomes mjpeg_loop (beside
+// it) with the remaining arguments, so that the source gets frames.
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -76,7 +78,8 @@ std::string beside_me(const std::string& name) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fputs("usage: exec_probe REPORT [--grandchildren] [MJPEG_LOOP_ARGS...]\n", stderr);
+    std::fputs("usage: exec_probe REPORT [--grandchildren] [--leave-group] [MJPEG_LOOP_ARGS...]\n",
+               stderr);
     return 2;
   }
   std::string report = "pid " + std::to_string(getpid()) + "\n" + descriptors();
@@ -88,7 +91,18 @@ int main(int argc, char** argv) {
     report += "grandchild " + std::to_string(leave_behind(false)) + "\n";
     report += "daemon " + std::to_string(leave_behind(true)) + "\n";
   }
+  bool leave_group = false;
+  if (next < argc && std::string(argv[next]) == "--leave-group") {
+    ++next;
+    leave_group = setpgid(0, getpgid(getppid())) == 0;
+    if (!leave_group) return 1;
+  }
   if (!write_report(argv[1], report)) return 1;
+  if (leave_group) {
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN);
+    for (;;) pause();
+  }
   const std::string loop = beside_me("mjpeg_loop");
   std::vector<char*> args = {const_cast<char*>(loop.c_str())};
   for (int i = next; i < argc; ++i) args.push_back(argv[i]);

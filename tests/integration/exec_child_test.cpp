@@ -221,5 +221,29 @@ INSTANTIATE_TEST_SUITE_P(ExecChild, ExecTree, ::testing::Values(SIGTERM, SIGKILL
                            return param_info.param == SIGTERM ? "Sigterm" : "Sigkill";
                          });
 
+// A program that moves itself out of its own process group (into the keeper's, which the
+// same session allows), ignores SIGTERM and SIGPIPE and writes nothing is still ended when
+// webcam.fcgi is killed: the keeper signals its PID too, not only its group.
+TEST(ExecChild, AProgramThatLeavesItsGroupIsStillEnded) {
+  TempDir dir;
+  const std::string report_path = dir.file("report");
+  FcgiProgram webcam(
+      "webcam.fcgi", 4,
+      {"--source", "exec:" + test_bin_path("exec_probe") + " " + report_path + " --leave-group"});
+  FcgiClient viewer = webcam.request("/stream");  // starts the source; it sends no frame
+  const std::optional<Report> report = wait_for_report(report_path, 10s);
+  ASSERT_TRUE(report) << webcam.log();
+  Leftovers tree;
+  tree.add(report->pids.at("pid"));
+  for (const pid_t keeper : descendants_named(webcam.process().pid(), "pushcgi-keeper")) {
+    tree.add(keeper);
+  }
+  ASSERT_EQ(tree.alive_after(0s).size(), 2u);
+  ASSERT_TRUE(webcam.process().signal(SIGKILL));
+  EXPECT_TRUE(webcam.process().wait_exit(5s).has_value());
+  const std::vector<pid_t> alive = tree.alive_after(10s);
+  EXPECT_TRUE(alive.empty()) << ::testing::PrintToString(alive);
+}
+
 }  // namespace
 }  // namespace pushcgi::test

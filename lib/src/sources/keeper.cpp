@@ -104,6 +104,13 @@ Ask read_lifeline(bool& open) {
   return Ask::stop;
 }
 
+// The program's group, and the program itself: it may have moved to another group
+// (setpgid) and must not escape the stop.
+void signal_program(pid_t program, int number) {
+  kill(-program, number);
+  kill(program, number);
+}
+
 // Until the program ends; returns its wait status. Children of the keeper that end
 // meanwhile (orphans of the program's tree) are reaped on the way.
 int watch(pid_t program, int signals, int grace_ms) {
@@ -124,10 +131,10 @@ int watch(pid_t program, int signals, int grace_ms) {
       if (fds[1].revents != 0) ask = std::max(ask, read_lifeline(lifeline_open));
     }
     if (ask == Ask::stop && kill_at < 0) {
-      kill(-program, SIGTERM);
+      signal_program(program, SIGTERM);
       kill_at = now_ms() + grace_ms;
     } else if (ask == Ask::kill_now && !killed) {
-      kill(-program, SIGKILL);
+      signal_program(program, SIGKILL);
       killed = true;
       kill_at = now_ms();
     }
