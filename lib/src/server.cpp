@@ -138,6 +138,7 @@ std::optional<int> Server::parse_options(int argc, const char* const* argv) {
 }
 
 int Server::serve() {
+  fill_standard_descriptors();
   detail::install_stop_signal();
 
   if (!socket_.empty()) {
@@ -158,6 +159,17 @@ int Server::serve() {
     return run_fastcgi(STDIN_FILENO, false);
   }
   return run_cgi(argv0_.c_str());
+}
+
+// A program started with 0, 1 or 2 closed would hand that number to the next descriptor it
+// opens (a listening socket, a viewer's connection), which would then take what is meant
+// for standard error, and be inherited as it by a child: each closed one gets /dev/null.
+void Server::fill_standard_descriptors() {
+  for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; ++fd) {
+    if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF) continue;
+    const int null = ::open("/dev/null", O_RDWR);  // the lowest free number: fd itself
+    if (null >= 0 && null != fd) ::close(null);
+  }
 }
 
 // Each stream holds a descriptor (its web-server connection); Debian's soft limit of 1,024

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <thread>
@@ -159,6 +160,25 @@ TEST(HelloPush, ABodyIsRefusedBeforeItArrivesAndHoldsNoThread) {
   }
   FcgiClient viewer = server.request(kCurl);
   EXPECT_TRUE(viewer.read_until(has_parts(1), kPartsTimeout));
+}
+
+// Started with standard error closed, the program puts /dev/null there before it opens
+// anything: otherwise its socket or a viewer's connection would take descriptor 2, get its
+// log lines, and be inherited as standard error by a child it starts.
+TEST(HelloPush, AClosedStandardErrorBecomesDevNull) {
+  TempDir dir;
+  const std::string socket = dir.file("hello.sock");
+  SpawnOptions options;
+  options.close_stderr = true;
+  Process program({bin_path("hello_push"), "--socket", socket, "--threads", "1"}, options);
+  FcgiClient viewer;
+  ASSERT_TRUE(viewer.connect_unix(socket));
+  ASSERT_TRUE(viewer.send_request(get_params("/")));
+  ASSERT_TRUE(viewer.read_until(has_parts(1), kPartsTimeout));
+  char target[256] = {};
+  const std::string fd2 = "/proc/" + std::to_string(program.pid()) + "/fd/2";
+  ASSERT_GT(readlink(fd2.c_str(), target, sizeof target - 1), 0);
+  EXPECT_STREQ(target, "/dev/null");
 }
 
 TEST(HelloPush, ClosingTheViewerFreesItsThreadForTheNextRequest) {

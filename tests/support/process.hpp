@@ -34,6 +34,7 @@ struct SpawnOptions {
   int stdin_fd = -1;                            // dup'ed to 0; default: /dev/null
   int stdout_fd = -1;                           // dup'ed to 1; default: /dev/null
   std::string stderr_path;                      // default: /dev/null
+  bool close_stderr = false;                    // start it with descriptor 2 closed
   std::vector<std::string> extra_env;           // added to the inherited environment
   bool own_process_group = false;               // kill() and stop() then signal the group
 };

@@ -72,6 +72,7 @@ class Server {
   int run_cgi(const char* argv0);
   void start_worker(Worker& worker, int listen_fd);
   void work(Worker& worker, int listen_fd);
+  static void fill_standard_descriptors();
   void raise_file_limit() const;
   StreamLimits stream_limits() {
     return {&open_streams_, max_streams_, std::chrono::seconds(max_stream_seconds_)};

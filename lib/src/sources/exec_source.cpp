@@ -131,7 +131,7 @@ ExecSource::ChildEnd ExecSource::run_child() {
     child.stop(false);
     status = child.wait(std::chrono::seconds(5));
   }
-  std::string what = "child " + exit_text(status.value_or(0));
+  std::string what = status ? "child " + exit_text(*status) : "child did not end; killed";
   if (reading.end == Reading::End::silent) {
     const std::string seconds = std::to_string(options_.source_timeout.count()) + " s";
     what = reading.bytes_since_frame == 0

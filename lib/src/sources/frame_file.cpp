@@ -42,15 +42,21 @@ Parsed<std::string> read_all(int fd, const std::string& path, std::size_t expect
 
 Parsed<std::string> read_frame_file(const std::string& path, std::size_t max_bytes) {
   using Result = Parsed<std::string>;
-  // O_NONBLOCK: opening a FIFO for reading returns at once instead of waiting for a writer;
-  // it changes nothing for a regular file. O_NOCTTY: a terminal never becomes ours.
-  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
-  if (!fd) return Result::failure("cannot open " + path + ": " + std::strerror(errno));
+  // O_PATH opens nothing: a device's driver is never asked (opening one can rewind a tape or
+  // arm a watchdog), a FIFO never waits for a writer. Only a regular file is then opened
+  // for reading, through that very descriptor, so it cannot be swapped in between.
+  const UniqueFd where(::open(path.c_str(), O_PATH | O_CLOEXEC));
+  if (!where) return Result::failure("cannot open " + path + ": " + std::strerror(errno));
   struct stat info {};
-  if (::fstat(fd.get(), &info) != 0) {
+  if (::fstat(where.get(), &info) != 0) {
     return Result::failure("cannot stat " + path + ": " + std::strerror(errno));
   }
   if (!S_ISREG(info.st_mode)) return Result::failure(path + " is not a regular file");
+  const std::string reopen = "/proc/self/fd/" + std::to_string(where.get());
+  // O_NONBLOCK and O_NOCTTY: should /proc not be what it seems, still never wait or take a
+  // terminal.
+  const UniqueFd fd(::open(reopen.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+  if (!fd) return Result::failure("cannot open " + path + ": " + std::strerror(errno));
   const auto size = static_cast<std::size_t>(info.st_size);
   if (size > max_bytes) return Result::failure(too_large(path));
   Result data = read_all(fd.get(), path, size, max_bytes);
