@@ -52,13 +52,18 @@ TEST_P(BasicAuth, ShippedSnippetLetsInOnlyWhoHasThePassword) {
 INSTANTIATE_TEST_SUITE_P(Servers, BasicAuth, ::testing::ValuesIn(kServers),
                          [](const auto& param_info) { return server_test_name(param_info.param); });
 
-// The executable and every shared object mapped into a running process.
+// The executable and every shared object mapped into a running process: the files mapped
+// with execute permission (not, say, nscd's passwd cache, which is data).
 std::vector<std::string> loaded_objects(pid_t pid) {
   std::vector<std::string> objects;
   std::istringstream maps(read_file("/proc/" + std::to_string(pid) + "/maps"));
   for (std::string line; std::getline(maps, line);) {
     const std::size_t path = line.find(" /");
-    if (path == std::string::npos || line.find(" (deleted)") != std::string::npos) continue;
+    const std::size_t permissions = line.find(' ') + 1;  // "r-xp" after the address range
+    if (path == std::string::npos || line.find(" (deleted)") != std::string::npos ||
+        line.compare(permissions + 2, 1, "x") != 0) {
+      continue;
+    }
     const std::string object = line.substr(path + 1);
     if (std::find(objects.begin(), objects.end(), object) == objects.end()) {
       objects.push_back(object);
