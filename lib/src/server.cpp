@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "file_limit.hpp"
 #include "listener.hpp"
 #include "pushcgi/fcgi_sink.hpp"
 #include "pushcgi/log.hpp"
@@ -172,16 +173,8 @@ void Server::fill_standard_descriptors() {
   }
 }
 
-// Each stream holds a descriptor (its web-server connection); Debian's soft limit of 1,024
-// would refuse streams long before the threads run out, so the soft limit goes up to the
-// hard one, as nginx's worker_rlimit_nofile does.
 void Server::raise_file_limit() const {
-  rlimit files{};
-  if (getrlimit(RLIMIT_NOFILE, &files) != 0) return;
-  if (files.rlim_cur < files.rlim_max) {
-    files.rlim_cur = files.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &files);
-  }
+  const rlimit files = detail::raise_file_limit();
   if (files.rlim_cur < threads_ + 64u) {
     log(LogLevel::warning, "open file limit " + std::to_string(files.rlim_cur) + " is below " +
                                std::to_string(threads_) +

@@ -3,17 +3,18 @@
 //   exec_probe REPORT [--grandchildren] [--leave-group] [MJPEG_LOOP_ARGS...]
 //
 // Writes REPORT (complete when it appears: written beside it, then renamed) with a line
-// "pid PID", a line "fd N TARGET" per open descriptor and "env NAME=VALUE" per environment
-// entry. --grandchildren: it also leaves two processes behind, as a wrapper script might,
-// both waiting forever: "grandchild PID" stays in its process group and ignores SIGTERM;
-// "daemon PID" leaves the group (setsid), ignores SIGTERM and SIGHUP and lets go of the
-// pipe. --leave-group: it moves itself into its parent's process group, ignores SIGTERM and
-// SIGPIPE and waits forever holding its output open, so that only SIGKILL to its own PID
-// ends it. Otherwise it then becomes mjpeg_loop (beside
-// it) with the remaining arguments, so that the source gets frames.
+// "pid PID", a line "fd N TARGET" per open descriptor, "env NAME=VALUE" per environment
+// entry and "nofile N", its soft open-file limit. --grandchildren: it also leaves two processes
+// behind, as a wrapper script might, both waiting forever: "grandchild PID" stays in its process
+// group and ignores SIGTERM; "daemon PID" leaves the group (setsid), ignores SIGTERM and SIGHUP and
+// lets go of the pipe. --leave-group: it moves itself into its parent's process group, ignores
+// SIGTERM and SIGPIPE and waits forever holding its output open, so that only SIGKILL to its own
+// PID ends it. Otherwise it then becomes mjpeg_loop (beside it) with the remaining arguments, so
+// that the source gets frames.
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -83,6 +84,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::string report = "pid " + std::to_string(getpid()) + "\n" + descriptors();
+  rlimit files{};
+  getrlimit(RLIMIT_NOFILE, &files);
+  report += "nofile " + std::to_string(files.rlim_cur) + "\n";
   for (char** entry = environ; *entry != nullptr; ++entry)
     report += "env " + std::string(*entry) + "\n";
   int next = 2;

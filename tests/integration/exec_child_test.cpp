@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -23,7 +24,8 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-// What exec_probe wrote: "fd N TARGET", "env NAME=VALUE", "pid|grandchild|daemon PID".
+// What exec_probe wrote: "fd N TARGET", "env NAME=VALUE", "pid|grandchild|daemon PID",
+// "nofile N" (kept with the PIDs).
 struct Report {
   std::map<int, std::string> fds;
   std::vector<std::string> env;
@@ -163,6 +165,28 @@ TEST_P(ExecChildInherits, OnlyStandardDescriptorsAndTheEnvironmentItIsGiven) {
   EXPECT_EQ(report->env,
             (std::vector<std::string>{"PATH=/usr/bin:/bin", "HOME=/var/lib/cam", "LANG=C.UTF-8",
                                       "CAMERA_PASSWORD=pw1", "MODE=night"}));
+}
+
+// webcam.fcgi raises its own open-file limit for its connections; the camera program gets
+// the one webcam.fcgi was started with (a select()-based program breaks above 1,023).
+TEST(ExecChild, GetsTheFileLimitWebcamWasStartedWith) {
+  rlimit mine{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &mine), 0);
+  ASSERT_GT(mine.rlim_max, 1000u);
+  rlimit lowered = mine;
+  lowered.rlim_cur = 1000;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &lowered), 0);
+  TempDir dir;
+  const std::string report_path = dir.file("report");
+  FcgiProgram webcam("webcam.fcgi", 4, {"--source", probe_source(report_path)});
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &mine), 0);
+  FcgiClient viewer = webcam.request("/stream");
+  const std::optional<Report> report = wait_for_report(report_path, 10s);
+  ASSERT_TRUE(report) << webcam.log();
+  EXPECT_EQ(report->pids.at("nofile"), 1000);
+  const std::string limits =
+      read_file("/proc/" + std::to_string(webcam.process().pid()) + "/limits");
+  EXPECT_EQ(limits.find("Max open files            1000 "), std::string::npos) << limits;
 }
 
 INSTANTIATE_TEST_SUITE_P(ExecChild, ExecChildInherits, ::testing::Values(false, true),

@@ -74,6 +74,7 @@ bool arrange_descriptors(const KeeperPlan& plan) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != keeper) _exit(127);
   close_descriptors_from(kLifeline);  // close-on-exec already; not one to forget
+  setrlimit(RLIMIT_NOFILE, &plan.file_limit);
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);

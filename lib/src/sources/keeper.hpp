@@ -23,6 +23,8 @@
 // (system calls; no allocation, no stdio, no locks), on data prepared before fork().
 #pragma once
 
+#include <sys/resource.h>
+
 namespace pushcgi::detail {
 
 // Everything the keeper needs, prepared before fork().
@@ -34,6 +36,7 @@ struct KeeperPlan {
   int output_fd;        // the program's standard output (the write end of a pipe)
   int lifeline_fd;      // the keeper's end of the lifeline
   int grace_ms;         // from SIGTERM to SIGKILL on a graceful stop
+  rlimit file_limit;    // the program's RLIMIT_NOFILE: what webcam.fcgi was started with
 };
 
 // What webcam.fcgi writes on the lifeline: stop gracefully, or kill at once. Its end of

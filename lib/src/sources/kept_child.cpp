@@ -13,6 +13,7 @@
 #include <cstring>
 #include <utility>
 
+#include "../file_limit.hpp"
 #include "keeper.hpp"
 
 namespace pushcgi::detail {
@@ -75,7 +76,8 @@ Parsed<KeptChild> KeptChild::start(const Plan& plan) {
                                null.get(),
                                output_write.get(),
                                keeper_end.get(),
-                               static_cast<int>(plan.grace.count())};
+                               static_cast<int>(plan.grace.count()),
+                               inherited_file_limit()};
   const pid_t pid = fork_keeper(keeper_plan);
   if (pid < 0) return Result::failure(failed("fork"));
   setpgid(pid, pid);  // in both processes: whichever runs first makes the group
