@@ -83,7 +83,8 @@ needs = build $(if $(filter run,$1),run) \
         $(if $(filter fuzz $(FUZZ_BUILD)/%,$1),fuzz) $(if $(filter bench,$1),bench) \
         $(if $(filter format format-check,$1),format)
 packages:
-	$(Q)tools/ensure-packages $(call needs,$(or $(FOR),$(MAKECMDGOALS)))
+	$(Q)tools/ensure-packages $(shell tools/ensure-packages --entries \
+	                              $(call needs,$(or $(FOR),$(MAKECMDGOALS))))
 
 $(BUILD)/obj/%.o: %.cpp | packages
 	@mkdir -p $(@D)
