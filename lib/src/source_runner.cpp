@@ -83,11 +83,8 @@ void SourceRunner::accept(std::string jpeg) {
       memmem(jpeg.data(), jpeg.size(), dash_boundary_.data(), dash_boundary_.size()) != nullptr;
   if (!info || has_boundary) {
     const std::string reason = !info ? "not a whole JPEG" : "contains the multipart boundary";
-    drop_log_.log(LogLevel::warning,
-                  "dropped a frame of " + std::to_string(jpeg.size()) + " bytes: " + reason);
-    const std::lock_guard<std::mutex> lock(mutex_);
-    ++dropped_;
-    drop_reason_ = reason;
+    record_drop("dropped a frame of " + std::to_string(jpeg.size()) + " bytes: " + reason, reason,
+                1);
     return;
   }
   frames_in_.add();
@@ -110,11 +107,15 @@ std::optional<std::chrono::steady_clock::time_point> SourceRunner::running_since
 }
 
 void SourceRunner::count_drop(std::string_view reason, std::uint64_t count) {
-  drop_log_.log(LogLevel::warning,
-                (count == 1 ? std::string("dropped a frame: ")
-                            : "dropped " + std::to_string(count) + " frames, the last: ") +
-                    std::string(reason),
-                count);
+  record_drop((count == 1 ? std::string("dropped a frame: ")
+                          : "dropped " + std::to_string(count) + " frames, the last: ") +
+                  std::string(reason),
+              reason, count);
+}
+
+void SourceRunner::record_drop(const std::string& message, std::string_view reason,
+                               std::uint64_t count) {
+  drop_log_.log(LogLevel::warning, message, count);
   const std::lock_guard<std::mutex> lock(mutex_);
   dropped_ += count;
   drop_reason_ = reason;

@@ -89,15 +89,7 @@ class Leftovers {
   }
   void add(pid_t pid) { pids_.push_back(pid); }
   std::vector<pid_t> alive_after(Clock::duration timeout) const {
-    const auto deadline = Clock::now() + timeout;
-    for (;;) {
-      std::vector<pid_t> alive;
-      for (const pid_t pid : pids_) {
-        if (is_alive(pid)) alive.push_back(pid);
-      }
-      if (alive.empty() || Clock::now() >= deadline) return alive;
-      std::this_thread::sleep_for(10ms);
-    }
+    return test::alive_after(pids_, timeout);
   }
 
  private:

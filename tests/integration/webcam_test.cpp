@@ -214,12 +214,7 @@ std::vector<pid_t> cameras_below(pid_t pid) {
 
 // True once none of pids is alive; false after timeout.
 bool all_gone(const std::vector<pid_t>& pids, Clock::duration timeout) {
-  const auto deadline = Clock::now() + timeout;
-  for (;;) {
-    if (std::none_of(pids.begin(), pids.end(), is_alive)) return true;
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(10ms);
-  }
+  return alive_after(pids, timeout).empty();
 }
 
 TEST(Webcam, ExecChildRunsOnlyWhileWatchedAndNeverOutlivesTheProgram) {

@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <iterator>
 #include <sstream>
+#include <thread>
 
 #include "support/process.hpp"
 
@@ -49,10 +51,6 @@ long rss_kib(pid_t pid) {
 
 long threads_of(pid_t pid) {
   return status_field(pid, "Threads");
-}
-
-int children_of(pid_t pid, const std::string& text) {
-  return static_cast<int>(child_pids(pid, text).size());
 }
 
 long open_fds(pid_t pid) {
@@ -142,6 +140,17 @@ bool is_alive(pid_t pid) {
   const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
   const std::size_t close = stat.rfind(')');
   return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z';
+}
+
+std::vector<pid_t> alive_after(const std::vector<pid_t>& pids,
+                               std::chrono::steady_clock::duration timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    std::vector<pid_t> alive;
+    std::copy_if(pids.begin(), pids.end(), std::back_inserter(alive), is_alive);
+    if (alive.empty() || std::chrono::steady_clock::now() >= deadline) return alive;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
 long json_field(const std::string& text, const std::string& name) {

@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -21,15 +22,17 @@ long status_field(pid_t pid, const std::string& name);
 long rss_kib(pid_t pid);
 // Its number of threads; 0 if it is gone.
 long threads_of(pid_t pid);
-// Children of pid whose command line contains text, and how many there are.
+// Children of pid whose command line contains text.
 std::vector<pid_t> child_pids(pid_t pid, const std::string& text);
-int children_of(pid_t pid, const std::string& text);
 // Living processes (zombies do not count) anywhere below pid whose name (comm) is name.
 std::vector<pid_t> descendants_named(pid_t pid, const std::string& name);
 // Living processes anywhere whose command line contains text.
 std::vector<pid_t> processes_with(const std::string& text);
 // True while pid is a process that has not ended (a zombie has).
 bool is_alive(pid_t pid);
+// Those of pids still alive once none is, or once timeout has passed.
+std::vector<pid_t> alive_after(const std::vector<pid_t>& pids,
+                               std::chrono::steady_clock::duration timeout);
 // Its open file descriptors (entries of /proc/PID/fd); -1 if it is gone.
 long open_fds(pid_t pid);
 

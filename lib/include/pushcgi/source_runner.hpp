@@ -61,6 +61,8 @@ class SourceRunner {
   void control();
   void accept(std::string jpeg);
   void count_drop(std::string_view reason, std::uint64_t count);
+  // Logs message (rate-limited) and counts count frames dropped, the last for reason.
+  void record_drop(const std::string& message, std::string_view reason, std::uint64_t count);
   std::uint64_t next_number();
 
   Hub<Frame>& hub_;

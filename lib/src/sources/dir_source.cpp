@@ -23,10 +23,9 @@ bool is_jpeg_name(const std::string& name) {
 }  // namespace
 
 DirSource::DirSource(std::string path, const SourceOptions& options)
-    : path_(std::move(path)), options_(options) {}
+    : ThreadedSource(options.label), path_(std::move(path)), options_(options) {}
 
-std::string DirSource::describe() const {
-  if (!options_.label.empty()) return options_.label;
+std::string DirSource::default_description() const {
   return "dir:" + path_ + " at " + std::to_string(options_.fps) + " fps";
 }
 

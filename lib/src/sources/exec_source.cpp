@@ -77,12 +77,14 @@ std::vector<std::string> exec_environment(const std::vector<std::string>& passed
 }
 
 ExecSource::ExecSource(std::vector<std::string> argv, const SourceOptions& options)
-    : argv_(std::move(argv)), env_(exec_environment(options.environment)), options_(options) {}
+    : ThreadedSource(options.label),
+      argv_(std::move(argv)),
+      env_(exec_environment(options.environment)),
+      options_(options) {}
 
 // The program's name only: its arguments may hold a camera's password or a URL's user-info
 // (rtsp://user:pass@camera/), and describe() goes to /state and the log.
-std::string ExecSource::describe() const {
-  if (!options_.label.empty()) return options_.label;
+std::string ExecSource::default_description() const {
   const std::string& program = argv_[0];
   return "exec: " + program.substr(program.rfind('/') + 1);
 }
@@ -149,9 +151,9 @@ ExecSource::Reading ExecSource::read_frames(int output) {
   Reading reading;
   auto last_frame = Clock::now();
   // A hostile child can make the splitter drop a frame every two bytes: they are handed on
-  // once per read, with their count, not one call (and lock) each.
-  std::uint64_t drops = 0;
+  // once per read, with their count (the splitter's own), not one call (and lock) each.
   std::string drop_reason;
+  std::size_t drops_handed_on = 0;
   MjpegSplitter splitter(
       options_.max_frame_bytes,
       [&](std::string frame) {
@@ -159,13 +161,11 @@ ExecSource::Reading ExecSource::read_frames(int output) {
         reading.bytes_since_frame = 0;
         emit(std::move(frame));
       },
-      [&](std::string_view reason) {
-        ++drops;
-        drop_reason.assign(reason);
-      });
+      [&](std::string_view reason) { drop_reason.assign(reason); });
   const auto hand_on_drops = [&] {
-    if (drops > 0) drop(drop_reason, drops);
-    drops = 0;
+    if (splitter.dropped() == drops_handed_on) return;
+    drop(drop_reason, splitter.dropped() - drops_handed_on);
+    drops_handed_on = splitter.dropped();
   };
   char buffer[65536];
   for (;;) {

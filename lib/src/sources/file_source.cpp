@@ -27,10 +27,10 @@ std::string base_of(const std::string& path) {
 }  // namespace
 
 FileSource::FileSource(std::string path, const SourceOptions& options)
-    : path_(std::move(path)), options_(options) {}
+    : ThreadedSource(options.label), path_(std::move(path)), options_(options) {}
 
-std::string FileSource::describe() const {
-  return options_.label.empty() ? "file:" + path_ : options_.label;
+std::string FileSource::default_description() const {
+  return "file:" + path_;
 }
 
 void FileSource::read_frame() {

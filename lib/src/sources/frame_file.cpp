@@ -52,13 +52,13 @@ Parsed<std::string> read_frame_file(const std::string& path, std::size_t max_byt
     return Result::failure("cannot stat " + path + ": " + std::strerror(errno));
   }
   if (!S_ISREG(info.st_mode)) return Result::failure(path + " is not a regular file");
+  const auto size = static_cast<std::size_t>(info.st_size);
+  if (size > max_bytes) return Result::failure(too_large(path));
   const std::string reopen = "/proc/self/fd/" + std::to_string(where.get());
   // O_NONBLOCK and O_NOCTTY: should /proc not be what it seems, still never wait or take a
   // terminal.
   const UniqueFd fd(::open(reopen.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
   if (!fd) return Result::failure("cannot open " + path + ": " + std::strerror(errno));
-  const auto size = static_cast<std::size_t>(info.st_size);
-  if (size > max_bytes) return Result::failure(too_large(path));
   Result data = read_all(fd.get(), path, size, max_bytes);
   if (data && data->empty()) return Result::failure(path + " is empty");
   return data;

@@ -73,7 +73,8 @@ bool arrange_descriptors(const KeeperPlan& plan) {
   // forked" is the keeper itself.
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != keeper) _exit(127);
-  close_descriptors_from(kLifeline);  // close-on-exec already; not one to forget
+  // Nothing else to close: arrange_descriptors() closed all above the lifeline, and the
+  // lifeline and the signalfd opened since are close-on-exec.
   setrlimit(RLIMIT_NOFILE, &plan.file_limit);
   sigset_t none;
   sigemptyset(&none);

@@ -8,12 +8,18 @@
 #include <cstdint>
 #include <ctime>
 #include <system_error>
+#include <utility>
 
 namespace pushcgi {
 namespace detail {
 
-ThreadedSource::ThreadedSource() : stop_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+ThreadedSource::ThreadedSource(std::string label)
+    : label_(std::move(label)), stop_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   if (stop_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+}
+
+std::string ThreadedSource::describe() const {
+  return label_.empty() ? default_description() : label_;
 }
 
 ThreadedSource::~ThreadedSource() {

@@ -14,9 +14,9 @@ namespace pushcgi::detail {
 class TestcardSource : public ThreadedSource {
  public:
   explicit TestcardSource(const SourceOptions& options);
-  std::string describe() const override;
 
  private:
+  std::string default_description() const override;
   void run() override;
   SourceOptions options_;
   std::uint64_t next_number_ = 1;  // only the source's thread touches it
@@ -27,7 +27,7 @@ class TestcardSource : public ThreadedSource {
 class FileSource : public ThreadedSource {
  public:
   FileSource(std::string path, const SourceOptions& options);
-  std::string describe() const override;
+  std::string default_description() const override;
 
  private:
   void run() override;
@@ -40,7 +40,7 @@ class FileSource : public ThreadedSource {
 class DirSource : public ThreadedSource {
  public:
   DirSource(std::string path, const SourceOptions& options);
-  std::string describe() const override;
+  std::string default_description() const override;
 
  private:
   void run() override;
@@ -57,7 +57,7 @@ class DirSource : public ThreadedSource {
 class ExecSource : public ThreadedSource {
  public:
   ExecSource(std::vector<std::string> argv, const SourceOptions& options);
-  std::string describe() const override;
+  std::string default_description() const override;
 
  private:
   void run() override;

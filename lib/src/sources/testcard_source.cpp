@@ -4,10 +4,10 @@
 
 namespace pushcgi::detail {
 
-TestcardSource::TestcardSource(const SourceOptions& options) : options_(options) {}
+TestcardSource::TestcardSource(const SourceOptions& options)
+    : ThreadedSource(options.label), options_(options) {}
 
-std::string TestcardSource::describe() const {
-  if (!options_.label.empty()) return options_.label;
+std::string TestcardSource::default_description() const {
   return "testcard " + std::to_string(options_.width) + "x" + std::to_string(options_.height) +
          " at " + std::to_string(options_.fps) + " fps";
 }

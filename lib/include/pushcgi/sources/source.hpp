@@ -80,9 +80,13 @@ class ThreadedSource : public FrameSource {
   void stop() final;
   std::string status() const override;
   SourceIncidents incidents() const override;
+  // The operator's label when there is one (--source-label), else default_description().
+  std::string describe() const final;
 
  protected:
-  ThreadedSource();
+  explicit ThreadedSource(std::string label);
+  // What the source is when the operator gave no label.
+  virtual std::string default_description() const = 0;
   // Produces until stopping() (checked through wait_*); runs on the source's thread.
   virtual void run() = 0;
   void emit(std::string jpeg) { emit_(std::move(jpeg)); }
@@ -101,6 +105,7 @@ class ThreadedSource : public FrameSource {
   void record_incident(const std::string& what);
 
  private:
+  const std::string label_;
   int stop_fd_;
   Emit emit_;
   Drop drop_;
