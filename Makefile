@@ -29,7 +29,7 @@ else
 Q := @
 endif
 
-LIB_SRCS   := $(wildcard lib/src/*.cpp lib/src/sources/*.cpp)
+LIB_SRCS   := $(wildcard lib/src/*.cpp lib/src/runtime/*.cpp lib/src/sources/*.cpp)
 LIB_OBJS   := $(LIB_SRCS:%.cpp=$(BUILD)/obj/%.o)
 LIB        := $(BUILD)/libpushcgi.a
 
@@ -104,6 +104,9 @@ $(BUILD)/bin/%: $(BUILD)/obj/examples/%.o $(LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CXX) $(ALL_CXXFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
+
+# The library's own private headers, by layer ("runtime/outbox.hpp").
+$(LIB_OBJS): ALL_CPPFLAGS += -Ilib/src
 
 # Tests find the programs through this path.
 $(SUPPORT_OBJS): ALL_CPPFLAGS += -Ilib/src -Itests -DPUSHCGI_BIN_DIR='"$(abspath $(BUILD)/bin)"' \

@@ -15,6 +15,13 @@ bool EventStream::start(std::optional<std::chrono::milliseconds> retry) {
   return write("retry: " + std::to_string(retry->count()) + "\n\n");
 }
 
+bool EventStream::pump(Pump pump, std::optional<std::chrono::milliseconds> retry) {
+  if (started_) return false;
+  started_ = true;
+  const std::string first = retry ? "retry: " + std::to_string(retry->count()) + "\n\n" : "";
+  return response_.pump(event_stream_head(), first, std::move(pump));
+}
+
 bool EventStream::send(const Event& event) {
   if (!open()) return false;
   buffer_.clear();

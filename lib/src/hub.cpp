@@ -4,32 +4,44 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <stdexcept>
 #include <system_error>
 
 namespace pushcgi::detail {
 
-namespace {
+// The watcher of a subscription that a thread waits on: an eventfd of its own.
+class HubCore::Subscription::OwnDescriptor final : public HubWatcher {
+ public:
+  OwnDescriptor() : fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+    if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+  }
+  ~OwnDescriptor() { ::close(fd_); }
+  OwnDescriptor(const OwnDescriptor&) = delete;
+  OwnDescriptor& operator=(const OwnDescriptor&) = delete;
 
-void notify(int fd) {
-  const std::uint64_t one = 1;
-  // Fails only when the counter is full, which still means "readable".
-  [[maybe_unused]] const ssize_t n = ::write(fd, &one, sizeof one);
-}
+  void value_ready() override {
+    const std::uint64_t one = 1;
+    // Fails only when the counter is full, which still means "readable".
+    [[maybe_unused]] const ssize_t n = ::write(fd_, &one, sizeof one);
+  }
+  int fd() const { return fd_; }
 
-}  // namespace
+ private:
+  int fd_;
+};
 
 HubCore::Subscription::Subscription(HubCore& hub, std::chrono::steady_clock::duration period,
-                                    std::string label)
-    : hub_(hub), period_(period), label_(std::move(label)) {
-  notify_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (notify_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+                                    std::string label, HubWatcher* watcher)
+    : hub_(hub), period_(period), label_(std::move(label)), watcher_(watcher) {
+  if (watcher_ == nullptr) {
+    own_ = std::make_unique<OwnDescriptor>();
+    notify_fd_ = own_->fd();
+    watcher_ = own_.get();
+  }
   hub_.add(this);
 }
 
 HubCore::Subscription::~Subscription() {
   hub_.remove(this);
-  ::close(notify_fd_);
 }
 
 bool HubCore::Subscription::eligible(const Entry& entry) const {
@@ -39,32 +51,30 @@ bool HubCore::Subscription::eligible(const Entry& entry) const {
   return entry.published - last_.published >= period_ - period_ / 8;
 }
 
-void HubCore::Subscription::drain_notification() const {
+void HubCore::Subscription::clear_notification() const {
+  if (notify_fd_ < 0) return;
   std::uint64_t count;
   [[maybe_unused]] const ssize_t n = ::read(notify_fd_, &count, sizeof count);
-}
-
-Wake HubCore::Subscription::wait(Response& response,
-                                 std::chrono::steady_clock::time_point deadline) {
-  for (;;) {
-    // A publish between this check and the wait leaves notify_fd_ readable, so it is
-    // never missed.
-    if (response.time_is_up()) return Wake::time_limit;
-    if (eligible(hub_.latest())) return Wake::notified;
-    const Wake wake = response.wait_until(deadline, notify_fd_);
-    if (wake != Wake::notified) return wake;
-    drain_notification();
-  }
 }
 
 HubCore::Entry HubCore::Subscription::take() {
   const Entry entry = hub_.latest();
   if (entry.seq > last_.seq) {
-    if (last_.seq != 0) skipped_ += entry.seq - last_.seq - 1;
+    if (accounted_ != 0 && entry.seq > accounted_) skipped_ += entry.seq - accounted_ - 1;
+    accounted_ = std::max(accounted_, entry.seq);
     taken_ += 1;
     last_ = entry;
   }
   return entry;
+}
+
+// A value this viewer could not take when it came (it was still writing the one before):
+// skipped now, not only once the viewer takes a later one, so that /state shows a viewer
+// that stopped reading.
+void HubCore::Subscription::pass(const Entry& entry) {
+  if (entry.seq <= accounted_) return;
+  if (accounted_ != 0) skipped_ += entry.seq - accounted_;
+  accounted_ = entry.seq;
 }
 
 HubCore::Entry HubCore::Subscription::last() const {
@@ -80,6 +90,7 @@ void HubCore::Subscription::skip_stale(std::chrono::steady_clock::duration max_a
   const Entry entry = hub_.latest();
   if (entry.seq > last_.seq && std::chrono::steady_clock::now() - entry.published > max_age) {
     last_ = entry;  // seen, not sent: neither taken nor skipped
+    accounted_ = entry.seq;
   }
 }
 
@@ -102,7 +113,7 @@ void HubCore::publish(std::shared_ptr<const void> data,
   // A viewer that subscribes in between sees the new value at its first check, and one
   // more notification only makes it check again.
   const std::lock_guard<std::mutex> lock(subscriptions_mutex_);
-  for (const Subscription* subscription : subscriptions_) notify(subscription->notify_fd_);
+  for (const Watching& watching : watchers_) watching.watcher->value_ready();
 }
 
 HubCore::Entry HubCore::latest() const {
@@ -147,15 +158,38 @@ void HubCore::on_change(std::function<void(unsigned)> callback) {
 void HubCore::add(Subscription* subscription) {
   {
     const std::lock_guard<std::mutex> lock(subscriptions_mutex_);
+    subscription->index_ = subscriptions_.size();
     subscriptions_.push_back(subscription);
+    const auto watching =
+        std::find_if(watchers_.begin(), watchers_.end(), [&](const Watching& w) {
+          return w.watcher == subscription->watcher_;
+        });
+    if (watching != watchers_.end()) {
+      ++watching->subscriptions;
+    } else {
+      watchers_.push_back(Watching{subscription->watcher_, 1});
+    }
   }
   changed();
 }
 
+// In constant time (the last subscription takes the leaving one's place): ten thousand
+// viewers may leave at once.
 void HubCore::remove(Subscription* subscription) {
   {
     const std::lock_guard<std::mutex> lock(subscriptions_mutex_);
-    subscriptions_.erase(std::find(subscriptions_.begin(), subscriptions_.end(), subscription));
+    Subscription* moved = subscriptions_.back();
+    subscriptions_[subscription->index_] = moved;
+    moved->index_ = subscription->index_;
+    subscriptions_.pop_back();
+    const auto watching =
+        std::find_if(watchers_.begin(), watchers_.end(), [&](const Watching& w) {
+          return w.watcher == subscription->watcher_;
+        });
+    if (--watching->subscriptions == 0) {
+      *watching = watchers_.back();
+      watchers_.pop_back();
+    }
   }
   changed();
 }

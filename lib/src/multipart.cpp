@@ -110,12 +110,14 @@ ResponseHead MultipartWriter::response_head() const {
 
 Error MultipartWriter::frame(std::string_view body, std::chrono::system_clock::time_point produced,
                              PartFrame& out) const {
-  if (memmem(body.data(), body.size(), dash_boundary_.data(), dash_boundary_.size()) != nullptr) {
-    return Error::boundary_in_body;
-  }
+  if (contains_boundary(body)) return Error::boundary_in_body;
   out.head = part_head(body.size(), produced);
   out.tail = tail_;
   return Error::none;
+}
+
+bool MultipartWriter::contains_boundary(std::string_view body) const {
+  return memmem(body.data(), body.size(), dash_boundary_.data(), dash_boundary_.size()) != nullptr;
 }
 
 std::string MultipartWriter::part_head(std::size_t body_size,

@@ -33,6 +33,37 @@ bool MultipartStream::start() {
   return response_.write(&preamble, 1) == WriteResult::ok;
 }
 
+bool MultipartStream::pump(Pump pump) {
+  if (started_) return false;
+  started_ = true;
+  if (!writer_) {
+    response_.send_error(400, framing_error_);
+    closed_ = true;
+    return false;
+  }
+  pump.after_each(writer_->tail()).end_with(writer_->close_delimiter());
+  pumped_ = response_.pump(writer_->response_head(), writer_->preamble(), std::move(pump));
+  closed_ = !pumped_;
+  return pumped_;
+}
+
+std::shared_ptr<const MultipartWriter> MultipartStream::shared_writer() const {
+  return std::make_shared<const MultipartWriter>(*writer_);
+}
+
+bool MultipartStream::frame_part(const MultipartWriter& writer, std::string_view body,
+                                 std::chrono::system_clock::time_point produced, Parts& parts) {
+  if (writer.contains_boundary(body)) {
+    log(LogLevel::warning, "part of " + std::to_string(body.size()) +
+                               " bytes not sent: " + std::string(to_string(Error::boundary_in_body)));
+    return false;
+  }
+  parts.text = writer.part_head(body.size(), produced);
+  parts.add(parts.text);
+  parts.add(body);
+  return true;
+}
+
 bool MultipartStream::send(std::string_view body, std::chrono::system_clock::time_point produced) {
   if (!open()) return false;
   const Error error = writer_->frame(body, produced, frame_);

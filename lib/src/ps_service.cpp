@@ -83,7 +83,7 @@ std::shared_ptr<const PsService::Snapshot> PsService::page_snapshot(const PsView
                                                                     Response& response) {
   Subscription subscription(hub_, std::chrono::seconds(view.interval), "page");
   subscription.skip_stale(std::chrono::seconds(view.interval));
-  const Wake wake = subscription.wait(response, Clock::now() + kSnapshotTimeout);
+  const Wake wake = response.wait_for(subscription, Clock::now() + kSnapshotTimeout);
   if (wake == Wake::notified) return subscription.take().data;
   if (wake == Wake::deadline) {
     response.send_error(503, "no process list yet", {{"Retry-After", "5"}});
@@ -119,49 +119,47 @@ void PsService::push(const Request& request, Response& response) {
   const auto view = parse_view(request, response);
   if (!view) return;
   MultipartStream stream(request, response, std::string(kHtml));
-  if (!stream.start()) return;
-  Subscription subscription(hub_, std::chrono::seconds(view->interval), "push");
-  subscription.skip_stale(std::chrono::seconds(view->interval));
+  const std::string key = "push/" + view->table_key() + "/" + view->base + "?" + view->query();
+  const auto document = [this, view = *view, key](const Hub<Snapshot>::Value& value) {
+    return value.data->rendered.get(
+        key, [&] { return render_push_document(*table(*value.data, view), view); });
+  };
   // No repeats between snapshots: every part replaces the whole page (and its scroll
   // position) in the browser.
-  for (;;) {
-    const Wake wake = subscription.wait(response, Clock::now() + std::chrono::hours(1));
-    if (wake == Wake::deadline) continue;
-    if (wake != Wake::notified) return;
-    const Hub<Snapshot>::Value value = subscription.take();
-    const auto document = value.data->rendered.get(
-        "push/" + view->table_key() + "/" + view->base + "?" + view->query(),
-        [&] { return render_push_document(*table(*value.data, *view), *view); });
-    if (!stream.send(*document, value.produced)) return;
-  }
+  stream.pump(stream.part_pump(hub_, document)
+                  .pace(std::chrono::seconds(view->interval))
+                  .skip_older_than(std::chrono::seconds(view->interval))
+                  .label("push"));
 }
 
 void PsService::events(const Request& request, Response& response) {
   const auto view = parse_view(request, response);
   if (!view) return;
   EventStream stream(request, response);
-  if (!stream.start(std::chrono::milliseconds(2000))) return;
-  Subscription subscription(hub_, std::chrono::seconds(view->interval), "events");
-  subscription.skip_stale(std::chrono::seconds(view->interval));
-  Clock::time_point last_write = Clock::now();
-  for (;;) {
-    const Wake wake = subscription.wait(response, last_write + kHeartbeat);
-    if (wake == Wake::deadline) {
-      if (!stream.comment("heartbeat")) return;
-    } else if (wake == Wake::notified) {
-      const Hub<Snapshot>::Value value = subscription.take();
-      const std::string id = std::to_string(value.seq);
-      const auto fragment = table(*value.data, *view);
-      std::string_view data = *fragment;
+  // Event "snapshot", id = the snapshot's number, data = the table: the same bytes for
+  // every viewer of this view, made once per snapshot.
+  const auto render = [this, view = *view](const Hub<Snapshot>::Value& value, Parts& parts) {
+    auto event = value.data->rendered.get("events/" + view.table_key(), [&] {
+      std::string_view data = *table(*value.data, view);
       if (!data.empty() && data.back() == '\n') data.remove_suffix(1);
-      Event event(data, "snapshot");
-      event.id = id;
-      if (!stream.send(event)) return;
-    } else {
-      return;
-    }
-    last_write = Clock::now();
-  }
+      Event snapshot(data, "snapshot");
+      const std::string id = std::to_string(value.seq);
+      snapshot.id = id;
+      std::string text;
+      if (format_event(snapshot, text) != Error::none) text.clear();
+      return text;
+    });
+    if (event->empty()) return false;
+    parts.add(*event);
+    parts.keep = std::move(event);
+    return true;
+  };
+  stream.pump(Pump(hub_, render)
+                  .pace(std::chrono::seconds(view->interval))
+                  .skip_older_than(std::chrono::seconds(view->interval))
+                  .send_when_idle(kHeartbeat, format_comment("heartbeat"))
+                  .label("events"),
+              std::chrono::milliseconds(2000));
 }
 
 void PsService::state(const Request&, Response& response) const {

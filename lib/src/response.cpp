@@ -14,9 +14,7 @@ Response::Response(Sink& sink, Waiter& waiter, HeadStyle style, std::string prot
       protocol_(std::move(protocol)),
       head_only_(head_only) {}
 
-Response::~Response() {
-  if (streaming_ && limits_.open_streams != nullptr) limits_.open_streams->fetch_sub(1);
-}
+Response::~Response() = default;
 
 WriteResult Response::put(const std::string_view* pieces, std::size_t count) {
   if (state_ != WriteResult::ok) return state_;
@@ -28,15 +26,13 @@ WriteResult Response::put(const std::string_view* pieces, std::size_t count) {
 }
 
 // Taken before the head goes out, so that two requests racing for the last slot cannot
-// both get it.
-bool Response::take_stream_slot() {
-  std::atomic<unsigned>* counter = limits_.open_streams;
-  if (counter == nullptr) return true;
-  unsigned open = counter->load();
-  do {
-    if (limits_.max_streams > 0 && open >= limits_.max_streams) return false;
-  } while (!counter->compare_exchange_weak(open, open + 1));
-  return true;
+// both get it; refused: a 503 instead of the head.
+bool Response::take_slot(StreamSlots::Kind kind) {
+  if (slots_ == nullptr) return true;
+  slot_ = slots_->take(kind);
+  if (slot_) return true;
+  send_error(503, slots_->refusal(kind), {{"Retry-After", "10"}});
+  return false;
 }
 
 WriteResult Response::send_head(const ResponseHead& head) {
@@ -48,14 +44,10 @@ WriteResult Response::send_head(const ResponseHead& head) {
     return WriteResult::refused;
   }
   const bool stream = head.streaming() && !head_only_;
-  if (stream && !take_stream_slot()) {
-    send_error(503, "too many viewers (" + std::to_string(limits_.max_streams) + " streams open)",
-               {{"Retry-After", "10"}});
-    return WriteResult::refused;
-  }
-  streaming_ = stream;  // counted from here; the destructor gives the slot back
-  if (stream && limits_.max_duration.count() > 0) {
-    stream_ends_ = std::chrono::steady_clock::now() + limits_.max_duration;
+  if (stream && !pump_ && !take_slot(StreamSlots::Kind::blocking)) return WriteResult::refused;
+  streaming_ = stream;  // counted from here; the slot goes back with the response
+  if (stream && max_duration_.count() > 0) {
+    stream_ends_ = std::chrono::steady_clock::now() + max_duration_;
   }
   const std::string text = head.render(style_, protocol_);
   const std::string_view piece = text;
@@ -64,6 +56,32 @@ WriteResult Response::send_head(const ResponseHead& head) {
   const WriteResult result = put(&piece, 1);
   if (head_only_ && state_ == WriteResult::ok) state_ = WriteResult::closed;
   return result;
+}
+
+bool Response::pump(const ResponseHead& head, std::string_view first, Pump pump) {
+  if (head_sent_) return false;
+  if (head_only_) {
+    send_head(head);
+    return false;
+  }
+  if (head.error() == Error::none && !take_slot(StreamSlots::Kind::pumped)) return false;
+  pump_ = std::make_unique<Pump>(std::move(pump));  // so that send_head takes no slot
+  if (send_head(head) != WriteResult::ok || write(&first, 1) != WriteResult::ok) {
+    pump_.reset();
+    return false;
+  }
+  return true;
+}
+
+std::optional<Response::Pumped> Response::take_pumped() {
+  if (!pump_ || state_ != WriteResult::ok) return std::nullopt;
+  Pumped pumped;
+  pumped.pump = std::move(pump_);
+  pumped.slot = std::move(slot_);
+  pumped.bytes_sent = bytes_sent_;
+  pumped.started = started_;
+  pumped.max_duration = max_duration_;
+  return pumped;
 }
 
 WriteResult Response::write(const std::string_view* pieces, std::size_t count) {

@@ -50,34 +50,39 @@ const Handler* Router::find(std::string_view path) const {
   return nullptr;
 }
 
-void Router::serve(Params params, Sink& sink, Waiter& waiter, HeadStyle style,
-                   const StreamLimits& limits, const BodyIsEmpty& body_is_empty) const {
+std::optional<Router::Pumped> Router::serve(Params params, Sink& sink, Waiter& waiter,
+                                            const Context& context) const {
   const Request request(std::move(params));
   const std::string protocol(request.param("SERVER_PROTOCOL").value_or("HTTP/1.1"));
   const bool head_only = request.method() == "HEAD";
-  Response response(sink, waiter, style, protocol, head_only);
-  response.limit_streams(limits);
+  Response response(sink, waiter, context.style, protocol, head_only);
+  response.use_slots(context.slots, context.max_stream_duration);
 
   if (!request.query_error().empty()) {
     response.send_error(400, request.query_error());
-    return;
+    return std::nullopt;
   }
   const Handler* handler = find(request.path());
   if (handler == nullptr) {
     response.send_error(404, "no such page: " + quote_input(request.path()));
-    return;
+    return std::nullopt;
   }
   if (request.method() != "GET" && !head_only) {
     response.send_error(405, "method not allowed: " + quote_input(request.method()),
                         {{"Allow", "GET, HEAD"}});
-    return;
+    return std::nullopt;
   }
-  if (announces_body(request) || (body_is_empty && !body_is_empty())) {
+  if (announces_body(request) || (context.body_is_empty && !context.body_is_empty())) {
     response.send_error(413, "a request body is not accepted");
-    return;
+    return std::nullopt;
   }
   call(*handler, request, response);
-  if (response.streaming()) log_stream_end(request, response);
+  if (auto stream = response.take_pumped()) {
+    return Pumped{std::move(*stream),
+                  std::string(request.method()) + " " + std::string(request.path())};
+  }
+  if (response.streaming() && !response.pumped()) log_stream_end(request, response);
+  return std::nullopt;
 }
 
 void Router::call(const Handler& handler, const Request& request, Response& response) const {

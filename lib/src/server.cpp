@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,6 +26,7 @@
 #include "pushcgi/fcgi_sink.hpp"
 #include "pushcgi/log.hpp"
 #include "pushcgi/query.hpp"
+#include "runtime/event_loop.hpp"
 #include "stop_signal.hpp"
 
 namespace pushcgi {
@@ -90,14 +92,18 @@ Server::Server(std::string program, std::string summary)
                        return std::string();
                      });
   options_.add_number("threads", "N",
-                      "requests served at once, so also the most viewers (default " +
-                          std::to_string(kDefaultThreads) + ")",
+                      "worker threads: requests handled at once (default " +
+                          std::to_string(kDefaultThreads) +
+                          "); streams do not hold one once they are handed to an event loop",
                       threads_, 1, 10000);
+  options_.add_number("loops", "N",
+                      "event loops that write the streams (default: one per core, at most " +
+                          std::to_string(kMaxLoops) + ")",
+                      loop_count_, 1, 64);
   options_.add_number("max-streams", "N",
                       "most streams open at once; more get 503 with Retry-After (default: "
-                      "no limit but --threads); below --threads, the rest stay free for "
-                      "/state and snapshots",
-                      max_streams_, 0, 100000);
+                      "from the open-file limit, which is raised to its hard limit)",
+                      max_streams_, 1, 1000000);
   options_.add_number("max-stream-seconds", "N",
                       "end a stream cleanly after N seconds (default 0: never); a browser "
                       "keeps the last picture, an EventSource reconnects",
@@ -173,13 +179,29 @@ void Server::fill_standard_descriptors() {
   }
 }
 
-void Server::raise_file_limit() const {
+// Each stream holds one descriptor (its connection); the rest of the open-file limit is
+// kept for the workers' connections, sources, logs and the listening socket.
+unsigned Server::stream_limit() const {
   const rlimit files = detail::raise_file_limit();
-  if (files.rlim_cur < threads_ + 64u) {
-    log(LogLevel::warning, "open file limit " + std::to_string(files.rlim_cur) + " is below " +
-                               std::to_string(threads_) +
-                               " threads + 64; streams beyond it will be refused");
+  constexpr rlim_t kSpare = 256;
+  const rlim_t reserved = rlim_t{threads_} + kSpare;
+  const rlim_t room = files.rlim_cur > reserved ? files.rlim_cur - reserved : 1;
+  if (max_streams_ == 0) return static_cast<unsigned>(std::min<rlim_t>(room, 1000000));
+  if (max_streams_ > room) {
+    log(LogLevel::warning, "open file limit " + std::to_string(files.rlim_cur) +
+                               " leaves room for " + std::to_string(room) + " of --max-streams " +
+                               std::to_string(max_streams_) +
+                               "; streams beyond it will fail to start");
   }
+  return max_streams_;
+}
+
+Router::Context Server::context(HeadStyle style) {
+  Router::Context context;
+  context.style = style;
+  context.slots = slots_.get();
+  context.max_stream_duration = std::chrono::seconds(max_stream_seconds_);
+  return context;
 }
 
 int Server::run_fastcgi(int listen_fd, bool own_socket) {
@@ -190,7 +212,11 @@ int Server::run_fastcgi(int listen_fd, bool own_socket) {
     log(LogLevel::error, "FCGX_Init failed");
     return 1;
   }
-  raise_file_limit();
+  // Blocking streams (handlers that loop) may hold all workers but a quarter, at least one.
+  slots_ = std::make_unique<StreamSlots>(stream_limit(), threads_ - std::max(1u, threads_ / 4));
+  const unsigned loops =
+      loop_count_ > 0 ? loop_count_
+                      : std::clamp(std::thread::hardware_concurrency(), 1u, kMaxLoops);
   std::vector<std::unique_ptr<Worker>> workers;
   bool started = true;
   {
@@ -199,6 +225,10 @@ int Server::run_fastcgi(int listen_fd, bool own_socket) {
     pthread_sigmask(SIG_SETMASK, nullptr, &old_mask);
     detail::block_stop_signals();
     try {
+      for (unsigned i = 0; i < loops; ++i) {
+        loops_.push_back(std::make_unique<detail::EventLoop>(detail::stop_fd()));
+        loops_.back()->start();
+      }
       for (unsigned i = 0; i < threads_; ++i) {
         auto worker = std::make_unique<Worker>();
         start_worker(*worker, listen_fd);
@@ -215,7 +245,10 @@ int Server::run_fastcgi(int listen_fd, bool own_socket) {
   while (!wait_for_stop(std::chrono::hours(1))) {
   }
   log(LogLevel::info, "stopping: " + std::to_string(open_streams()) + " open streams");
+  // The loops have seen the stop too and end their streams meanwhile.
   stop_workers(workers, listen_fd, own_socket);
+  for (auto& loop : loops_) loop->join();
+  loops_.clear();
   log(LogLevel::info, "stopped");
   return started ? 0 : 1;
 }
@@ -307,12 +340,15 @@ void Server::work(Worker& worker, int listen_fd) {
     }
     FcgiSink sink(request);
     PollWaiter waiter = PollWaiter::for_connection(request.ipcFd, detail::stop_fd());
-    router_.serve(Request::params_from_environment(request.envp), sink, waiter, HeadStyle::cgi,
-                  stream_limits(), [&request] { return fcgi_body_is_empty(request.in); });
+    Router::Context served = context(HeadStyle::cgi);
+    served.body_is_empty = [&request] { return fcgi_body_is_empty(request.in); };
+    std::optional<Router::Pumped> pumped =
+        router_.serve(Request::params_from_environment(request.envp), sink, waiter, served);
     {
       const std::lock_guard<std::mutex> lock(worker.mutex);
       worker.active_fd = -1;
     }
+    if (pumped && hand_off(request, std::move(*pumped))) continue;
     // A kept connection would pin this thread to one web-server connection between
     // requests; close it whatever FCGI_KEEP_CONN asked for.
     request.keepConnection = 0;
@@ -320,6 +356,38 @@ void Server::work(Worker& worker, int listen_fd) {
   }
   FCGX_Free(&request, 1);
   worker.done = true;
+}
+
+// The connection goes to the event loop with the fewest streams; fcgi2 lets go of it
+// without writing or closing anything (docs/FCGI2-NOTES.md, "Handing a connection to an
+// event loop"), and this worker accepts the next request. False: the viewer is already
+// gone, and the request is finished as any other.
+bool Server::hand_off(FCGX_Request& request, Router::Pumped pumped) {
+  if (!FCGX_HasSeenEOF(request.in) || FCGX_GetError(request.in) != 0) return false;
+  FCGX_FFlush(request.out);
+  if (FCGX_GetError(request.out) != 0) return false;
+  detail::Handoff handoff;
+  handoff.fd = request.ipcFd;
+  handoff.transport = detail::Transport::fastcgi;
+  handoff.request_id = static_cast<std::uint16_t>(request.requestId);
+  FCGX_Free(&request, 0);  // the buffers and parameters only: no I/O
+  // Before the loop may close the descriptor: its number could then be another worker's
+  // connection, which fcgi2 would close at this worker's next accept.
+  request.ipcFd = -1;
+  request.keepConnection = 0;
+  request.envp = nullptr;
+  handoff.pump = std::move(pumped.stream.pump);
+  handoff.slot = std::move(pumped.stream.slot);
+  handoff.name = std::move(pumped.name);
+  handoff.started = pumped.stream.started;
+  handoff.bytes_sent = pumped.stream.bytes_sent;
+  handoff.max_duration = pumped.stream.max_duration;
+  const auto least_busy = std::min_element(
+      loops_.begin(), loops_.end(), [](const auto& a, const auto& b) {
+        return a->streams() < b->streams();
+      });
+  (*least_busy)->adopt(std::move(handoff));
+  return true;
 }
 
 int Server::run_cgi(const char* argv0) {
@@ -336,7 +404,24 @@ int Server::run_cgi(const char* argv0) {
   PollWaiter waiter = PollWaiter::for_output(STDOUT_FILENO, detail::stop_fd());
   // A CGI's body comes on standard input only as CONTENT_LENGTH says (RFC 3875 section 4.2),
   // which the router refuses unread.
-  router_.serve(std::move(params), sink, waiter, style, stream_limits());
+  std::optional<Router::Pumped> pumped = router_.serve(std::move(params), sink, waiter,
+                                                       context(style));
+  if (!pumped) return 0;
+  // The same pump as behind FastCGI, over standard output, in this thread.
+  struct stat out {};
+  detail::Handoff handoff;
+  handoff.fd = STDOUT_FILENO;
+  handoff.transport = fstat(STDOUT_FILENO, &out) == 0 && S_ISSOCK(out.st_mode)
+                          ? detail::Transport::socket
+                          : detail::Transport::pipe;
+  handoff.pump = std::move(pumped->stream.pump);
+  handoff.name = std::move(pumped->name);
+  handoff.started = pumped->stream.started;
+  handoff.bytes_sent = pumped->stream.bytes_sent;
+  handoff.max_duration = pumped->stream.max_duration;
+  detail::EventLoop loop(detail::stop_fd());
+  loop.adopt(std::move(handoff));
+  loop.run_until_empty();
   return 0;
 }
 

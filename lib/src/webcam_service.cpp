@@ -68,43 +68,30 @@ void WebcamService::stream(const Request& request, Response& response) {
     return;
   }
   MultipartStream stream(request, response, "image/jpeg", {}, boundary_);
-  if (!stream.start()) return;
-  const bool length_framing = stream.writer()->framing() == Framing::length;
+  const bool length_framing = stream.writer() && stream.writer()->framing() == Framing::length;
+  // Every frame was checked for the shared boundary once, and its length-framing part head
+  // made once (SourceRunner): a viewer's part is the frame's own bytes.
+  const auto render = [length_framing](const Hub<Frame>::Value& value, Parts& parts) {
+    if (length_framing) parts.add(value.data->length_head);
+    parts.add(value.data->jpeg);
+    parts.keep = value.data;
+    return true;
+  };
   const Clock::duration period =
       *fps > 0 ? Clock::duration(std::chrono::seconds(1)) / *fps : Clock::duration::zero();
-  Subscription subscription(hub_, period, "stream");
-  skip_frames_of_earlier_runs(subscription);
-  Clock::time_point last_write = Clock::now();
-  std::size_t last_size = 0;
-  for (;;) {
-    const Wake wake = subscription.wait(response, last_write + kRepeat);
-    if (wake != Wake::notified && wake != Wake::deadline) return;
-    const bool repeat = wake == Wake::deadline;
-    const Hub<Frame>::Value value = repeat ? subscription.last() : subscription.take();
-    if (!value.data) {  // nothing to repeat yet
-      last_write = Clock::now();
-      continue;
-    }
-    // A viewer still reading the frame before gets no new one: it skips to the newest
-    // instead of queueing stale frames in the socket buffers.
-    if (last_size > 0 && response.unsent_bytes() > last_size / 2) {
-      if (!repeat) subscription.mark_skipped();
-      if (repeat) last_write = Clock::now();
-      continue;
-    }
-    const Frame& frame = *value.data;
-    const std::string_view head = length_framing ? std::string_view(frame.length_head) : "";
-    if (!stream.send_prepared(head, frame.jpeg)) return;
-    frames_out_.add();
-    last_write = Clock::now();
-    last_size = head.size() + frame.jpeg.size();
-  }
+  const auto since = runner_.running_since();
+  stream.pump(Pump(hub_, render)
+                  .pace(period)
+                  .repeat_when_idle(kRepeat)
+                  .skip_older_than(since ? Clock::now() - *since : Clock::duration::zero())
+                  .label("stream")
+                  .on_sent([this] { frames_out_.add(); }));
 }
 
 void WebcamService::snapshot(const Request&, Response& response) {
   Subscription subscription(hub_, Clock::duration::zero(), "snapshot");
   skip_frames_of_earlier_runs(subscription);
-  const Wake wake = subscription.wait(response, Clock::now() + kSnapshotTimeout);
+  const Wake wake = response.wait_for(subscription, Clock::now() + kSnapshotTimeout);
   if (wake == Wake::deadline) {
     response.send_error(503, "no picture from the source yet", {{"Retry-After", "2"}});
     return;

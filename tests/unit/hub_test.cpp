@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "pushcgi/periodic_producer.hpp"
+#include "pushcgi/response.hpp"
 
 namespace pushcgi {
 namespace {
@@ -75,11 +76,11 @@ TEST(Hub, WaitReturnsWhenAValueIsPublished) {
     std::this_thread::sleep_for(20ms);
     hub.publish(value(7));
   });
-  EXPECT_EQ(subscription.wait(*viewer.response, Clock::now() + 10s), Wake::notified);
+  EXPECT_EQ(viewer.response->wait_for(subscription, Clock::now() + 10s), Wake::notified);
   EXPECT_EQ(*subscription.take().data, 7);
   publisher.join();
   // Nothing newer: the wait ends on its deadline.
-  EXPECT_EQ(subscription.wait(*viewer.response, Clock::now() + 20ms), Wake::deadline);
+  EXPECT_EQ(viewer.response->wait_for(subscription, Clock::now() + 20ms), Wake::deadline);
 }
 
 TEST(Hub, ValuePublishedBeforeTheWaitIsNotMissed) {
@@ -87,10 +88,10 @@ TEST(Hub, ValuePublishedBeforeTheWaitIsNotMissed) {
   Viewer viewer;
   Hub<int>::Subscription subscription(hub, 0s);
   hub.publish(value(1));
-  EXPECT_EQ(subscription.wait(*viewer.response, Clock::now() + 10s), Wake::notified);
+  EXPECT_EQ(viewer.response->wait_for(subscription, Clock::now() + 10s), Wake::notified);
   subscription.take();
   hub.publish(value(2));
-  EXPECT_EQ(subscription.wait(*viewer.response, Clock::now() + 10s), Wake::notified);
+  EXPECT_EQ(viewer.response->wait_for(subscription, Clock::now() + 10s), Wake::notified);
 }
 
 TEST(Hub, ViewerLeavingEndsTheWait) {
@@ -98,7 +99,7 @@ TEST(Hub, ViewerLeavingEndsTheWait) {
   Viewer viewer;
   Hub<int>::Subscription subscription(hub, 0s);
   viewer.leave();
-  EXPECT_EQ(subscription.wait(*viewer.response, Clock::now() + 10s), Wake::viewer_left);
+  EXPECT_EQ(viewer.response->wait_for(subscription, Clock::now() + 10s), Wake::viewer_left);
 }
 
 TEST(Hub, PeriodSkipsValuesThatComeTooSoon) {
@@ -106,13 +107,13 @@ TEST(Hub, PeriodSkipsValuesThatComeTooSoon) {
   Viewer viewer;
   Hub<int>::Subscription subscription(hub, 200ms);
   hub.publish(value(1));
-  ASSERT_EQ(subscription.wait(*viewer.response, Clock::now() + 10s), Wake::notified);
+  ASSERT_EQ(viewer.response->wait_for(subscription, Clock::now() + 10s), Wake::notified);
   subscription.take();
   hub.publish(value(2));  // right after: not due for this viewer yet
-  EXPECT_EQ(subscription.wait(*viewer.response, Clock::now() + 50ms), Wake::deadline);
+  EXPECT_EQ(viewer.response->wait_for(subscription, Clock::now() + 50ms), Wake::deadline);
   std::this_thread::sleep_for(200ms);
   hub.publish(value(3));
-  ASSERT_EQ(subscription.wait(*viewer.response, Clock::now() + 10s), Wake::notified);
+  ASSERT_EQ(viewer.response->wait_for(subscription, Clock::now() + 10s), Wake::notified);
   EXPECT_EQ(*subscription.take().data, 3);
   EXPECT_EQ(subscription.stats().skipped, 1u);
 }
@@ -180,9 +181,9 @@ TEST(PeriodicProducer, NoWorkWithoutViewers) {
     Viewer viewer;
     Hub<int>::Subscription subscription(hub, 20ms);
     // The first viewer gets a fresh value at once, not after a period.
-    ASSERT_EQ(subscription.wait(*viewer.response, Clock::now() + 10s), Wake::notified);
+    ASSERT_EQ(viewer.response->wait_for(subscription, Clock::now() + 10s), Wake::notified);
     subscription.take();
-    ASSERT_EQ(subscription.wait(*viewer.response, Clock::now() + 10s), Wake::notified);
+    ASSERT_EQ(viewer.response->wait_for(subscription, Clock::now() + 10s), Wake::notified);
   }
   // Counted by publish before it notifies; runs() counts a run only once produce returns,
   // which may be after the viewer already took its value.
@@ -208,7 +209,7 @@ TEST(PeriodicProducer, OneValuePerPeriodWhateverTheNumberOfViewers) {
       Viewer viewer;
       Hub<int>::Subscription subscription(hub, kPeriod);
       while (!stop) {
-        if (subscription.wait(*viewer.response, Clock::now() + 50ms) == Wake::notified) {
+        if (viewer.response->wait_for(subscription, Clock::now() + 50ms) == Wake::notified) {
           subscription.take();
         }
       }

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "pushcgi/hub.hpp"
+
 #include "support/fakes.hpp"
 
 namespace pushcgi {
@@ -83,18 +85,69 @@ TEST(Response, HeadRequestGetsTheHeadOnly) {
 }
 
 TEST(Response, StreamsAreCountedWhileOpen) {
-  std::atomic<unsigned> open{0};
+  StreamSlots slots(0, 0);
   StringSink sink;
   ScriptedWaiter waiter;
   {
     Response response(sink, waiter);
-    response.limit_streams({&open});
+    response.use_slots(&slots, std::chrono::seconds(0));
     ResponseHead head(200);
     head.add_stream_headers();
     response.send_head(head);
-    EXPECT_EQ(open.load(), 1u);
+    EXPECT_EQ(slots.open(), 1u);
+    EXPECT_EQ(slots.blocking(), 1u);
   }
-  EXPECT_EQ(open.load(), 0u);
+  EXPECT_EQ(slots.open(), 0u);
+  EXPECT_EQ(slots.blocking(), 0u);
+}
+
+TEST(Response, BlockingStreamsBeyondTheirWorkersGet503) {
+  StreamSlots slots(0, 1);
+  StringSink first_sink;
+  StringSink second_sink;
+  ScriptedWaiter waiter;
+  ResponseHead head(200);
+  head.add_stream_headers();
+  Response first(first_sink, waiter);
+  first.use_slots(&slots, std::chrono::seconds(0));
+  EXPECT_EQ(first.send_head(head), WriteResult::ok);
+  Response second(second_sink, waiter);
+  second.use_slots(&slots, std::chrono::seconds(0));
+  EXPECT_EQ(second.send_head(head), WriteResult::refused);
+  EXPECT_EQ(second_sink.data().rfind("Status: 503", 0), 0u) << second_sink.data();
+  EXPECT_NE(second_sink.data().find("Retry-After: 10\r\n"), std::string::npos);
+  EXPECT_NE(second_sink.data().find("1 workers busy with streams"), std::string::npos);
+  EXPECT_EQ(slots.open(), 1u);
+}
+
+TEST(Response, APumpedStreamIsHandedOverWithItsSlot) {
+  StreamSlots slots(1, 0);
+  Hub<int> hub;
+  StringSink sink;
+  ScriptedWaiter waiter;
+  ResponseHead head(200);
+  head.add_stream_headers();
+  Response response(sink, waiter);
+  response.use_slots(&slots, std::chrono::seconds(0));
+  ASSERT_TRUE(response.pump(head, "preamble", Pump(hub, [](const Hub<int>::Value&, Parts&) {
+                              return true;
+                            })));
+  EXPECT_NE(sink.data().find("\r\n\r\npreamble"), std::string::npos);
+  std::optional<Response::Pumped> pumped = response.take_pumped();
+  ASSERT_TRUE(pumped);
+  EXPECT_TRUE(pumped->slot);
+  EXPECT_EQ(slots.open(), 1u);
+  EXPECT_EQ(slots.blocking(), 0u);
+  // At the limit, the next one gets a 503 instead of its head.
+  StringSink refused_sink;
+  Response refused(refused_sink, waiter);
+  refused.use_slots(&slots, std::chrono::seconds(0));
+  EXPECT_FALSE(refused.pump(head, "", Pump(hub, [](const Hub<int>::Value&, Parts&) {
+                              return true;
+                            })));
+  EXPECT_NE(refused_sink.data().find("too many viewers (1 streams open)"), std::string::npos);
+  pumped.reset();
+  EXPECT_EQ(slots.open(), 0u);
 }
 
 TEST(Response, ViewerLeavingIsRemembered) {

@@ -31,7 +31,7 @@ class RouterTest : public ::testing::Test {
     router_.add("/stream", [this](const Request& request, Response& response) {
       MultipartStream stream(request, response, "text/plain");
       stream.start();
-      streams_seen_ = open_streams_.load();
+      streams_seen_ = slots_.open();
       stream.send("x");
     });
   }
@@ -44,8 +44,10 @@ class RouterTest : public ::testing::Test {
                   {"PATH_INFO", std::move(path)},
                   {"QUERY_STRING", std::move(query)}};
     params.insert(params.end(), more.begin(), more.end());
-    router_.serve(std::move(params), sink, waiter, HeadStyle::cgi, StreamLimits{&open_streams_},
-                  body_is_empty);
+    Router::Context context;
+    context.slots = &slots_;
+    context.body_is_empty = body_is_empty;
+    router_.serve(std::move(params), sink, waiter, context);
     return sink.data();
   }
 
@@ -57,7 +59,7 @@ class RouterTest : public ::testing::Test {
   }
 
   Router router_;
-  std::atomic<unsigned> open_streams_{0};
+  StreamSlots slots_{0, 0};
   unsigned streams_seen_ = 0;
 };
 
@@ -128,7 +130,7 @@ TEST_F(RouterTest, HandlerThatSendsNothingGets500) {
 TEST_F(RouterTest, StreamsAreCountedWhileTheyRun) {
   serve("GET", "/stream");
   EXPECT_EQ(streams_seen_, 1u);
-  EXPECT_EQ(open_streams_.load(), 0u);
+  EXPECT_EQ(slots_.open(), 0u);
 }
 
 TEST(Request, VariablesAndHeaders) {

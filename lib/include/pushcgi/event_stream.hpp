@@ -5,6 +5,7 @@
 #include <optional>
 #include <string_view>
 
+#include "pushcgi/pump.hpp"
 #include "pushcgi/request.hpp"
 #include "pushcgi/response.hpp"
 #include "pushcgi/sse.hpp"
@@ -19,6 +20,13 @@ class EventStream {
   // without it Chromium waits 3 s and Firefox 5 s). False if the viewer is gone or the
   // request was HEAD.
   bool start(std::optional<std::chrono::milliseconds> retry = std::nullopt);
+
+  // Hands the stream to an event loop (Response::pump), the way to serve many viewers: sends
+  // the head and the retry field, and from then on the pump's render gives each value's
+  // bytes: whole events (format_event), made once per value and kept with it, not once per
+  // viewer. Its idle text is typically a comment (format_comment("heartbeat")). False if
+  // the stream does not start (a viewer gone, HEAD, 503 at the stream limit).
+  bool pump(Pump pump, std::optional<std::chrono::milliseconds> retry = std::nullopt);
 
   // One event; false if it was refused (CR or LF in its type or id: logged) or the viewer
   // is gone.

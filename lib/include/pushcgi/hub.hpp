@@ -4,6 +4,12 @@
 // skips to the newest one instead of falling behind. Every viewer receives the same value
 // object (no copy per viewer). A producer learns from viewers() and on_change() whether
 // anybody watches, so it can stop working when nobody does.
+//
+// The hub only says that a value is ready; it never waits and knows nothing of responses
+// or connections. A subscription is told through its own descriptor (notify_fd(), for a
+// thread that waits: Response::wait_for) or through a HubWatcher that stands for many
+// subscriptions at once (an event loop, told once per publish whatever its number of
+// viewers).
 #pragma once
 
 #include <atomic>
@@ -15,8 +21,6 @@
 #include <string>
 #include <vector>
 
-#include "pushcgi/response.hpp"
-
 namespace pushcgi {
 
 struct SubscriptionStats {
@@ -25,6 +29,16 @@ struct SubscriptionStats {
   std::chrono::steady_clock::duration connected{};
   std::uint64_t taken = 0;    // values sent to this viewer
   std::uint64_t skipped = 0;  // values published meanwhile that it never took
+};
+
+// Told that a hub has a new value. Called by the publishing thread with the hub's
+// subscription lock held: it must be quick, must not block and must not call the hub.
+class HubWatcher {
+ public:
+  virtual void value_ready() = 0;
+
+ protected:
+  ~HubWatcher() = default;
 };
 
 namespace detail {
@@ -41,13 +55,19 @@ class HubCore {
 
   class Subscription {
    public:
-    Subscription(HubCore& hub, std::chrono::steady_clock::duration period, std::string label);
+    // With a watcher, the watcher is told of new values; without, notify_fd() is.
+    Subscription(HubCore& hub, std::chrono::steady_clock::duration period, std::string label,
+                 HubWatcher* watcher = nullptr);
     ~Subscription();
     Subscription(const Subscription&) = delete;
     Subscription& operator=(const Subscription&) = delete;
 
-    Wake wait(Response& response, std::chrono::steady_clock::time_point deadline);
+    bool ready() const { return eligible(hub_.latest()); }
+    bool eligible(const Entry& entry) const;
+    int notify_fd() const { return notify_fd_; }
+    void clear_notification() const;
     Entry take();
+    void pass(const Entry& entry);
     void mark_skipped();
     void skip_stale(std::chrono::steady_clock::duration max_age);
     Entry last() const;
@@ -56,15 +76,19 @@ class HubCore {
 
    private:
     friend class HubCore;
-    bool eligible(const Entry& entry) const;
-    void drain_notification() const;
+    class OwnDescriptor;
 
     HubCore& hub_;
     const std::chrono::steady_clock::duration period_;
     const std::string label_;
     const std::chrono::steady_clock::time_point since_ = std::chrono::steady_clock::now();
     int notify_fd_ = -1;
-    Entry last_;  // the value taken last; only the viewer's thread touches it
+    std::unique_ptr<OwnDescriptor> own_;  // the watcher of a subscription without one
+    HubWatcher* watcher_;
+    std::size_t index_ = 0;  // in hub_.subscriptions_
+    // Only the viewer's own thread touches these two.
+    Entry last_;                  // the value taken last
+    std::uint64_t accounted_ = 0;  // the newest seq counted as taken or skipped
     std::atomic<std::uint64_t> taken_{0};
     std::atomic<std::uint64_t> skipped_{0};
   };
@@ -83,6 +107,11 @@ class HubCore {
   void on_change(std::function<void(unsigned viewers)> callback);
 
  private:
+  struct Watching {
+    HubWatcher* watcher;
+    unsigned subscriptions;
+  };
+
   void add(Subscription* subscription);
   void remove(Subscription* subscription);
   void changed() const;
@@ -90,8 +119,9 @@ class HubCore {
   mutable std::mutex mutex_;  // guards latest_
   Entry latest_;
   // Apart, so that woken viewers taking the value never wait for the notifying to end.
-  mutable std::mutex subscriptions_mutex_;  // guards subscriptions_
+  mutable std::mutex subscriptions_mutex_;  // guards subscriptions_ and watchers_
   std::vector<Subscription*> subscriptions_;
+  std::vector<Watching> watchers_;  // each told once per publish
   // Apart again, so that a callback may read the hub (viewers(), min_period()) and lock its
   // own state while a producer holding that state reads the hub.
   mutable std::mutex callback_mutex_;  // guards on_change_; held while it runs
@@ -109,20 +139,24 @@ class Hub {
     std::chrono::system_clock::time_point produced;
   };
 
-  // A viewer's membership; it counts as watching from construction to destruction.
+  // A viewer's membership; it counts as watching from construction to destruction. Its
+  // methods are for one thread at a time (the viewer's); stats() for any.
   class Subscription {
    public:
     // period: this viewer wants a value at most this often (0: every value). A value
     // published less than 7/8 of period after the one taken last is skipped.
-    Subscription(Hub& hub, std::chrono::steady_clock::duration period, std::string label = {})
-        : core_(hub.core_, period, std::move(label)) {}
+    // watcher: told of new values instead of notify_fd() (see HubWatcher).
+    Subscription(Hub& hub, std::chrono::steady_clock::duration period, std::string label = {},
+                 HubWatcher* watcher = nullptr)
+        : core_(hub.core_, period, std::move(label), watcher) {}
 
-    // Waits until take() has a value newer than the last one taken and due for this viewer
-    // (Wake::notified), until deadline (Wake::deadline: time for a heartbeat), or until
-    // the viewer leaves or the program stops.
-    Wake wait(Response& response, std::chrono::steady_clock::time_point deadline) {
-      return core_.wait(response, deadline);
-    }
+    // take() has a value newer than the last one taken and due for this viewer.
+    bool ready() const { return core_.ready(); }
+    // Readable once a value is published after the last clear_notification() (-1 with a
+    // watcher). Check ready() after clearing, then wait: a publish in between leaves it
+    // readable, so none is missed.
+    int notify_fd() const { return core_.notify_fd(); }
+    void clear_notification() const { core_.clear_notification(); }
     // The newest value, which becomes the last one taken (values in between count as
     // skipped).
     Value take() { return convert(core_.take()); }
@@ -132,7 +166,7 @@ class Hub {
     // before): counted as skipped, not as taken.
     void mark_skipped() { core_.mark_skipped(); }
     // If the newest value was published more than max_age ago (its producer was idle),
-    // wait() ignores it and waits for a fresh one.
+    // it is ignored: ready() waits for a fresh one.
     void skip_stale(std::chrono::steady_clock::duration max_age) { core_.skip_stale(max_age); }
     SubscriptionStats stats() const { return core_.stats(); }
 
@@ -161,11 +195,13 @@ class Hub {
     core_.on_change(std::move(callback));
   }
 
- private:
+  // For the runtime's pumps (pump.hpp), which hold values type-erased.
+  detail::HubCore& core() { return core_; }
   static Value convert(const detail::HubCore::Entry& entry) {
     return Value{std::static_pointer_cast<const T>(entry.data), entry.seq, entry.produced};
   }
 
+ private:
   detail::HubCore core_;
 };
 

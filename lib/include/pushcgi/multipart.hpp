@@ -75,6 +75,9 @@ class MultipartWriter {
   Error frame(std::string_view body, std::chrono::system_clock::time_point produced,
               PartFrame& out) const;
 
+  // True if body holds "--B" and so may not be written as a part.
+  bool contains_boundary(std::string_view body) const;
+
   // The header block that goes before a body in length framing (empty in browser framing):
   // the same for every viewer of the same body, so it can be made once. extra: headers of
   // this part only (after the writer's own); the caller checks them (check_header).

@@ -2,12 +2,15 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "pushcgi/hub.hpp"
 #include "pushcgi/multipart.hpp"
+#include "pushcgi/pump.hpp"
 #include "pushcgi/request.hpp"
 #include "pushcgi/response.hpp"
 
@@ -25,9 +28,36 @@ class MultipartStream {
   MultipartStream(const MultipartStream&) = delete;
   MultipartStream& operator=(const MultipartStream&) = delete;
 
-  // Sends the head and the preamble. False when the stream cannot go on: a bad ?framing=
-  // (answered with 400 and its reason), a HEAD request, or a viewer already gone.
+  // Sends the head and the preamble, for a stream that the handler writes itself (a
+  // blocking stream: it holds the worker thread). False when the stream cannot go on: a
+  // bad ?framing= (answered with 400 and its reason), a HEAD request, a viewer already gone,
+  // or every worker that streams may hold busy (answered with 503).
   bool start();
+
+  // Hands the stream to an event loop (Response::pump), the way to serve many viewers: sends
+  // the head and the preamble, and from then on every value the pump takes becomes one
+  // part. The pump's render gives the part's head (in length framing; nothing in browser
+  // framing) and its body; the delimiter after each part and the close delimiter at the end
+  // are added here. False when the stream does not start, as for start() (503: at the
+  // stream limit).
+  bool pump(Pump pump);
+
+  // A pump for pump(): each value of hub becomes a part whose body is body_of(value), a
+  // std::shared_ptr<const std::string> (the value itself, or something made once per value
+  // and kept with it). Per viewer only its part head in length framing is made, and the
+  // body is checked for this stream's boundary (a body holding it is not sent, and
+  // logged). A route whose bodies are large and checked once (webcam frames, with a shared
+  // boundary) writes its own render instead.
+  template <typename T, typename BodyOf>
+  Pump part_pump(Hub<T>& hub, BodyOf body_of) const {
+    return Pump(hub, [writer = shared_writer(), body_of = std::move(body_of)](
+                         const typename Hub<T>::Value& value, Parts& parts) {
+      std::shared_ptr<const std::string> body = body_of(value);
+      if (!body || !frame_part(*writer, *body, value.produced, parts)) return false;
+      parts.keep = std::move(body);
+      return true;
+    });
+  }
 
   // Sends one part, produced at the given time (X-Timestamp in length framing). False if
   // the part was not written: the body holds the boundary (the part is refused and logged;
@@ -42,17 +72,25 @@ class MultipartStream {
   // The close delimiter, once; a clean end that every browser shows as the last part.
   void close();
 
-  bool open() const { return started_ && !closed_ && response_.state() == WriteResult::ok; }
+  bool open() const {
+    return started_ && !closed_ && !pumped_ && response_.state() == WriteResult::ok;
+  }
   // Set once constructed with a valid framing.
   const std::optional<MultipartWriter>& writer() const { return writer_; }
 
  private:
+  std::shared_ptr<const MultipartWriter> shared_writer() const;
+  // parts: the part head (in parts.text) and body; false if the body holds the boundary.
+  static bool frame_part(const MultipartWriter& writer, std::string_view body,
+                         std::chrono::system_clock::time_point produced, Parts& parts);
+
   Response& response_;
   std::optional<MultipartWriter> writer_;
   std::string framing_error_;
   PartFrame frame_;
   bool started_ = false;
   bool closed_ = false;
+  bool pumped_ = false;  // handed to an event loop: nothing more is written here
 };
 
 }  // namespace pushcgi

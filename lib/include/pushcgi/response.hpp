@@ -1,27 +1,24 @@
-// A handler's way to answer: the head once, then the body (in one go, or part by part for
-// a stream), and the wait between parts.
+// A handler's way to answer: the head once, then the body in one go (send), part by part
+// from the handler (a blocking stream: send_head, write and wait_until), or handed to an
+// event loop that writes it for as long as the viewer stays (pump: the way to serve many).
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <initializer_list>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "pushcgi/header.hpp"
+#include "pushcgi/pump.hpp"
 #include "pushcgi/sink.hpp"
+#include "pushcgi/stream_slots.hpp"
 #include "pushcgi/wait.hpp"
 
 namespace pushcgi {
-
-// What a program allows its streams (Server options --max-streams, --max-stream-seconds).
-struct StreamLimits {
-  std::atomic<unsigned>* open_streams = nullptr;  // counts the responses streaming now
-  unsigned max_streams = 0;                       // 0: no limit
-  std::chrono::seconds max_duration{0};           // 0: none
-};
 
 class Response {
  public:
@@ -33,16 +30,38 @@ class Response {
   Response(const Response&) = delete;
   Response& operator=(const Response&) = delete;
 
-  // Counts this response in *limits.open_streams while it streams (from a streaming head to
-  // the end). With max_streams, a streaming head that would make more than that many
-  // streams is not sent: a 503 with Retry-After goes out instead and send_head returns
-  // refused. With max_duration, the waits of a stream return Wake::time_limit once it has
-  // streamed that long.
-  void limit_streams(const StreamLimits& limits) { limits_ = limits; }
+  // The program's streams (set by the runtime): a stream takes one of slots while it runs,
+  // and one that would exceed the limits gets a 503 with Retry-After instead of its head.
+  // Without, streams are not counted. max_duration: a stream's time limit (0: none).
+  void use_slots(StreamSlots* slots, std::chrono::seconds max_duration) {
+    slots_ = slots;
+    max_duration_ = max_duration;
+  }
 
   // Sends the head (once). A head with a refused header (head.error()) is never sent: a 500
-  // goes out instead and the result is refused.
+  // goes out instead and the result is refused. A streaming head starts a blocking stream,
+  // which holds this worker: beyond the workers that streams may hold, a 503 with
+  // Retry-After goes out instead and the result is refused.
   WriteResult send_head(const ResponseHead& head);
+
+  // Starts a stream that an event loop runs (see pump.hpp): sends the head and the first
+  // bytes (a preamble), and once the handler returns, the runtime hands the connection to a
+  // loop that sends what the pump says until the viewer leaves, the stream reaches its
+  // time limit, or the program stops. The worker is free at once. False if the stream does
+  // not start: a 503 at the stream limit, a HEAD request (the head alone went out), or a
+  // viewer already gone.
+  bool pump(const ResponseHead& head, std::string_view first, Pump pump);
+
+  // For the runtime: the stream to hand to an event loop once the handler has returned.
+  struct Pumped {
+    std::unique_ptr<Pump> pump;
+    StreamSlots::Slot slot;
+    std::uint64_t bytes_sent = 0;
+    std::chrono::steady_clock::time_point started;
+    std::chrono::steady_clock::duration max_duration{};
+  };
+  std::optional<Pumped> take_pumped();
+  bool pumped() const { return pump_ != nullptr; }
 
   // Body bytes after send_head, pushed out to the viewer at once. Refused before a head or
   // after a complete response.
@@ -58,10 +77,24 @@ class Response {
   WriteResult send_error(int status, std::string_view reason,
                          const std::vector<Header>& extra_headers = {});
 
-  // The wait between parts: returns on the deadline, when the viewer leaves, on shutdown,
-  // or when a stream reaches its time limit, whichever comes first.
-  // With notify_fd, also returns Wake::notified when it becomes readable (see Hub).
+  // The wait between parts of a blocking stream: returns on the deadline, when the viewer
+  // leaves, on shutdown, or when a stream reaches its time limit, whichever comes first.
+  // With notify_fd, also returns Wake::notified when it becomes readable.
   Wake wait_until(std::chrono::steady_clock::time_point deadline, int notify_fd = -1);
+  // Waits as wait_until does, and returns Wake::notified once the hub subscription has a
+  // value for this viewer (Hub<T>::Subscription::ready()).
+  template <typename Subscription>
+  Wake wait_for(const Subscription& subscription, std::chrono::steady_clock::time_point deadline) {
+    for (;;) {
+      // A publish between the check and the wait leaves the descriptor readable: never
+      // missed.
+      subscription.clear_notification();
+      if (time_is_up()) return Wake::time_limit;
+      if (subscription.ready()) return Wake::notified;
+      const Wake wake = wait_until(deadline, subscription.notify_fd());
+      if (wake != Wake::notified) return wake;
+    }
+  }
   // True once a stream has run for its max_duration; last_wake() is then time_limit. For
   // waits that may return without calling wait_until (a value already there).
   bool time_is_up();
@@ -82,7 +115,7 @@ class Response {
   std::chrono::steady_clock::time_point started() const { return started_; }
 
  private:
-  bool take_stream_slot();
+  bool take_slot(StreamSlots::Kind kind);
   WriteResult put(const std::string_view* pieces, std::size_t count);
 
   Sink& sink_;
@@ -90,7 +123,10 @@ class Response {
   HeadStyle style_;
   std::string protocol_;
   bool head_only_;
-  StreamLimits limits_;
+  StreamSlots* slots_ = nullptr;
+  std::chrono::seconds max_duration_{0};
+  StreamSlots::Slot slot_;
+  std::unique_ptr<Pump> pump_;
   bool head_sent_ = false;
   bool complete_ = false;  // a send() response: nothing may follow
   bool streaming_ = false;

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,14 +28,29 @@ class Router {
   // arrive at 500 B/s) must not hold a thread while it does.
   using BodyIsEmpty = std::function<bool()>;
 
+  // How the runtime serves a request.
+  struct Context {
+    HeadStyle style = HeadStyle::cgi;
+    StreamSlots* slots = nullptr;  // see Response::use_slots
+    std::chrono::seconds max_stream_duration{0};
+    BodyIsEmpty body_is_empty;
+  };
+
+  // A stream the handler pumped (Response::pump), for the runtime to hand to an event loop.
+  struct Pumped {
+    Response::Pumped stream;
+    std::string name;  // "GET /stream", for the line logged when it ends
+  };
+
   // Answers one request on sink. Only GET and HEAD without a body are served: another method
   // gets 405, and a body (CONTENT_LENGTH, Transfer-Encoding, or a byte from body_is_empty,
   // which is called only for a request that passed every other check) 413, before any of
   // it is read. A handler that throws gets a 500 for this request only (or just the end of
-  // its stream, if the head is out), and one error line in the log. When a stream ends, one
-  // info line says how long it ran and why it ended. limits: see Response::limit_streams.
-  void serve(Params params, Sink& sink, Waiter& waiter, HeadStyle style,
-             const StreamLimits& limits = {}, const BodyIsEmpty& body_is_empty = {}) const;
+  // its stream, if the head is out), and one error line in the log. When a blocking stream
+  // ends, one info line says how long it ran and why it ended (the event loop says so for a
+  // pumped one).
+  std::optional<Pumped> serve(Params params, Sink& sink, Waiter& waiter,
+                              const Context& context) const;
 
  private:
   const Handler* find(std::string_view path) const;

@@ -8,8 +8,12 @@
 //  * otherwise serve one request as CGI on standard input and output; a program whose name
 //    starts with "nph-" writes the whole HTTP head itself (non-parsed headers).
 //
-// fcgi2 does not multiplex: each open stream holds one worker thread for its whole life,
-// so --threads bounds the number of viewers.
+// Worker threads (--threads) accept and parse requests with fcgi2 and run the handlers. A
+// stream that a handler pumps (Response::pump) is then handed to an event loop (--loops,
+// one per core at most), which writes it for as long as the viewer stays: a stream costs
+// a descriptor and a few KB, not a thread. --max-streams bounds the streams (by default
+// from the open-file limit); a blocking stream (a handler that loops) holds its worker, and
+// such streams may hold only some of the workers, so that pages and /state always find one.
 //
 // SIGTERM, SIGINT, SIGHUP and SIGUSR1 stop the program: every wait returns Wake::shutdown,
 // streams write their close delimiter, the threads are joined, and run() returns 0.
@@ -23,12 +27,20 @@
 
 #include "pushcgi/options.hpp"
 #include "pushcgi/router.hpp"
+#include "pushcgi/stream_slots.hpp"
+
+struct FCGX_Request;
 
 namespace pushcgi {
 
+namespace detail {
+class EventLoop;
+}
+
 class Server {
  public:
-  static constexpr unsigned kDefaultThreads = 64;
+  static constexpr unsigned kDefaultThreads = 16;
+  static constexpr unsigned kMaxLoops = 4;
 
   // program names the program in --help and in log lines.
   Server(std::string program, std::string summary);
@@ -61,9 +73,10 @@ class Server {
   // Stops the program as SIGTERM does; callable from any thread.
   static void stop();
 
-  // Responses that are streaming right now, across all threads.
-  unsigned open_streams() const { return open_streams_.load(); }
+  // Responses that are streaming right now, pumped or blocking.
+  unsigned open_streams() const { return slots_ ? slots_->open() : 0; }
   unsigned threads() const { return threads_; }
+  unsigned loops() const { return static_cast<unsigned>(loops_.size()); }
 
  private:
   struct Worker;
@@ -72,11 +85,10 @@ class Server {
   int run_cgi(const char* argv0);
   void start_worker(Worker& worker, int listen_fd);
   void work(Worker& worker, int listen_fd);
+  bool hand_off(FCGX_Request& request, Router::Pumped pumped);
   static void fill_standard_descriptors();
-  void raise_file_limit() const;
-  StreamLimits stream_limits() {
-    return {&open_streams_, max_streams_, std::chrono::seconds(max_stream_seconds_)};
-  }
+  unsigned stream_limit() const;
+  Router::Context context(HeadStyle style);
   void stop_workers(std::vector<std::unique_ptr<Worker>>& workers, int listen_fd, bool own_socket);
 
   std::string program_;
@@ -86,9 +98,11 @@ class Server {
   std::string socket_;
   unsigned socket_mode_ = 0660;
   unsigned threads_ = kDefaultThreads;
-  unsigned max_streams_ = 0;         // 0: no limit but the threads
+  unsigned loop_count_ = 0;          // 0: one per core, at most kMaxLoops
+  unsigned max_streams_ = 0;         // 0: from the open-file limit
   unsigned max_stream_seconds_ = 0;  // 0: none
-  std::atomic<unsigned> open_streams_{0};
+  std::unique_ptr<StreamSlots> slots_;
+  std::vector<std::unique_ptr<detail::EventLoop>> loops_;
 };
 
 }  // namespace pushcgi

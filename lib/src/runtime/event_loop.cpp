@@ -1,0 +1,494 @@
+#include "runtime/event_loop.hpp"
+
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <system_error>
+
+#include "io.hpp"
+#include "pushcgi/log.hpp"
+
+namespace pushcgi::detail {
+
+namespace {
+
+constexpr std::uint64_t kWakeKey = ~std::uint64_t{0};
+constexpr std::uint64_t kStopKey = kWakeKey - 1;
+// How long a stream that ends by itself (its time limit) may take to write its end.
+constexpr std::chrono::seconds kEndGrace{2};
+constexpr int kEventsPerWait = 256;
+
+std::uint64_t key_of(std::uint32_t index, std::uint32_t generation) {
+  return (std::uint64_t{generation} << 32) | index;
+}
+
+}  // namespace
+
+// Tells the loop once per publish of a hub that some of its streams watch; the loop then
+// offers the value to each of them.
+class EventLoop::HubLink final : public HubWatcher {
+ public:
+  HubLink(EventLoop& loop, HubCore& hub) : loop_(loop), hub_(hub) {}
+
+  void value_ready() override {
+    if (!pending_.exchange(true)) loop_.post_ready(this);
+  }
+
+  HubCore& hub() const { return hub_; }
+  // Cleared before the loop reads the value, so that a publish after the read posts again.
+  void clear_pending() { pending_ = false; }
+
+  std::vector<Stream*> viewers;  // the loop's thread alone
+
+ private:
+  EventLoop& loop_;
+  HubCore& hub_;
+  std::atomic<bool> pending_{false};
+};
+
+struct EventLoop::Stream {
+  Stream(Handoff handoff, std::uint32_t index_, std::uint32_t generation_)
+      : index(index_),
+        generation(generation_),
+        fd(handoff.fd),
+        transport(handoff.transport),
+        pump(std::move(handoff.pump)),
+        out(handoff.transport, handoff.request_id),
+        slot(std::move(handoff.slot)),
+        name(std::move(handoff.name)),
+        started(handoff.started),
+        bytes(handoff.bytes_sent) {
+    if (handoff.max_duration.count() > 0) ends_at = started + handoff.max_duration;
+  }
+
+  std::uint64_t key() const { return key_of(index, generation); }
+
+  std::uint32_t index;
+  std::uint32_t generation;
+  int fd;
+  Transport transport;
+  std::unique_ptr<Pump> pump;
+  std::unique_ptr<HubCore::Subscription> subscription;
+  HubLink* link = nullptr;
+  std::size_t link_index = 0;  // in link->viewers
+  Outbox out;
+  StreamSlots::Slot slot;
+  std::string name;
+  Clock::time_point started;
+  Clock::time_point last_write = Clock::now();
+  Clock::time_point ends_at = Clock::time_point::max();    // the time limit
+  Clock::time_point end_by = Clock::time_point::max();     // ending: closed at this time
+  Clock::time_point scheduled = Clock::time_point::max();  // the timer set
+  std::uint64_t bytes;
+  std::size_t last_part_bytes = 0;
+  bool ending = false;
+  bool dead = false;
+  const char* reason = nullptr;  // why it ended
+};
+
+EventLoop::EventLoop(int stop_fd) {
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
+  wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake_fd_ < 0) {
+    ::close(epoll_fd_);
+    throw std::system_error(errno, std::generic_category(), "eventfd");
+  }
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.u64 = kWakeKey;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &event);
+  if (stop_fd >= 0) {
+    // Edge-triggered: it stays readable once the program stops.
+    event.events = EPOLLIN | EPOLLET;
+    event.data.u64 = kStopKey;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, stop_fd, &event);
+  }
+}
+
+EventLoop::~EventLoop() {
+  if (thread_.joinable()) {
+    stop(Clock::duration::zero());
+    thread_.join();
+  }
+  for (auto& stream : slots_) {
+    if (stream) close_stream(*stream);
+  }
+  for (Handoff& handoff : inbox_) ::close(handoff.fd);
+  ::close(wake_fd_);
+  ::close(epoll_fd_);
+}
+
+void EventLoop::start() {
+  thread_ = std::thread([this] { run(false); });
+}
+
+void EventLoop::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void EventLoop::run_until_empty() {
+  run(true);
+}
+
+void EventLoop::wake() const {
+  const std::uint64_t one = 1;
+  [[maybe_unused]] const ssize_t n = ::write(wake_fd_, &one, sizeof one);
+}
+
+void EventLoop::adopt(Handoff handoff) {
+  streams_.fetch_add(1);
+  {
+    const std::lock_guard<std::mutex> lock(inbox_mutex_);
+    inbox_.push_back(std::move(handoff));
+  }
+  wake();
+}
+
+void EventLoop::stop(Clock::duration grace) {
+  {
+    const std::lock_guard<std::mutex> lock(inbox_mutex_);
+    stop_requested_ = true;
+    grace_ = grace;
+  }
+  wake();
+}
+
+void EventLoop::post_ready(HubLink* link) {
+  {
+    const std::lock_guard<std::mutex> lock(inbox_mutex_);
+    ready_.push_back(link);
+  }
+  wake();
+}
+
+int EventLoop::timeout_ms() const {
+  Clock::time_point next = stop_deadline_;
+  if (!timers_.empty()) next = std::min(next, timers_.top().when);
+  if (next == Clock::time_point::max()) return -1;
+  const auto now = Clock::now();
+  if (next <= now) return 0;
+  // Rounded up: waking early would only wait again.
+  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(next - now).count();
+  return static_cast<int>(std::min<long long>(ms, 60000));
+}
+
+void EventLoop::run(bool until_empty) {
+  std::array<epoll_event, kEventsPerWait> events;
+  for (;;) {
+    const int n = epoll_wait(epoll_fd_, events.data(), kEventsPerWait, timeout_ms());
+    if (n < 0 && errno != EINTR) {
+      log(LogLevel::error, std::string("event loop: epoll_wait failed: ") + std::strerror(errno));
+      break;
+    }
+    for (int i = 0; i < n; ++i) {
+      if (events[i].data.u64 == kWakeKey) {
+        std::uint64_t count;
+        [[maybe_unused]] const ssize_t r = ::read(wake_fd_, &count, sizeof count);
+        take_inbox();
+      } else if (events[i].data.u64 == kStopKey) {
+        if (!stopping_) begin_stop(kStopGrace);
+      } else if (Stream* stream = find(events[i].data.u64)) {
+        on_io(*stream, events[i].events);
+      }
+    }
+    run_timers();
+    reap();
+    if (stopping_ && (streams_.load() == 0 || Clock::now() >= stop_deadline_)) break;
+    if (until_empty && streams_.load() == 0) break;
+  }
+  // Whatever is left when the grace runs out is closed without its end.
+  for (auto& stream : slots_) {
+    if (stream) kill(*stream, "shutdown");
+  }
+  reap();
+}
+
+void EventLoop::take_inbox() {
+  std::vector<Handoff> inbox;
+  std::vector<HubLink*> ready;
+  bool stop = false;
+  Clock::duration grace{};
+  {
+    const std::lock_guard<std::mutex> lock(inbox_mutex_);
+    inbox.swap(inbox_);
+    ready.swap(ready_);
+    stop = stop_requested_ && !stopping_;
+    grace = grace_;
+  }
+  for (Handoff& handoff : inbox) add(std::move(handoff));
+  for (HubLink* link : ready) on_value(*link);
+  if (stop) begin_stop(grace);
+}
+
+EventLoop::HubLink& EventLoop::link_for(HubCore& hub) {
+  for (const auto& link : links_) {
+    if (&link->hub() == &hub) return *link;
+  }
+  links_.push_back(std::make_unique<HubLink>(*this, hub));
+  return *links_.back();
+}
+
+EventLoop::Stream* EventLoop::find(std::uint64_t key) const {
+  const auto index = static_cast<std::uint32_t>(key & 0xffffffffu);
+  if (index >= slots_.size()) return nullptr;
+  Stream* stream = slots_[index].get();
+  if (stream == nullptr || stream->key() != key || stream->dead) return nullptr;
+  return stream;
+}
+
+void EventLoop::add(Handoff handoff) {
+  const int flags = fcntl(handoff.fd, F_GETFL);
+  if (flags < 0 || fcntl(handoff.fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+    log(LogLevel::warning, handoff.name + ": stream not started: " + std::strerror(errno));
+    ::close(handoff.fd);
+    streams_.fetch_sub(1);
+    return;
+  }
+  std::uint32_t index;
+  if (!free_.empty()) {
+    index = free_.back();
+    free_.pop_back();
+  } else {
+    index = static_cast<std::uint32_t>(slots_.size());
+    slots_.emplace_back();
+  }
+  slots_[index] = std::make_unique<Stream>(std::move(handoff), index, ++generation_);
+  Stream& stream = *slots_[index];
+  HubLink& link = link_for(stream.pump->hub());
+  stream.subscription = std::make_unique<HubCore::Subscription>(
+      stream.pump->hub(), stream.pump->period(), stream.pump->label(), &link);
+  if (stream.pump->max_age() != Clock::duration::max()) {
+    stream.subscription->skip_stale(stream.pump->max_age());
+  }
+  stream.link = &link;
+  stream.link_index = link.viewers.size();
+  link.viewers.push_back(&stream);
+
+  // Edge-triggered: told once when the descriptor becomes writable again after a write
+  // stopped halfway, and once when the web server closes the connection.
+  epoll_event event{};
+  event.events = EPOLLOUT | EPOLLET;
+  if (stream.transport == Transport::fastcgi) event.events |= EPOLLIN | EPOLLRDHUP;
+  event.data.u64 = stream.key();
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, stream.fd, &event) != 0) {
+    log(LogLevel::warning, stream.name + ": cannot watch the connection: " + std::strerror(errno));
+    kill(stream, "write failed");
+    return;
+  }
+  if (stopping_) {
+    end(stream, "shutdown", stop_deadline_);
+    return;
+  }
+  schedule(stream);
+  offer(stream, stream.pump->hub().latest());
+}
+
+void EventLoop::on_io(Stream& stream, std::uint32_t events) {
+  // The request's body was read to its end before the hand-off, and the web servers send
+  // nothing after it (docs/FCGI2-NOTES.md): any input, EOF or a hang-up means the viewer
+  // is gone. A CGI's standard output shows it as an error or a hang-up.
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+    kill(stream, "viewer left");
+    return;
+  }
+  if ((events & EPOLLOUT) && !stream.out.empty()) {
+    write_out(stream);
+    // Done with the value it was writing: the newest now, if it is due.
+    if (!stream.dead && !stream.ending && stream.out.empty()) {
+      offer(stream, stream.pump->hub().latest());
+    }
+  }
+}
+
+void EventLoop::on_value(HubLink& link) {
+  link.clear_pending();
+  const HubCore::Entry latest = link.hub().latest();
+  for (Stream* stream : link.viewers) offer(*stream, latest);
+}
+
+// Still writing: bytes of its own wait here, or the socket holds more than half of the
+// last part unread (the web server reads from the program only as fast as the viewer
+// reads). Such a viewer skips values; it would otherwise fall behind by a socket buffer.
+bool EventLoop::busy(const Stream& stream) const {
+  if (!stream.out.empty()) return true;
+  if (stream.last_part_bytes == 0) return false;
+  return unsent_bytes(stream.fd, stream.transport != Transport::pipe) > stream.last_part_bytes / 2;
+}
+
+void EventLoop::offer(Stream& stream, const HubCore::Entry& latest) {
+  if (stream.dead || stream.ending) return;
+  if (!stream.subscription->eligible(latest)) return;
+  if (busy(stream)) {
+    stream.subscription->pass(latest);
+    return;
+  }
+  send(stream, stream.subscription->take());
+}
+
+void EventLoop::send(Stream& stream, const HubCore::Entry& value) {
+  parts_.clear();
+  if (!stream.pump->render(value, parts_)) return;
+  std::array<std::string_view, Parts::kMax + 1> pieces;
+  std::size_t count = 0;
+  std::size_t size = 0;
+  for (std::size_t i = 0; i < parts_.count; ++i) {
+    pieces[count++] = parts_.pieces[i];
+    size += parts_.pieces[i].size();
+  }
+  if (!stream.pump->after_each().empty()) {
+    pieces[count++] = stream.pump->after_each();
+    size += stream.pump->after_each().size();
+  }
+  stream.out.queue(pieces.data(), count, std::move(parts_.keep), Parts::kCopyBytes);
+  stream.bytes += size;
+  stream.last_part_bytes = size;
+  stream.pump->sent();
+  write_out(stream);
+}
+
+void EventLoop::send_idle(Stream& stream) {
+  const auto now = Clock::now();
+  if (busy(stream)) {
+    stream.last_write = now;  // nothing goes to a viewer still reading
+    return;
+  }
+  if (stream.pump->idle() == Pump::Idle::repeat) {
+    const HubCore::Entry last = stream.subscription->last();
+    if (!last.data) {
+      stream.last_write = now;  // nothing to repeat yet
+      return;
+    }
+    send(stream, last);
+    return;
+  }
+  const std::string_view text = stream.pump->idle_text();
+  stream.out.queue(&text, 1, nullptr, text.size());
+  stream.bytes += text.size();
+  write_out(stream);
+}
+
+void EventLoop::write_out(Stream& stream) {
+  switch (stream.out.flush(stream.fd)) {
+    case Outbox::Flush::done:
+      stream.last_write = Clock::now();
+      if (stream.ending) kill(stream, stream.reason);
+      return;
+    case Outbox::Flush::blocked:
+      return;  // EPOLLOUT tells when to go on
+    case Outbox::Flush::closed:
+      kill(stream, "closed by the peer");
+      return;
+    case Outbox::Flush::failed:
+      kill(stream, "write failed");
+      return;
+  }
+}
+
+// A clean end: the end bytes after the part under way, then the end of the request.
+void EventLoop::end(Stream& stream, const char* reason, Clock::time_point end_by) {
+  if (stream.dead || stream.ending) return;
+  stream.ending = true;
+  stream.reason = reason;
+  stream.end_by = end_by;
+  const std::string_view end = stream.pump->end();
+  stream.out.queue(&end, 1, nullptr, end.size());
+  stream.bytes += end.size();
+  stream.out.queue_end();
+  schedule(stream);
+  write_out(stream);
+}
+
+void EventLoop::kill(Stream& stream, const char* reason) {
+  if (stream.dead) return;
+  stream.dead = true;
+  if (stream.reason == nullptr || !stream.ending) stream.reason = reason;
+  dead_.push_back(stream.index);
+}
+
+void EventLoop::schedule(Stream& stream) {
+  Clock::time_point due = stream.ending ? stream.end_by : stream.ends_at;
+  if (!stream.ending && stream.pump->idle() != Pump::Idle::nothing) {
+    due = std::min(due, stream.last_write + stream.pump->idle_after());
+  }
+  if (due >= stream.scheduled) return;  // the timer set fires first and reschedules
+  stream.scheduled = due;
+  timers_.push(Timer{due, stream.key()});
+}
+
+void EventLoop::run_timers() {
+  const auto now = Clock::now();
+  while (!timers_.empty() && timers_.top().when <= now) {
+    const Timer timer = timers_.top();
+    timers_.pop();
+    Stream* stream = find(timer.key);
+    if (stream == nullptr || stream->scheduled != timer.when) continue;  // gone or replaced
+    stream->scheduled = Clock::time_point::max();
+    fire(*stream);
+    if (!stream->dead) schedule(*stream);
+  }
+}
+
+void EventLoop::fire(Stream& stream) {
+  const auto now = Clock::now();
+  if (stream.ending) {
+    if (now >= stream.end_by) kill(stream, stream.reason);  // it did not take its end
+    return;
+  }
+  if (now >= stream.ends_at) {
+    end(stream, "time limit", now + kEndGrace);
+    return;
+  }
+  if (stream.pump->idle() != Pump::Idle::nothing &&
+      now >= stream.last_write + stream.pump->idle_after()) {
+    send_idle(stream);
+  }
+}
+
+void EventLoop::reap() {
+  for (const std::uint32_t index : dead_) {
+    if (slots_[index]) close_stream(*slots_[index]);
+    slots_[index].reset();
+    free_.push_back(index);
+    streams_.fetch_sub(1);
+  }
+  dead_.clear();
+}
+
+void EventLoop::close_stream(Stream& stream) {
+  const auto elapsed = Clock::now() - stream.started;
+  char seconds[32];
+  std::snprintf(seconds, sizeof seconds, "%.3f", std::chrono::duration<double>(elapsed).count());
+  log(LogLevel::info, stream.name + ": stream ended after " + seconds + " s, " +
+                          std::to_string(stream.bytes) +
+                          " bytes: " + (stream.reason != nullptr ? stream.reason : "ended"));
+  if (stream.link != nullptr) {
+    std::vector<Stream*>& viewers = stream.link->viewers;
+    Stream* moved = viewers.back();
+    viewers[stream.link_index] = moved;
+    moved->link_index = stream.link_index;
+    viewers.pop_back();
+    stream.link = nullptr;
+  }
+  stream.subscription.reset();
+  ::close(stream.fd);  // also takes it out of the epoll set
+  stream.slot.release();
+}
+
+void EventLoop::begin_stop(Clock::duration grace) {
+  stopping_ = true;
+  stop_deadline_ = Clock::now() + grace;
+  for (auto& stream : slots_) {
+    if (stream) end(*stream, "shutdown", stop_deadline_);
+  }
+}
+
+}  // namespace pushcgi::detail
