@@ -14,7 +14,8 @@ std::string server_test_name(const std::string& server) {
 }
 
 Stack::Stack(const std::string& server, const std::string& webcam_options,
-             const std::vector<std::string>& env, std::string headers)
+             const std::vector<std::string>& env, std::string headers,
+             const std::vector<std::string>& program_options)
     : server_(server), port_(free_port()), headers_(std::move(headers)) {
   // Apache's children run as www-data and must get through to the run directory.
   chmod(dir_.path().c_str(), 0711);
@@ -24,9 +25,13 @@ Stack::Stack(const std::string& server, const std::string& webcam_options,
                        "WEBCAM_OPTIONS=" + webcam_options};
   options.extra_env.insert(options.extra_env.end(), env.begin(), env.end());
   options.own_process_group = true;
-  stack_ = Process({std::string(PUSHCGI_SOURCE_DIR) + "/tools/dev-stack", dir_.file("run"),
-                    std::to_string(port_), server, "--", "--threads", "64"},
-                   options);
+  std::vector<std::string> argv = {std::string(PUSHCGI_SOURCE_DIR) + "/tools/dev-stack",
+                                   dir_.file("run"), std::to_string(port_), server};
+  if (!program_options.empty()) {
+    argv.emplace_back("--");
+    argv.insert(argv.end(), program_options.begin(), program_options.end());
+  }
+  stack_ = Process(argv, options);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (std::chrono::steady_clock::now() < deadline) {
     if (open_streams("/ps") == 0 && open_streams("/webcam") == 0) {

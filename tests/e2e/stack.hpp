@@ -19,14 +19,20 @@ inline const std::vector<std::string> kServers = {"nginx", "apache-proxy", "apac
 // A server's name as a GoogleTest parameter name ("apache_proxy").
 std::string server_test_name(const std::string& server);
 
+// The options the tests start both programs with unless they say otherwise (tools/dev-stack
+// passes them after --, where it starts the programs itself).
+inline const std::vector<std::string> kStackProgramOptions = {"--threads", "64"};
+
 class Stack {
  public:
   // server: what tools/dev-stack takes (nginx, ...); webcam_options: more options for
   // webcam.fcgi (WEBCAM_OPTIONS); env: more NAME=VALUE for the stack and its programs;
-  // headers: header lines its own requests carry (credentials). Waits until both programs
+  // headers: header lines its own requests carry (credentials); program_options: options
+  // for both programs ({} starts them with their defaults). Waits until both programs
   // answer.
   explicit Stack(const std::string& server, const std::string& webcam_options = "",
-                 const std::vector<std::string>& env = {}, std::string headers = "");
+                 const std::vector<std::string>& env = {}, std::string headers = "",
+                 const std::vector<std::string>& program_options = kStackProgramOptions);
   ~Stack();
   Stack(const Stack&) = delete;
   Stack& operator=(const Stack&) = delete;

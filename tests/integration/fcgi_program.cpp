@@ -8,9 +8,12 @@ FcgiProgram::FcgiProgram(const std::string& program, unsigned threads,
                          std::vector<std::string> extra_args, const FcgiLaunch& launch)
     : socket_(dir_.file("program.sock")), log_(dir_.file("program.log")) {
   std::vector<std::string> argv = launch.wrapper;
-  for (std::string arg : {bin_path(program), std::string("--socket"), socket_,
-                          std::string("--threads"), std::to_string(threads)}) {
+  for (std::string arg : {bin_path(program), std::string("--socket"), socket_}) {
     argv.push_back(std::move(arg));
+  }
+  if (threads != kDefaultThreads) {
+    argv.push_back("--threads");
+    argv.push_back(std::to_string(threads));
   }
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   SpawnOptions options;

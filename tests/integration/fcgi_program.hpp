@@ -19,8 +19,12 @@ struct FcgiLaunch {
   std::optional<std::vector<std::string>> env;  // its whole environment; default: ours
 };
 
+// For FcgiProgram's threads: pass no --threads, so the program runs with its default.
+constexpr unsigned kDefaultThreads = 0;
+
 class FcgiProgram {
  public:
+  // threads: --threads N, or kDefaultThreads for none.
   FcgiProgram(const std::string& program, unsigned threads,
               std::vector<std::string> extra_args = {}, const FcgiLaunch& launch = {});
 
