@@ -1,4 +1,4 @@
-#include "pushcgi/ps_service.hpp"
+#include "ps_service.hpp"
 
 #include <string>
 

@@ -6,7 +6,8 @@
 #include <cstdio>
 #include <pushcgi/pushcgi.hpp>
 #include <pushcgi/sources/source.hpp>
-#include <pushcgi/webcam_service.hpp>
+
+#include "webcam_service.hpp"
 
 namespace {
 

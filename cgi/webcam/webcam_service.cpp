@@ -1,9 +1,9 @@
-#include "pushcgi/webcam_service.hpp"
+#include "webcam_service.hpp"
 
 #include "pushcgi/client_pull.hpp"
 #include "pushcgi/json.hpp"
 #include "pushcgi/multipart_stream.hpp"
-#include "pushcgi/webcam_view.hpp"
+#include "webcam_view.hpp"
 
 namespace pushcgi {
 

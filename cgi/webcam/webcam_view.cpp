@@ -1,4 +1,4 @@
-#include "pushcgi/webcam_view.hpp"
+#include "webcam_view.hpp"
 
 #include "pushcgi/client_pull.hpp"
 
