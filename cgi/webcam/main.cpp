@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <pushcgi/pushcgi.hpp>
 #include <pushcgi/sources/source.hpp>
+#include <pushcgi/text.hpp>
 
 #include "webcam_service.hpp"
 

@@ -16,4 +16,5 @@
 #include "pushcgi/server.hpp"
 #include "pushcgi/sink.hpp"
 #include "pushcgi/sse.hpp"
+#include "pushcgi/text.hpp"
 #include "pushcgi/wait.hpp"

@@ -24,7 +24,7 @@
 #include "listener.hpp"
 #include "pushcgi/fcgi_sink.hpp"
 #include "pushcgi/log.hpp"
-#include "pushcgi/query.hpp"
+#include "pushcgi/text.hpp"
 #include "stop_signal.hpp"
 
 namespace pushcgi {
