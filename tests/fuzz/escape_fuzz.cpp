@@ -14,6 +14,7 @@
 #include "pushcgi/header.hpp"
 #include "pushcgi/json.hpp"
 #include "pushcgi/sse.hpp"
+#include "pushcgi/text.hpp"
 
 namespace {
 
