@@ -29,12 +29,19 @@ else
 Q := @
 endif
 
-LIB_SRCS   := $(wildcard lib/src/*.cpp lib/src/runtime/*.cpp lib/src/sources/*.cpp)
+# The toolkit, in folders by layer (lib/src/base, framing, runtime, fanout, sources).
+LIB_SRCS   := $(wildcard lib/src/*/*.cpp)
 LIB_OBJS   := $(LIB_SRCS:%.cpp=$(BUILD)/obj/%.o)
 LIB        := $(BUILD)/libpushcgi.a
 
-CGI_SRCS   := $(wildcard cgi/*.cpp)
-CGI_BINS   := $(CGI_SRCS:cgi/%.cpp=$(BUILD)/bin/%.fcgi)
+# Each program is cgi/<name>/: main.cpp and its own code, which goes into build/cgi/<name>.a
+# so that the tests and benchmarks can link it too.
+PROGRAMS         := $(patsubst cgi/%/main.cpp,%,$(wildcard cgi/*/main.cpp))
+CGI_SRCS         := $(wildcard cgi/*/*.cpp)
+PROGRAM_SRCS     := $(filter-out %/main.cpp,$(CGI_SRCS))
+PROGRAM_ARCHIVES := $(PROGRAMS:%=$(BUILD)/cgi/%.a)
+PROGRAM_INCLUDES := $(PROGRAMS:%=-Icgi/%)
+CGI_BINS         := $(PROGRAMS:%=$(BUILD)/bin/%.fcgi)
 EXAMPLE_SRCS := $(wildcard examples/*.cpp)
 EXAMPLE_BINS := $(EXAMPLE_SRCS:examples/%.cpp=$(BUILD)/bin/%)
 
@@ -53,7 +60,8 @@ FUZZ_FLAGS    := -std=c++17 -O1 -g -fno-omit-frame-pointer -fsanitize=address,un
                  -fno-sanitize-recover=undefined -pthread
 FUZZ_SRCS     := $(wildcard tests/fuzz/*_fuzz.cpp)
 FUZZ_BINS     := $(FUZZ_SRCS:tests/fuzz/%.cpp=$(FUZZ_BUILD)/%)
-FUZZ_OBJS     := $(LIB_SRCS:%.cpp=$(FUZZ_BUILD)/obj/%.o) $(FUZZ_SRCS:%.cpp=$(FUZZ_BUILD)/obj/%.o)
+FUZZ_OBJS     := $(LIB_SRCS:%.cpp=$(FUZZ_BUILD)/obj/%.o) $(PROGRAM_SRCS:%.cpp=$(FUZZ_BUILD)/obj/%.o) \
+                 $(FUZZ_SRCS:%.cpp=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_SMOKE_SECONDS ?= 5
 FUZZ_SECONDS  ?= 120
 
@@ -91,11 +99,25 @@ $(BUILD)/obj/%.o: %.cpp | packages
 	@$(if $(Q),echo "  CXX     $<")
 	$(Q)$(CXX) $(ALL_CPPFLAGS) $(ALL_CXXFLAGS) -c $< -o $@
 
+# Inside the library, a header private to it is named from lib/src ("runtime/io.hpp").
+$(LIB_OBJS): ALL_CPPFLAGS += -Ilib/src
+# A program's own headers sit beside its sources; process_table.cpp uses runtime/unique_fd.hpp.
+$(CGI_SRCS:%.cpp=$(BUILD)/obj/%.o): ALL_CPPFLAGS += -Ilib/src
+
 $(LIB): $(LIB_OBJS)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/bin/%.fcgi: $(BUILD)/obj/cgi/%.o $(LIB)
+define program_archive
+$(BUILD)/cgi/$1.a: $(patsubst %.cpp,$(BUILD)/obj/%.o,$(filter cgi/$1/%,$(PROGRAM_SRCS)))
+endef
+$(foreach program,$(PROGRAMS),$(eval $(call program_archive,$(program))))
+$(PROGRAM_ARCHIVES):
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/bin/%.fcgi: $(BUILD)/obj/cgi/%/main.o $(BUILD)/cgi/%.a $(LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CXX) $(ALL_CXXFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
@@ -105,13 +127,11 @@ $(BUILD)/bin/%: $(BUILD)/obj/examples/%.o $(LIB)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CXX) $(ALL_CXXFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
 
-# The library's own private headers, by layer ("runtime/outbox.hpp").
-$(LIB_OBJS): ALL_CPPFLAGS += -Ilib/src
-
 # Tests find the programs through this path.
 $(SUPPORT_OBJS): ALL_CPPFLAGS += -Ilib/src -Itests -DPUSHCGI_BIN_DIR='"$(abspath $(BUILD)/bin)"' \
                                  -DPUSHCGI_TEST_BIN_DIR='"$(abspath $(BUILD)/tests)"'
-$(UNIT_OBJS) $(INTEG_OBJS) $(E2E_OBJS): ALL_CPPFLAGS += -Ilib/src -Itests -DPUSHCGI_SOURCE_DIR='"$(abspath .)"'
+$(UNIT_OBJS) $(INTEG_OBJS) $(E2E_OBJS): ALL_CPPFLAGS += -Ilib/src $(PROGRAM_INCLUDES) -Itests \
+                                          -DPUSHCGI_SOURCE_DIR='"$(abspath .)"'
 
 # Small programs the tests run (a stand-in camera program).
 $(BUILD)/tests/%: $(BUILD)/obj/tests/helpers/%.o $(LIB)
@@ -119,12 +139,12 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/helpers/%.o $(LIB)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CXX) $(ALL_CXXFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
 
-$(UNIT_TESTS): $(UNIT_OBJS) $(SUPPORT_OBJS) $(LIB) | $(HELPER_BINS)
+$(UNIT_TESTS): $(UNIT_OBJS) $(SUPPORT_OBJS) $(PROGRAM_ARCHIVES) $(LIB) | $(HELPER_BINS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CXX) $(ALL_CXXFLAGS) $(LDFLAGS) $^ $(TEST_LIBS) $(LIBS) -o $@
 
-$(INTEG_TESTS): $(INTEG_OBJS) $(SUPPORT_OBJS) $(LIB) | $(CGI_BINS) $(EXAMPLE_BINS) $(HELPER_BINS)
+$(INTEG_TESTS): $(INTEG_OBJS) $(SUPPORT_OBJS) $(PROGRAM_ARCHIVES) $(LIB) | $(CGI_BINS) $(EXAMPLE_BINS) $(HELPER_BINS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CXX) $(ALL_CXXFLAGS) $(LDFLAGS) $^ $(TEST_LIBS) $(LIBS) -o $@
@@ -162,11 +182,11 @@ soak: all $(E2E_TESTS)
 $(FUZZ_BUILD)/obj/%.o: %.cpp | packages
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZCXX $<")
-	$(Q)$(CLANGXX) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -Ilib/include -Ilib/src -MMD -MP \
-	  -c $< -o $@
+	$(Q)$(CLANGXX) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -Ilib/include -Ilib/src \
+	  $(PROGRAM_INCLUDES) -MMD -MP -c $< -o $@
 
 $(FUZZ_BINS): $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/obj/tests/fuzz/%.o \
-              $(LIB_SRCS:%.cpp=$(FUZZ_BUILD)/obj/%.o)
+              $(LIB_SRCS:%.cpp=$(FUZZ_BUILD)/obj/%.o) $(PROGRAM_SRCS:%.cpp=$(FUZZ_BUILD)/obj/%.o)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CLANGXX) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ $(LIBS) -o $@
 
@@ -191,29 +211,39 @@ asan:
 tsan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/tsan SANITIZE=thread test
 
-$(BUILD)/pushcgi.pc: pushcgi.pc.in
-	@mkdir -p $(@D)
-	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
-
-install: all $(BUILD)/pushcgi.pc
-	install -d $(DESTDIR)$(PREFIX)/include/pushcgi/sources $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-	           $(DESTDIR)$(PREFIX)/bin
+# The toolkit only: its public headers, the library and its pkg-config files (written for
+# this PREFIX at each install). pushcgi.pc serves every program; pushcgi-jpeg.pc adds
+# libturbojpeg for those that use the JPEG checks or the frame sources, so that a program
+# pushing text does not need it. The programs in cgi/ are not installed: they run from
+# build/bin (docs/DEPLOY.md).
+PC_NAMES := pushcgi pushcgi-jpeg
+install: $(LIB)
+	install -d $(DESTDIR)$(PREFIX)/include/pushcgi/sources $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 644 lib/include/pushcgi/*.hpp $(DESTDIR)$(PREFIX)/include/pushcgi/
 	install -m 644 lib/include/pushcgi/sources/*.hpp $(DESTDIR)$(PREFIX)/include/pushcgi/sources/
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
-	install -m 644 $(BUILD)/pushcgi.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
-	$(if $(CGI_BINS),install -m 755 $(CGI_BINS) $(DESTDIR)$(PREFIX)/bin/)
+	for pc in $(PC_NAMES); do \
+	  sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $$pc.pc.in \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/$$pc.pc && \
+	  chmod 644 $(DESTDIR)$(PREFIX)/lib/pkgconfig/$$pc.pc || exit 1; \
+	done
 
-# Installs into a scratch prefix and builds hello_push from the installed headers with
-# pkg-config alone, as a user of the library would.
+# Installs into a scratch prefix and builds from the installed headers with pkg-config alone,
+# as a user of the library would: hello_push with pushcgi (whose libraries must not name
+# libturbojpeg), and a program using pushcgi/jpeg.hpp with pushcgi-jpeg.
+INSTALL_CHECK := $(abspath $(BUILD)/install-check)
 install-check: all
 	@rm -rf $(BUILD)/install-check
-	$(Q)$(MAKE) --no-print-directory -s install PREFIX=$(abspath $(BUILD)/install-check) \
-	    DESTDIR= BUILD=$(BUILD) >/dev/null
-	$(Q)PKG_CONFIG_PATH=$(abspath $(BUILD)/install-check)/lib/pkgconfig; export PKG_CONFIG_PATH; \
+	$(Q)$(MAKE) --no-print-directory -s install PREFIX=$(INSTALL_CHECK) DESTDIR= BUILD=$(BUILD) \
+	    >/dev/null
+	$(Q)export PKG_CONFIG_PATH=$(INSTALL_CHECK)/lib/pkgconfig; \
+	    if pkg-config --libs pushcgi | grep -q turbojpeg; then \
+	      echo "install-check: pkg-config --libs pushcgi names libturbojpeg" >&2; exit 1; fi; \
 	    $(CXX) $(WARNINGS) $(CXXFLAGS) $(LDFLAGS) examples/hello_push.cpp \
-	    $$(pkg-config --cflags --libs pushcgi) -o $(BUILD)/install-check/hello_push
-	@echo "  install-check: hello_push builds against the installed pushcgi.pc"
+	      $$(pkg-config --cflags --libs pushcgi) -o $(INSTALL_CHECK)/hello_push && \
+	    $(CXX) $(WARNINGS) $(CXXFLAGS) $(LDFLAGS) tests/install/jpeg_user.cpp \
+	      $$(pkg-config --cflags --libs pushcgi-jpeg) -o $(INSTALL_CHECK)/jpeg_user
+	@echo "  install-check: hello_push builds with pushcgi.pc, a JPEG user with pushcgi-jpeg.pc"
 
 FORMAT_FILES = $(shell git ls-files --cached --others --exclude-standard '*.cpp' '*.hpp' 2>/dev/null || \
                  find lib cgi examples tests bench -name '*.[ch]pp' 2>/dev/null)
@@ -231,9 +261,9 @@ clean:
 # the load client) and rewrites the generated part of docs/BENCHMARKS.md.
 BENCH_SRCS := $(wildcard bench/*.cpp)
 BENCH_BINS := $(BENCH_SRCS:bench/%.cpp=$(BUILD)/bench/%)
-$(BENCH_SRCS:%.cpp=$(BUILD)/obj/%.o): ALL_CPPFLAGS += -Ilib/src -Itests
+$(BENCH_SRCS:%.cpp=$(BUILD)/obj/%.o): ALL_CPPFLAGS += -Ilib/src $(PROGRAM_INCLUDES) -Itests
 
-$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(SUPPORT_OBJS) $(LIB) | $(EXAMPLE_BINS) $(CGI_BINS)
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(SUPPORT_OBJS) $(PROGRAM_ARCHIVES) $(LIB) | $(EXAMPLE_BINS) $(CGI_BINS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CXX) $(ALL_CXXFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@

@@ -9,11 +9,12 @@
 #include <vector>
 
 #include "check.hpp"
+#include "ps_view.hpp"
 #include "pushcgi/client_pull.hpp"
 #include "pushcgi/header.hpp"
 #include "pushcgi/json.hpp"
-#include "pushcgi/ps_view.hpp"
 #include "pushcgi/sse.hpp"
+#include "pushcgi/text.hpp"
 
 namespace {
 

@@ -10,7 +10,7 @@
 #include <functional>
 #include <thread>
 
-#include "listener.hpp"
+#include "runtime/listener.hpp"
 #include "support/fcgi_client.hpp"
 #include "support/process.hpp"
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "pushcgi/text.hpp"
+
 namespace pushcgi {
 namespace {
 

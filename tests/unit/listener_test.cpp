@@ -1,4 +1,4 @@
-#include "listener.hpp"
+#include "runtime/listener.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-#include "pushcgi/process_table.hpp"
+#include "process_table.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "pushcgi/ps_view.hpp"
+#include "ps_view.hpp"
 
 #include <gtest/gtest.h>
 

@@ -71,12 +71,6 @@ TEST(Query, Choice) {
             "bad: expected pid|cpu|rss, got 'name'");
 }
 
-TEST(Query, QuotedInputIsShortAndPrintable) {
-  EXPECT_EQ(quote_input("ok"), "'ok'");
-  EXPECT_EQ(quote_input("a\r\nb\x01"), "'a??b?'");
-  EXPECT_EQ(quote_input(std::string(50, 'x')), "'" + std::string(40, 'x') + "...'");
-}
-
 TEST(Query, ParseNumber) {
   EXPECT_EQ(parse_number("0", 0, 10).value_or(99), 0u);
   EXPECT_FALSE(parse_number("", 0, 10));

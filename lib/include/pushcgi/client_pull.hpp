@@ -18,9 +18,6 @@ struct Refresh {
   std::string url;  // empty: load the same URL again
 };
 
-// & < > " ' as character references: safe in element content and in quoted attributes.
-std::string html_escape(std::string_view text);
-
 // "N" or "N; url=U", with quotes in U percent-encoded (a leading quote would be taken as the
 // URL's delimiter). Error::header_injection if U holds CR, LF or NUL.
 Parsed<std::string> refresh_value(const Refresh& refresh);

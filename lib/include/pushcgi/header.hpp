@@ -70,6 +70,4 @@ class ResponseHead {
 // /state answer starts with.
 ResponseHead uncached_head(std::string_view content_type);
 
-bool iequals(std::string_view a, std::string_view b);
-
 }  // namespace pushcgi

@@ -19,4 +19,5 @@
 #include "pushcgi/server.hpp"
 #include "pushcgi/sink.hpp"
 #include "pushcgi/sse.hpp"
+#include "pushcgi/text.hpp"
 #include "pushcgi/wait.hpp"

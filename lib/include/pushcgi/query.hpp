@@ -47,8 +47,4 @@ class Query {
 std::optional<unsigned long long> parse_number(std::string_view text, unsigned long long min,
                                                unsigned long long max);
 
-// The text as it may be quoted in a one-line message: at most 40 characters, anything
-// outside printable ASCII shown as '?'.
-std::string quote_input(std::string_view text);
-
 }  // namespace pushcgi

@@ -5,8 +5,8 @@
 
 #include <cstring>
 
-#include "../unique_fd.hpp"
 #include "frame_file.hpp"
+#include "runtime/unique_fd.hpp"
 #include "sources.hpp"
 
 namespace pushcgi::detail {

@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "../unique_fd.hpp"
+#include "runtime/unique_fd.hpp"
 
 namespace pushcgi::detail {
 

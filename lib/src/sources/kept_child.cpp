@@ -13,8 +13,8 @@
 #include <cstring>
 #include <utility>
 
-#include "../file_limit.hpp"
 #include "keeper.hpp"
+#include "runtime/file_limit.hpp"
 
 namespace pushcgi::detail {
 

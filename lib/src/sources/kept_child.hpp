@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "../unique_fd.hpp"
 #include "pushcgi/error.hpp"
+#include "runtime/unique_fd.hpp"
 
 namespace pushcgi::detail {
 

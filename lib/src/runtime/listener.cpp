@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "pushcgi/query.hpp"
+#include "pushcgi/text.hpp"
 
 namespace pushcgi::detail {
 

@@ -1,7 +1,8 @@
 // ps.fcgi: the process list every few seconds, pushed, pulled and as events, for any
 // number of viewers. The classic server-push demo, done properly: see ps_service.hpp.
-#include <pushcgi/ps_service.hpp>
 #include <pushcgi/pushcgi.hpp>
+
+#include "ps_service.hpp"
 
 int main(int argc, char** argv) {
   pushcgi::Server server("ps.fcgi", "A live process list: /, /push, /pull, /events, /state.");

@@ -1,4 +1,4 @@
-#include "pushcgi/ps_service.hpp"
+#include "ps_service.hpp"
 
 #include <string>
 
@@ -14,10 +14,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr std::string_view kHtml = "text/html; charset=utf-8";
-
-double seconds(Clock::duration duration) {
-  return std::chrono::duration<double>(duration).count();
-}
 
 }  // namespace
 
@@ -165,30 +161,33 @@ void PsService::events(const Request& request, Response& response) {
 void PsService::state(const Request&, Response& response) const {
   unsigned push = 0;
   unsigned events = 0;
-  std::string viewers;
+  std::vector<JsonObject> viewers;
   for (const SubscriptionStats& viewer : hub_.stats()) {
     if (viewer.label == "push") ++push;
     if (viewer.label == "events") ++events;
-    if (!viewers.empty()) viewers += ",";
-    viewers += "{\"mode\":" + json_string(viewer.label) +
-               ",\"interval_seconds\":" + json_number(seconds(viewer.period)) +
-               ",\"connected_seconds\":" + json_number(seconds(viewer.connected)) +
-               ",\"snapshots_sent\":" + std::to_string(viewer.taken) +
-               ",\"snapshots_skipped\":" + std::to_string(viewer.skipped) + "}";
+    viewers.push_back(JsonObject()
+                          .string("mode", viewer.label)
+                          .seconds("interval_seconds", viewer.period)
+                          .seconds("connected_seconds", viewer.connected)
+                          .integer("snapshots_sent", viewer.taken)
+                          .integer("snapshots_skipped", viewer.skipped));
   }
+  JsonObject body;
+  body.integer("open_streams", server_->open_streams())
+      .object("streams", JsonObject().integer("push", push).integer("events", events))
+      .array("viewers", viewers)
+      .integer("snapshots_taken", hub_.published())
+      .integer("producer_runs", producer_.runs())
+      .seconds("producer_cpu_seconds", producer_.cpu_time())
+      .integer("tables_rendered", tables_rendered_.load());
   const Clock::duration period = hub_.min_period();
-  const std::string body =
-      "{\"open_streams\":" + std::to_string(server_->open_streams()) +
-      ",\"streams\":{\"push\":" + std::to_string(push) + ",\"events\":" + std::to_string(events) +
-      "},\"viewers\":[" + viewers + "],\"snapshots_taken\":" + std::to_string(hub_.published()) +
-      ",\"producer_runs\":" + std::to_string(producer_.runs()) +
-      ",\"producer_cpu_seconds\":" + json_number(seconds(producer_.cpu_time())) +
-      ",\"tables_rendered\":" + std::to_string(tables_rendered_.load()) +
-      ",\"producer_period_seconds\":" +
-      (period == Clock::duration::max() ? std::string("null") : json_number(seconds(period))) +
-      ",\"interval_default\":" + std::to_string(options_.interval) +
-      ",\"threads\":" + std::to_string(server_->threads()) + "}\n";
-  response.send(uncached_head("application/json"), body);
+  if (period == Clock::duration::max()) {
+    body.null("producer_period_seconds");
+  } else {
+    body.seconds("producer_period_seconds", period);
+  }
+  body.integer("interval_default", options_.interval).integer("threads", server_->threads());
+  response.send(uncached_head("application/json"), body.text() + "\n");
 }
 
 }  // namespace pushcgi

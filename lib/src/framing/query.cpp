@@ -1,5 +1,7 @@
 #include "pushcgi/query.hpp"
 
+#include "pushcgi/text.hpp"
+
 namespace pushcgi {
 
 namespace {
@@ -45,13 +47,6 @@ std::optional<unsigned long long> parse_number(std::string_view text, unsigned l
   }
   if (value < min || value > max) return std::nullopt;
   return value;
-}
-
-std::string quote_input(std::string_view text) {
-  std::string out;
-  for (char c : text.substr(0, 40)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
-  if (text.size() > 40) out += "...";
-  return "'" + out + "'";
 }
 
 Parsed<Query> Query::parse(std::string_view raw) {

@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "pushcgi/log.hpp"
+#include "pushcgi/text.hpp"
 
 namespace pushcgi {
 

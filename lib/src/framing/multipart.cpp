@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <system_error>
 
-#include "pushcgi/query.hpp"
+#include "pushcgi/text.hpp"
 
 namespace pushcgi {
 

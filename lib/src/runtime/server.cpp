@@ -25,7 +25,7 @@
 #include "listener.hpp"
 #include "pushcgi/fcgi_sink.hpp"
 #include "pushcgi/log.hpp"
-#include "pushcgi/query.hpp"
+#include "pushcgi/text.hpp"
 #include "runtime/event_loop.hpp"
 #include "stop_signal.hpp"
 

@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "process_table.hpp"
 #include "pushcgi/error.hpp"
-#include "pushcgi/process_table.hpp"
 
 namespace pushcgi {
 

@@ -1,6 +1,7 @@
 #include "pushcgi/options.hpp"
 
 #include "pushcgi/query.hpp"
+#include "pushcgi/text.hpp"
 
 namespace pushcgi {
 

@@ -6,7 +6,9 @@
 #include <cstdio>
 #include <pushcgi/pushcgi.hpp>
 #include <pushcgi/sources/source.hpp>
-#include <pushcgi/webcam_service.hpp>
+#include <pushcgi/text.hpp>
+
+#include "webcam_service.hpp"
 
 namespace {
 

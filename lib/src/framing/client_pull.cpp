@@ -1,33 +1,8 @@
 #include "pushcgi/client_pull.hpp"
 
-namespace pushcgi {
+#include "pushcgi/text.hpp"
 
-std::string html_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + text.size() / 8);
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
+namespace pushcgi {
 
 Parsed<std::string> refresh_value(const Refresh& refresh) {
   std::string value = std::to_string(refresh.seconds);
@@ -67,9 +42,7 @@ Parsed<std::string> render_pull_page(std::string_view title, std::string_view bo
                                      const Refresh& refresh) {
   const Parsed<std::string> meta = refresh_meta(refresh);
   if (!meta) return meta;
-  std::string page =
-      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+  std::string page(kHtmlDocumentStart);
   page.append(*meta).append("\n<title>").append(html_escape(title)).append("</title>\n");
   page.append("</head>\n<body>\n").append(body_html).append("\n</body>\n</html>\n");
   return page;

@@ -22,10 +22,10 @@
 #include <optional>
 #include <string>
 
+#include "process_table.hpp"
+#include "ps_view.hpp"
 #include "pushcgi/hub.hpp"
 #include "pushcgi/periodic_producer.hpp"
-#include "pushcgi/process_table.hpp"
-#include "pushcgi/ps_view.hpp"
 #include "pushcgi/render_cache.hpp"
 #include "pushcgi/server.hpp"
 

@@ -1,10 +1,11 @@
-#include "pushcgi/ps_view.hpp"
+#include "ps_view.hpp"
 
 #include <cstdio>
 #include <ctime>
 
 #include "pushcgi/client_pull.hpp"
 #include "pushcgi/json.hpp"
+#include "pushcgi/text.hpp"
 
 namespace pushcgi {
 
@@ -39,9 +40,7 @@ std::string fixed(double value, int decimals) {
 }
 
 std::string head(std::string_view title, std::string_view extra = {}) {
-  std::string out =
-      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+  std::string out(kHtmlDocumentStart);
   out.append(extra).append("<title>").append(html_escape(title)).append("</title>\n");
   out.append(kStyle).append("</head>\n<body>\n");
   return out;

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "pushcgi/text.hpp"
+
 namespace pushcgi {
 
 namespace {
@@ -12,19 +14,7 @@ bool is_tchar(unsigned char c) {
   return c != '\0' && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
 }
 
-char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-}
-
 }  // namespace
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
 
 bool is_token(std::string_view text) {
   if (text.empty()) return false;

@@ -50,4 +50,45 @@ std::string json_number(double value) {
   return out == "-0" ? "0" : out;
 }
 
+JsonObject& JsonObject::raw(std::string_view key, std::string_view value) {
+  if (!fields_.empty()) fields_ += ',';
+  fields_ += json_string(key);
+  fields_ += ':';
+  fields_ += value;
+  return *this;
+}
+
+JsonObject& JsonObject::number(std::string_view key, double value) {
+  return raw(key, json_number(value));
+}
+
+JsonObject& JsonObject::seconds(std::string_view key, std::chrono::duration<double> value) {
+  return number(key, value.count());
+}
+
+JsonObject& JsonObject::string(std::string_view key, std::string_view value) {
+  return raw(key, json_string(value));
+}
+
+JsonObject& JsonObject::boolean(std::string_view key, bool value) {
+  return raw(key, value ? "true" : "false");
+}
+
+JsonObject& JsonObject::null(std::string_view key) {
+  return raw(key, "null");
+}
+
+JsonObject& JsonObject::object(std::string_view key, const JsonObject& value) {
+  return raw(key, value.text());
+}
+
+JsonObject& JsonObject::array(std::string_view key, const std::vector<JsonObject>& items) {
+  std::string out = "[";
+  for (const JsonObject& item : items) {
+    if (out.size() > 1) out += ',';
+    out += item.text();
+  }
+  return raw(key, out + "]");
+}
+
 }  // namespace pushcgi

@@ -1,19 +1,15 @@
-#include "pushcgi/webcam_service.hpp"
+#include "webcam_service.hpp"
 
 #include "pushcgi/client_pull.hpp"
 #include "pushcgi/json.hpp"
 #include "pushcgi/multipart_stream.hpp"
-#include "pushcgi/webcam_view.hpp"
+#include "webcam_view.hpp"
 
 namespace pushcgi {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double seconds(Clock::duration duration) {
-  return std::chrono::duration<double>(duration).count();
-}
 
 }  // namespace
 
@@ -105,33 +101,37 @@ void WebcamService::snapshot(const Request&, Response& response) {
 
 void WebcamService::state(const Request&, Response& response) const {
   const SourceStatus source = runner_.status();
-  std::string viewers;
+  std::vector<JsonObject> viewers;
   for (const SubscriptionStats& viewer : hub_.stats()) {
     if (viewer.label != "stream") continue;
-    if (!viewers.empty()) viewers += ",";
-    viewers += "{\"frames_sent\":" + std::to_string(viewer.taken) +
-               ",\"frames_skipped\":" + std::to_string(viewer.skipped) +
-               ",\"connected_seconds\":" + json_number(seconds(viewer.connected)) +
-               ",\"fps_cap\":" +
-               (viewer.period.count() == 0 ? std::string("null")
-                                           : json_number(1.0 / seconds(viewer.period))) +
-               "}";
+    JsonObject& item = viewers.emplace_back();
+    item.integer("frames_sent", viewer.taken)
+        .integer("frames_skipped", viewer.skipped)
+        .seconds("connected_seconds", viewer.connected);
+    if (viewer.period.count() == 0) {
+      item.null("fps_cap");
+    } else {
+      item.number("fps_cap", 1.0 / std::chrono::duration<double>(viewer.period).count());
+    }
   }
-  const std::string body = "{\"open_streams\":" + std::to_string(server_->open_streams()) +
-                           ",\"source\":{\"describe\":" + json_string(source.describe) +
-                           ",\"running\":" + (source.running ? "true" : "false") +
-                           ",\"starts\":" + std::to_string(source.starts) +
-                           ",\"frames_in\":" + std::to_string(source.frames_in) +
-                           ",\"frames_in_per_second\":" + json_number(source.frames_in_per_second) +
-                           ",\"frames_dropped\":" + std::to_string(source.frames_dropped) +
-                           ",\"problem\":" + json_string(source.problem) +
-                           ",\"incidents\":" + std::to_string(source.incidents.count) +
-                           ",\"last_incident\":" + json_string(source.incidents.last) + "}" +
-                           ",\"frames_out\":" + std::to_string(frames_out_.total()) +
-                           ",\"frames_out_per_second\":" + json_number(frames_out_.per_second()) +
-                           ",\"viewers\":[" + viewers +
-                           "],\"threads\":" + std::to_string(server_->threads()) + "}\n";
-  response.send(uncached_head("application/json"), body);
+  const JsonObject source_fields = JsonObject()
+                                       .string("describe", source.describe)
+                                       .boolean("running", source.running)
+                                       .integer("starts", source.starts)
+                                       .integer("frames_in", source.frames_in)
+                                       .number("frames_in_per_second", source.frames_in_per_second)
+                                       .integer("frames_dropped", source.frames_dropped)
+                                       .string("problem", source.problem)
+                                       .integer("incidents", source.incidents.count)
+                                       .string("last_incident", source.incidents.last);
+  const JsonObject body = JsonObject()
+                              .integer("open_streams", server_->open_streams())
+                              .object("source", source_fields)
+                              .integer("frames_out", frames_out_.total())
+                              .number("frames_out_per_second", frames_out_.per_second())
+                              .array("viewers", viewers)
+                              .integer("threads", server_->threads());
+  response.send(uncached_head("application/json"), body.text() + "\n");
 }
 
 }  // namespace pushcgi

@@ -1,15 +1,14 @@
-#include "pushcgi/webcam_view.hpp"
+#include "webcam_view.hpp"
 
 #include "pushcgi/client_pull.hpp"
+#include "pushcgi/text.hpp"
 
 namespace pushcgi {
 
 namespace {
 
 std::string head(const std::string& extra) {
-  return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n" +
-         extra +
+  return std::string(kHtmlDocumentStart) + extra +
          "<title>Webcam</title>\n<style>body{font-family:sans-serif;margin:1em}"
          "img{max-width:100%;height:auto;background:#222}nav a{margin-right:1em}</style>\n"
          "</head>\n<body>\n<h1>Webcam</h1>\n";

@@ -1,4 +1,4 @@
-#include "pushcgi/process_table.hpp"
+#include "process_table.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <cstdlib>
 
-#include "unique_fd.hpp"
+#include "runtime/unique_fd.hpp"
 
 namespace pushcgi {
 
