@@ -40,7 +40,7 @@
 //   sigterm: SIGTERM to --signal-pid; until it has exited (no process or a zombie) and
 //   until every viewer's connection has ended (at most --end-wait seconds); counted: the
 //   multipart viewers whose stream carried the close delimiter "--BOUNDARY--", and the
-//   event-stream viewers whose stream ended after a complete event.
+//   event-stream viewers whose stream ended after a complete event or comment line.
 //   Every wait is bounded; the figures are one JSON line.
 // --pids: processes whose CPU time (utime+stime), RSS and threads are reported.
 #include <fcntl.h>
@@ -690,7 +690,20 @@ struct HoldViewer {
   bool ended = false;
   double served_at = 0;  // seconds after the first connect
   double ended_at = 0;   // wall seconds
-  std::string last;      // the last two bytes (an event stream ending after a whole event)
+  std::string last;      // the last bytes (up to 256): did an event stream end cleanly?
+
+  void keep_last(const char* data, std::size_t size) {
+    last.append(data, size);
+    if (last.size() > 256) last.erase(0, last.size() - 256);
+  }
+  // An event stream ends cleanly after a whole event ("\n\n") or a whole comment line
+  // (": text\n"), not inside either.
+  bool clean_event_end() const {
+    if (last.size() < 2 || last.back() != '\n') return false;
+    if (last.compare(last.size() - 2, 2, "\n\n") == 0) return true;
+    const std::size_t line = last.rfind('\n', last.size() - 2);
+    return line != std::string::npos && last[line + 1] == ':';
+  }
 };
 
 struct HoldShared {
@@ -734,11 +747,11 @@ void hold_feed(HoldViewer& viewer, const char* data, std::size_t size, HoldShare
       viewer.parts.feed(body.data(), body.size());
       viewer.close_delim.feed(body.data(), body.size());
     }
-    if (body.size() > 2) viewer.last = body.substr(body.size() - 2);
+    viewer.keep_last(body.data(), body.size());
   } else {
     viewer.parts.feed(data, size);
     viewer.close_delim.feed(data, size);
-    viewer.last = size >= 2 ? std::string(data + size - 2, 2) : viewer.last + std::string(data, size);
+    viewer.keep_last(data, size);
   }
   if (!viewer.served && viewer.status == 200 &&
       viewer.parts.found >= (viewer.event_stream ? 1u : 2u)) {
@@ -982,7 +995,7 @@ int run_hold(const Options& options) {
         served_at.push_back(viewer.served_at);
         if (viewer.event_stream) {
           ++events;
-          if (viewer.ended && viewer.last == "\n\n") ++clean_event_end;
+          if (viewer.ended && viewer.clean_event_end()) ++clean_event_end;
         } else {
           ++multipart;
           if (viewer.close_delim.found > 0) ++close_delimiter;

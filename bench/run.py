@@ -848,8 +848,8 @@ def issue12(results, bench_args):
             f"SIGTERM: ps.fcgi with default settings, {term['viewers']:,} streams opened as above "
             f"({term['served']:,} served), then SIGTERM; exit: until the process is gone (a zombie counts). "
             "Close delimiter: multipart viewers whose stream carried `--BOUNDARY--`; clean end: "
-            "event-stream viewers whose stream ended right after a complete event (through nginx at "
-            "HTTP/1.0 a clean end and a cut one look alike but for that).",
+            "event-stream viewers whose stream ended right after a complete event or comment line "
+            "(through nginx at HTTP/1.0 a clean end and a cut one look alike but for that).",
             "",
             "| streams served | exit after SIGTERM | every connection ended after | close delimiter (multipart served) | "
             "clean end (events served) | connections ended |",
