@@ -786,14 +786,16 @@ void hold_thread(int epoll, std::vector<HoldViewer>& viewers, HoldShared& shared
 struct ProbeFigures {
   std::vector<double> ms;
   unsigned failed = 0;
+  std::map<int, unsigned> statuses;  // 0: no answer within the timeout
 };
 
-// One request; its time in ms, and whether it was a 200 with open_streams in it.
-std::pair<double, bool> probe_once(const Options& options) {
+// One request; its time in ms, and its status (0 if none came), 200 only with open_streams
+// in the body.
+std::pair<double, int> probe_once(const Options& options) {
   const auto start = Clock::now();
   const auto elapsed = [&] { return std::chrono::duration<double, std::milli>(Clock::now() - start).count(); };
   const int fd = pushcgi::test::connect_loopback(options.port);
-  if (fd < 0) return {elapsed(), false};
+  if (fd < 0) return {elapsed(), 0};
   timeval limit{};
   limit.tv_sec = static_cast<time_t>(options.probe_timeout);
   limit.tv_usec = static_cast<suseconds_t>((options.probe_timeout - static_cast<double>(limit.tv_sec)) * 1e6);
@@ -808,9 +810,9 @@ std::pair<double, bool> probe_once(const Options& options) {
     }
   }
   close(fd);
-  const bool ok = response.compare(0, 12, "HTTP/1.1 200") == 0 &&
-                  response.find("open_streams") != std::string::npos;
-  return {elapsed(), ok};
+  int status = response.compare(0, 5, "HTTP/") == 0 && response.size() > 12 ? std::atoi(response.c_str() + 9) : 0;
+  if (status == 200 && response.find("open_streams") == std::string::npos) status = 0;
+  return {elapsed(), status};
 }
 
 // Asks the probe path probe_hz times a second (one at a time) for `seconds`.
@@ -821,9 +823,10 @@ ProbeFigures run_probe(const Options& options, double seconds) {
   const auto period = std::chrono::duration<double>(1.0 / options.probe_hz);
   auto next = Clock::now();
   while (Clock::now() < end) {
-    const auto [ms, ok] = probe_once(options);
+    const auto [ms, status] = probe_once(options);
     figures.ms.push_back(ms);
-    if (!ok) ++figures.failed;
+    ++figures.statuses[status];
+    if (status != 200) ++figures.failed;
     next += std::chrono::duration_cast<Clock::duration>(period);
     if (next > Clock::now()) std::this_thread::sleep_until(next);
   }
@@ -832,9 +835,15 @@ ProbeFigures run_probe(const Options& options, double seconds) {
 
 void print_probe(const char* name, const ProbeFigures& figures) {
   using pushcgi::test::quantile;
-  std::printf(",\"%s\":{\"asked\":%zu,\"failed\":%u,\"p50_ms\":%.1f,\"p99_ms\":%.1f,\"max_ms\":%.1f}", name,
-              figures.ms.size(), figures.failed, quantile(figures.ms, 0.5), quantile(figures.ms, 0.99),
+  std::printf(",\"%s\":{\"asked\":%zu,\"failed\":%u,\"p50_ms\":%.1f,\"p99_ms\":%.1f,\"max_ms\":%.1f,\"status\":{",
+              name, figures.ms.size(), figures.failed, quantile(figures.ms, 0.5), quantile(figures.ms, 0.99),
               quantile(figures.ms, 1));
+  bool first = true;
+  for (const auto& [status, count] : figures.statuses) {
+    std::printf("%s\"%d\":%u", first ? "" : ",", status, count);
+    first = false;
+  }
+  std::printf("}}");
 }
 
 // Wall seconds when pid has exited (gone, or a zombie), polled every millisecond; -1 at
