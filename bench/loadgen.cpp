@@ -45,15 +45,15 @@
 // --pids: processes whose CPU time (utime+stime), RSS and threads are reported.
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/time.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -171,7 +171,8 @@ Options parse(int argc, char** argv) {
       } else if (name == "--never-read-path") {
         options.never_read_path = value;
       } else if (name == "--then") {
-        if (value != "none" && value != "close" && value != "sigterm") usage("unknown --then " + value);
+        if (value != "none" && value != "close" && value != "sigterm")
+          usage("unknown --then " + value);
         options.then = value;
       } else if (name == "--signal-pid") {
         options.signal_pid = std::stoi(value);
@@ -191,7 +192,8 @@ Options parse(int argc, char** argv) {
   if (options.port <= 0) usage("--port is required");
   if (options.stall >= options.viewers && options.stall > 0) usage("--stall must leave readers");
   if (options.mode == Mode::hold && options.mix.empty()) usage("hold needs --mix");
-  if (options.then == "sigterm" && options.signal_pid <= 0) usage("--then sigterm needs --signal-pid");
+  if (options.then == "sigterm" && options.signal_pid <= 0)
+    usage("--then sigterm needs --signal-pid");
   return options;
 }
 
@@ -568,8 +570,8 @@ int run_streams(const Options& options) {
       options.mode == Mode::poll ? "poll" : "stream", options.viewers, connected, elapsed,
       quantile(fps, 0), quantile(fps, 0.5), static_cast<unsigned long long>(parts),
       static_cast<unsigned long long>(invalid), quantile(latencies, 0.5), quantile(latencies, 0.99),
-      quantile(spreads, 0.5), quantile(spreads, 0.99), spreads.size(),
-      client_cpu * 100.0 / elapsed, with_parts);
+      quantile(spreads, 0.5), quantile(spreads, 0.99), spreads.size(), client_cpu * 100.0 / elapsed,
+      with_parts);
   if (options.stall > 0) {
     std::printf(
         ",\"stalled\":%u,\"resumed_first_age_s_p50\":%.3f,\"resumed_first_age_s_max\":%.3f,"
@@ -650,7 +652,6 @@ int run_disconnect(const Options& options) {
       quantile(all, 0.5), quantile(all, 0.99), quantile(all, 1));
   return failed_rounds == 0 ? 0 : 1;
 }
-
 
 // ---- hold --------------------------------------------------------------------------------
 
@@ -733,7 +734,8 @@ void hold_feed(HoldViewer& viewer, const char* data, std::size_t size, HoldShare
     } else if (key != std::string::npos) {
       const std::size_t stop = head.find_first_of("\r\n;", key + 9);
       std::string boundary = head.substr(key + 9, stop - key - 9);
-      if (!boundary.empty() && boundary.front() == '"') boundary = boundary.substr(1, boundary.size() - 2);
+      if (!boundary.empty() && boundary.front() == '"')
+        boundary = boundary.substr(1, boundary.size() - 2);
       viewer.parts.pattern = "\r\n--" + boundary;
       viewer.close_delim.pattern = "\r\n--" + boundary + "--";
     }
@@ -793,24 +795,30 @@ struct ProbeFigures {
 // in the body.
 std::pair<double, int> probe_once(const Options& options) {
   const auto start = Clock::now();
-  const auto elapsed = [&] { return std::chrono::duration<double, std::milli>(Clock::now() - start).count(); };
+  const auto elapsed = [&] {
+    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  };
   const int fd = pushcgi::test::connect_loopback(options.port);
   if (fd < 0) return {elapsed(), 0};
   timeval limit{};
   limit.tv_sec = static_cast<time_t>(options.probe_timeout);
-  limit.tv_usec = static_cast<suseconds_t>((options.probe_timeout - static_cast<double>(limit.tv_sec)) * 1e6);
+  limit.tv_usec =
+      static_cast<suseconds_t>((options.probe_timeout - static_cast<double>(limit.tv_sec)) * 1e6);
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
   const std::string request = "GET " + options.probe + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
   std::string response;
   if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) > 0) {
     char buffer[8192];
     ssize_t got;
-    while (elapsed() < options.probe_timeout * 1000 && (got = read(fd, buffer, sizeof buffer)) > 0) {
+    while (elapsed() < options.probe_timeout * 1000 &&
+           (got = read(fd, buffer, sizeof buffer)) > 0) {
       response.append(buffer, static_cast<std::size_t>(got));
     }
   }
   close(fd);
-  int status = response.compare(0, 5, "HTTP/") == 0 && response.size() > 12 ? std::atoi(response.c_str() + 9) : 0;
+  int status = response.compare(0, 5, "HTTP/") == 0 && response.size() > 12
+                   ? std::atoi(response.c_str() + 9)
+                   : 0;
   if (status == 200 && response.find("open_streams") == std::string::npos) status = 0;
   return {elapsed(), status};
 }
@@ -835,9 +843,11 @@ ProbeFigures run_probe(const Options& options, double seconds) {
 
 void print_probe(const char* name, const ProbeFigures& figures) {
   using pushcgi::test::quantile;
-  std::printf(",\"%s\":{\"asked\":%zu,\"failed\":%u,\"p50_ms\":%.1f,\"p99_ms\":%.1f,\"max_ms\":%.1f,\"status\":{",
-              name, figures.ms.size(), figures.failed, quantile(figures.ms, 0.5), quantile(figures.ms, 0.99),
-              quantile(figures.ms, 1));
+  std::printf(
+      ",\"%s\":{\"asked\":%zu,\"failed\":%u,\"p50_ms\":%.1f,\"p99_ms\":%.1f,\"max_ms\":%.1f,"
+      "\"status\":{",
+      name, figures.ms.size(), figures.failed, quantile(figures.ms, 0.5),
+      quantile(figures.ms, 0.99), quantile(figures.ms, 1));
   bool first = true;
   for (const auto& [status, count] : figures.statuses) {
     std::printf("%s\"%d\":%u", first ? "" : ",", status, count);
@@ -862,7 +872,8 @@ int run_hold(const Options& options) {
   for (const auto& [path, n] : options.mix) total += n;
   std::vector<std::string> requests;
   for (const auto& [path, n] : options.mix) {
-    requests.push_back("GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\nUser-Agent: pushcgi-loadgen/1.0\r\n\r\n");
+    requests.push_back("GET " + path +
+                       " HTTP/1.0\r\nHost: 127.0.0.1\r\nUser-Agent: pushcgi-loadgen/1.0\r\n\r\n");
   }
   // Interleaved: one of each path in turn while any is left.
   std::vector<HoldViewer> viewers(total);
@@ -878,7 +889,9 @@ int run_hold(const Options& options) {
       }
     }
   }
-  const long baseline = options.state_path.empty() || options.then != "close" ? 0 : std::max(0L, open_streams(options));
+  const long baseline = options.state_path.empty() || options.then != "close"
+                            ? 0
+                            : std::max(0L, open_streams(options));
   HoldShared shared;
   shared.start = Clock::now();
   std::vector<int> epolls;
@@ -984,13 +997,14 @@ int run_hold(const Options& options) {
   for (int epoll : epolls) close(epoll);
 
   // Per path: counts by answer.
-  std::printf("{\"mode\":\"hold\",\"viewers\":%u,\"connected\":%u,\"connect_seconds\":%.2f,"
-              "\"served\":%u,\"served_seconds\":%.2f,\"paths\":[",
-              total, connected, connect_seconds, served_then, served_seconds);
+  std::printf(
+      "{\"mode\":\"hold\",\"viewers\":%u,\"connected\":%u,\"connect_seconds\":%.2f,"
+      "\"served\":%u,\"served_seconds\":%.2f,\"paths\":[",
+      total, connected, connect_seconds, served_then, served_seconds);
   for (std::size_t p = 0; p < options.mix.size(); ++p) {
     std::map<int, unsigned> statuses;
-    unsigned served = 0, no_answer = 0, ended = 0, close_delimiter = 0, clean_event_end = 0, multipart = 0,
-             events = 0;
+    unsigned served = 0, no_answer = 0, ended = 0, close_delimiter = 0, clean_event_end = 0,
+             multipart = 0, events = 0;
     std::vector<double> served_at;
     for (const HoldViewer& viewer : viewers) {
       if (viewer.path != p) continue;
@@ -1012,12 +1026,13 @@ int run_hold(const Options& options) {
       }
       if (viewer.ended) ++ended;
     }
-    std::printf("%s{\"path\":\"%s\",\"viewers\":%u,\"served\":%u,\"no_answer\":%u,\"ended\":%u,"
-                "\"served_at_p50_s\":%.2f,\"served_at_max_s\":%.2f,\"multipart_served\":%u,"
-                "\"close_delimiter\":%u,\"events_served\":%u,\"clean_event_end\":%u,\"status\":{",
-                p == 0 ? "" : ",", options.mix[p].first.c_str(), options.mix[p].second, served, no_answer,
-                ended, pushcgi::test::quantile(served_at, 0.5), pushcgi::test::quantile(served_at, 1), multipart,
-                close_delimiter, events, clean_event_end);
+    std::printf(
+        "%s{\"path\":\"%s\",\"viewers\":%u,\"served\":%u,\"no_answer\":%u,\"ended\":%u,"
+        "\"served_at_p50_s\":%.2f,\"served_at_max_s\":%.2f,\"multipart_served\":%u,"
+        "\"close_delimiter\":%u,\"events_served\":%u,\"clean_event_end\":%u,\"status\":{",
+        p == 0 ? "" : ",", options.mix[p].first.c_str(), options.mix[p].second, served, no_answer,
+        ended, pushcgi::test::quantile(served_at, 0.5), pushcgi::test::quantile(served_at, 1),
+        multipart, close_delimiter, events, clean_event_end);
     bool first = true;
     for (const auto& [status, count] : statuses) {
       std::printf("%s\"%d\":%u", first ? "" : ",", status, count);
@@ -1032,8 +1047,9 @@ int run_hold(const Options& options) {
                 static_cast<std::size_t>(options.never_read));
     print_probe("probe_never_read", probe_never);
   }
-  std::printf(",\"then\":\"%s\",\"end_ms\":%.1f,\"half_ms\":%.1f,\"left_open\":%ld,\"exit_ms\":%.1f",
-              options.then.c_str(), end_ms, half_ms, left_open, exit_ms);
+  std::printf(
+      ",\"then\":\"%s\",\"end_ms\":%.1f,\"half_ms\":%.1f,\"left_open\":%ld,\"exit_ms\":%.1f",
+      options.then.c_str(), end_ms, half_ms, left_open, exit_ms);
   for (std::size_t i = 0; i < options.pids.size(); ++i) {
     std::printf(",\"pid_%d\":{\"rss_kib\":%ld,\"threads\":%ld}", options.pids[i], figures[i].rss,
                 figures[i].threads);
