@@ -5,6 +5,11 @@
 //                       [--warmup W] [--pids PID,PID...] [--accept TYPE]
 //                       [--mode stream|poll|disconnect] [--fps F] [--stall K]
 //                       [--state-path PATH] [--rounds R]
+//   build/bench/loadgen --port PORT --mode hold --mix PATH=N[,PATH=N...] [--threads T]
+//                       [--serve-wait S] [--seconds S] [--probe PATH] [--probe-hz H]
+//                       [--probe-timeout S] [--never-read K] [--never-read-path PATH]
+//                       [--then none|close|sigterm] [--signal-pid PID] [--end-wait S]
+//                       [--state-path PATH] [--pids PID,PID...]
 //
 // stream (default): N HTTP/1.0 multipart streams. Per viewer the parts received in the
 //   measuring window (frames per second, min and median). Per part, its time stamp: the
@@ -21,15 +26,34 @@
 // disconnect: R rounds; each opens N streams, waits until STATE-PATH counts them in
 //   "open_streams", lets them idle for W seconds, closes all at once, and polls STATE-PATH
 //   until it counts none. Reported: times from the close until half, 99 % and all were gone.
+// hold: many idle streams at once (the issue-12 scenarios). Opens N viewers of each PATH of
+//   --mix (interleaved; HTTP/1.0), spread over T epoll threads, and waits at most
+//   --serve-wait seconds until each is served: its head (status counted) and a first
+//   complete part (multipart: the delimiter after it) or event (text/event-stream: a blank
+//   line). Then, for --seconds, a probe asks --probe (e.g. /ps/state) --probe-hz times a
+//   second, one request at a time, each given --probe-timeout seconds (a timeout or a
+//   status other than 200 counts as failed; its time still enters the quantiles). With
+//   --never-read K, K more connections then ask --never-read-path with a 4 KB receive
+//   buffer and never read, and the probe runs another --seconds. Then --then:
+//   close: every connection is closed at once; STATE-PATH is polled until open_streams is
+//   back where it was before the viewers came (at most --end-wait seconds).
+//   sigterm: SIGTERM to --signal-pid; until it has exited (no process or a zombie) and
+//   until every viewer's connection has ended (at most --end-wait seconds); counted: the
+//   multipart viewers whose stream carried the close delimiter "--BOUNDARY--", and the
+//   event-stream viewers whose stream ended after a complete event or comment line.
+//   Every wait is bounded; the figures are one JSON line.
 // --pids: processes whose CPU time (utime+stime), RSS and threads are reported.
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -49,7 +73,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-enum class Mode { stream, poll, disconnect };
+enum class Mode { stream, poll, disconnect, hold };
 
 struct Options {
   int port = 0;
@@ -65,6 +89,17 @@ struct Options {
   std::string state_path = "/state";
   unsigned rounds = 1;
   std::vector<pid_t> pids;
+  // hold
+  std::vector<std::pair<std::string, unsigned>> mix;
+  double serve_wait = 30;
+  std::string probe;
+  double probe_hz = 5;
+  double probe_timeout = 2;
+  unsigned never_read = 0;
+  std::string never_read_path;
+  std::string then = "none";
+  pid_t signal_pid = 0;
+  double end_wait = 10;
 };
 
 [[noreturn]] void usage(const std::string& problem) {
@@ -109,9 +144,40 @@ Options parse(int argc, char** argv) {
           options.mode = Mode::poll;
         } else if (value == "disconnect") {
           options.mode = Mode::disconnect;
+        } else if (value == "hold") {
+          options.mode = Mode::hold;
         } else {
           usage("unknown mode " + value);
         }
+      } else if (name == "--mix") {
+        std::istringstream list(value);
+        std::string item;
+        while (std::getline(list, item, ',')) {
+          const std::size_t at = item.rfind('=');  // PATH may hold '=' itself
+          if (at == std::string::npos) usage("--mix wants PATH=N");
+          options.mix.emplace_back(item.substr(0, at),
+                                   static_cast<unsigned>(std::stoul(item.substr(at + 1))));
+        }
+      } else if (name == "--serve-wait") {
+        options.serve_wait = std::stod(value);
+      } else if (name == "--probe") {
+        options.probe = value;
+      } else if (name == "--probe-hz") {
+        options.probe_hz = std::stod(value);
+      } else if (name == "--probe-timeout") {
+        options.probe_timeout = std::stod(value);
+      } else if (name == "--never-read") {
+        options.never_read = static_cast<unsigned>(std::stoul(value));
+      } else if (name == "--never-read-path") {
+        options.never_read_path = value;
+      } else if (name == "--then") {
+        if (value != "none" && value != "close" && value != "sigterm")
+          usage("unknown --then " + value);
+        options.then = value;
+      } else if (name == "--signal-pid") {
+        options.signal_pid = std::stoi(value);
+      } else if (name == "--end-wait") {
+        options.end_wait = std::stod(value);
       } else if (name == "--pids") {
         std::istringstream list(value);
         std::string item;
@@ -125,6 +191,9 @@ Options parse(int argc, char** argv) {
   }
   if (options.port <= 0) usage("--port is required");
   if (options.stall >= options.viewers && options.stall > 0) usage("--stall must leave readers");
+  if (options.mode == Mode::hold && options.mix.empty()) usage("hold needs --mix");
+  if (options.then == "sigterm" && options.signal_pid <= 0)
+    usage("--then sigterm needs --signal-pid");
   return options;
 }
 
@@ -458,6 +527,7 @@ int run_streams(const Options& options) {
   std::uint64_t parts = 0;
   std::uint64_t invalid = 0;
   unsigned readers = 0;
+  unsigned with_parts = 0;  // viewers that received at least one part in the window
   for (Viewer& viewer : viewers) {
     if (viewer.fd >= 0) close(viewer.fd);
     if (viewer.stalled) {
@@ -467,6 +537,7 @@ int run_streams(const Options& options) {
       continue;
     }
     fps.push_back(static_cast<double>(viewer.parts) / elapsed);
+    if (viewer.parts > 0) ++with_parts;
     parts += viewer.parts;
     invalid += viewer.invalid;
     if (viewer.fd >= 0) ++readers;
@@ -495,12 +566,12 @@ int run_streams(const Options& options) {
       "{\"mode\":\"%s\",\"viewers\":%u,\"connected\":%u,\"seconds\":%.2f,\"fps_min\":%.2f,"
       "\"fps_median\":%.2f,\"parts\":%llu,\"invalid\":%llu,\"latency_p50_ms\":%.2f,"
       "\"latency_p99_ms\":%.2f,\"spread_p50_ms\":%.2f,\"spread_p99_ms\":%.2f,"
-      "\"spread_frames\":%zu,\"client_cpu_percent\":%.1f",
+      "\"spread_frames\":%zu,\"client_cpu_percent\":%.1f,\"with_parts\":%u",
       options.mode == Mode::poll ? "poll" : "stream", options.viewers, connected, elapsed,
       quantile(fps, 0), quantile(fps, 0.5), static_cast<unsigned long long>(parts),
       static_cast<unsigned long long>(invalid), quantile(latencies, 0.5), quantile(latencies, 0.99),
-      quantile(spreads, 0.5), quantile(spreads, 0.99), spreads.size(),
-      client_cpu * 100.0 / elapsed);
+      quantile(spreads, 0.5), quantile(spreads, 0.99), spreads.size(), client_cpu * 100.0 / elapsed,
+      with_parts);
   if (options.stall > 0) {
     std::printf(
         ",\"stalled\":%u,\"resumed_first_age_s_p50\":%.3f,\"resumed_first_age_s_max\":%.3f,"
@@ -582,11 +653,422 @@ int run_disconnect(const Options& options) {
   return failed_rounds == 0 ? 0 : 1;
 }
 
+// ---- hold --------------------------------------------------------------------------------
+
+// Counts the occurrences of a pattern in a byte stream read in pieces: keeps the last
+// pattern.size() - 1 bytes of one piece for the next.
+struct Counter {
+  std::string pattern;
+  std::string tail;
+  unsigned found = 0;
+
+  void feed(const char* data, std::size_t size) {
+    if (pattern.empty()) return;
+    std::string window = tail;
+    window.append(data, size);
+    std::size_t at = 0;
+    while ((at = window.find(pattern, at)) != std::string::npos) {
+      ++found;
+      at += pattern.size();
+    }
+    const std::size_t keep = std::min(window.size(), pattern.size() - 1);
+    tail.assign(window, window.size() - keep, keep);
+  }
+};
+
+// One idle viewer: its head, then only counters (a few hundred bytes each, however long
+// the stream runs).
+struct HoldViewer {
+  int fd = -1;
+  std::size_t path = 0;  // index into --mix
+  std::string head;      // until the head is complete
+  bool head_done = false;
+  int status = 0;
+  bool event_stream = false;
+  Counter parts;        // multipart: "\r\n--B"; event stream: "\n\n"
+  Counter close_delim;  // multipart: "\r\n--B--"
+  bool served = false;
+  bool ended = false;
+  double served_at = 0;  // seconds after the first connect
+  double ended_at = 0;   // wall seconds
+  std::string last;      // the last bytes (up to 256): did an event stream end cleanly?
+
+  void keep_last(const char* data, std::size_t size) {
+    last.append(data, size);
+    if (last.size() > 256) last.erase(0, last.size() - 256);
+  }
+  // An event stream ends cleanly after a whole event ("\n\n") or a whole comment line
+  // (": text\n"), not inside either.
+  bool clean_event_end() const {
+    if (last.size() < 2 || last.back() != '\n') return false;
+    if (last.compare(last.size() - 2, 2, "\n\n") == 0) return true;
+    const std::size_t line = last.rfind('\n', last.size() - 2);
+    return line != std::string::npos && last[line + 1] == ':';
+  }
+};
+
+struct HoldShared {
+  std::atomic<bool> stop{false};
+  std::atomic<unsigned> answered{0};
+  std::atomic<unsigned> served{0};
+  std::atomic<unsigned> ended{0};
+  Clock::time_point start;
+};
+
+void hold_feed(HoldViewer& viewer, const char* data, std::size_t size, HoldShared& shared) {
+  if (!viewer.head_done) {
+    viewer.head.append(data, size);
+    const std::size_t end = viewer.head.find("\r\n\r\n");
+    if (end == std::string::npos) {
+      if (viewer.head.size() > 65536) viewer.head_done = true;  // not HTTP; ignore the rest
+      return;
+    }
+    viewer.head_done = true;
+    ++shared.answered;
+    viewer.status = std::atoi(viewer.head.c_str() + viewer.head.find(' ') + 1);
+    const std::string head = viewer.head.substr(0, end);
+    viewer.event_stream = head.find("text/event-stream") != std::string::npos;
+    const std::size_t key = head.find("boundary=");
+    if (viewer.event_stream) {
+      viewer.parts.pattern = "\n\n";
+    } else if (key != std::string::npos) {
+      const std::size_t stop = head.find_first_of("\r\n;", key + 9);
+      std::string boundary = head.substr(key + 9, stop - key - 9);
+      if (!boundary.empty() && boundary.front() == '"')
+        boundary = boundary.substr(1, boundary.size() - 2);
+      viewer.parts.pattern = "\r\n--" + boundary;
+      viewer.close_delim.pattern = "\r\n--" + boundary + "--";
+    }
+    // the body so far, with the head's last CRLF so that a first "--B" is a delimiter too
+    const std::string body = viewer.head.substr(end + 2);
+    viewer.head.clear();
+    viewer.head.shrink_to_fit();
+    if (viewer.event_stream) {
+      viewer.parts.feed(body.data() + 2, body.size() - 2);
+    } else {
+      viewer.parts.feed(body.data(), body.size());
+      viewer.close_delim.feed(body.data(), body.size());
+    }
+    viewer.keep_last(body.data(), body.size());
+  } else {
+    viewer.parts.feed(data, size);
+    viewer.close_delim.feed(data, size);
+    viewer.keep_last(data, size);
+  }
+  if (!viewer.served && viewer.status == 200 &&
+      viewer.parts.found >= (viewer.event_stream ? 1u : 2u)) {
+    viewer.served = true;
+    viewer.served_at = std::chrono::duration<double>(Clock::now() - shared.start).count();
+    ++shared.served;
+  }
+}
+
+void hold_thread(int epoll, std::vector<HoldViewer>& viewers, HoldShared& shared) {
+  std::vector<epoll_event> events(512);
+  std::vector<char> buffer(1 << 16);
+  while (!shared.stop) {
+    const int n = epoll_wait(epoll, events.data(), static_cast<int>(events.size()), 20);
+    for (int e = 0; e < n; ++e) {
+      HoldViewer& viewer = viewers[events[static_cast<std::size_t>(e)].data.u64];
+      if (viewer.ended) continue;
+      ssize_t got;
+      while ((got = read(viewer.fd, buffer.data(), buffer.size())) > 0) {
+        hold_feed(viewer, buffer.data(), static_cast<std::size_t>(got), shared);
+      }
+      if (got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+        viewer.ended = true;
+        viewer.ended_at = pushcgi::test::wall_seconds_now();
+        epoll_ctl(epoll, EPOLL_CTL_DEL, viewer.fd, nullptr);
+        ++shared.ended;
+      }
+    }
+  }
+}
+
+struct ProbeFigures {
+  std::vector<double> ms;
+  unsigned failed = 0;
+  std::map<int, unsigned> statuses;  // 0: no answer within the timeout
+};
+
+// One request; its time in ms, and its status (0 if none came), 200 only with open_streams
+// in the body.
+std::pair<double, int> probe_once(const Options& options) {
+  const auto start = Clock::now();
+  const auto elapsed = [&] {
+    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  };
+  const int fd = pushcgi::test::connect_loopback(options.port);
+  if (fd < 0) return {elapsed(), 0};
+  timeval limit{};
+  limit.tv_sec = static_cast<time_t>(options.probe_timeout);
+  limit.tv_usec =
+      static_cast<suseconds_t>((options.probe_timeout - static_cast<double>(limit.tv_sec)) * 1e6);
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+  const std::string request = "GET " + options.probe + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+  std::string response;
+  if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) > 0) {
+    char buffer[8192];
+    ssize_t got;
+    while (elapsed() < options.probe_timeout * 1000 &&
+           (got = read(fd, buffer, sizeof buffer)) > 0) {
+      response.append(buffer, static_cast<std::size_t>(got));
+    }
+  }
+  close(fd);
+  int status = response.compare(0, 5, "HTTP/") == 0 && response.size() > 12
+                   ? std::atoi(response.c_str() + 9)
+                   : 0;
+  if (status == 200 && response.find("open_streams") == std::string::npos) status = 0;
+  return {elapsed(), status};
+}
+
+// Asks the probe path probe_hz times a second (one at a time) for `seconds`.
+ProbeFigures run_probe(const Options& options, double seconds) {
+  ProbeFigures figures;
+  if (options.probe.empty()) return figures;
+  const auto end = Clock::now() + std::chrono::duration<double>(seconds);
+  const auto period = std::chrono::duration<double>(1.0 / options.probe_hz);
+  auto next = Clock::now();
+  while (Clock::now() < end) {
+    const auto [ms, status] = probe_once(options);
+    figures.ms.push_back(ms);
+    ++figures.statuses[status];
+    if (status != 200) ++figures.failed;
+    next += std::chrono::duration_cast<Clock::duration>(period);
+    if (next > Clock::now()) std::this_thread::sleep_until(next);
+  }
+  return figures;
+}
+
+void print_probe(const char* name, const ProbeFigures& figures) {
+  using pushcgi::test::quantile;
+  std::printf(
+      ",\"%s\":{\"asked\":%zu,\"failed\":%u,\"p50_ms\":%.1f,\"p99_ms\":%.1f,\"max_ms\":%.1f,"
+      "\"status\":{",
+      name, figures.ms.size(), figures.failed, quantile(figures.ms, 0.5),
+      quantile(figures.ms, 0.99), quantile(figures.ms, 1));
+  bool first = true;
+  for (const auto& [status, count] : figures.statuses) {
+    std::printf("%s\"%d\":%u", first ? "" : ",", status, count);
+    first = false;
+  }
+  std::printf("}}");
+}
+
+// Wall seconds when pid has exited (gone, or a zombie), polled every millisecond; -1 at
+// the deadline.
+double wait_exit(pid_t pid, double seconds) {
+  const auto deadline = Clock::now() + std::chrono::duration<double>(seconds);
+  while (Clock::now() < deadline) {
+    if (!pushcgi::test::is_alive(pid)) return pushcgi::test::wall_seconds_now();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return -1;
+}
+
+int run_hold(const Options& options) {
+  unsigned total = 0;
+  for (const auto& [path, n] : options.mix) total += n;
+  std::vector<std::string> requests;
+  for (const auto& [path, n] : options.mix) {
+    requests.push_back("GET " + path +
+                       " HTTP/1.0\r\nHost: 127.0.0.1\r\nUser-Agent: pushcgi-loadgen/1.0\r\n\r\n");
+  }
+  // Interleaved: one of each path in turn while any is left.
+  std::vector<HoldViewer> viewers(total);
+  {
+    std::vector<unsigned> left;
+    for (const auto& entry : options.mix) left.push_back(entry.second);
+    std::size_t v = 0;
+    while (v < total) {
+      for (std::size_t p = 0; p < left.size(); ++p) {
+        if (left[p] == 0) continue;
+        --left[p];
+        viewers[v++].path = p;
+      }
+    }
+  }
+  const long baseline = options.state_path.empty() || options.then != "close"
+                            ? 0
+                            : std::max(0L, open_streams(options));
+  HoldShared shared;
+  shared.start = Clock::now();
+  std::vector<int> epolls;
+  std::vector<std::thread> threads;
+  for (unsigned t = 0; t < options.threads; ++t) epolls.push_back(epoll_create1(EPOLL_CLOEXEC));
+  for (unsigned t = 0; t < options.threads; ++t) {
+    threads.emplace_back([&, t] { hold_thread(epolls[t], viewers, shared); });
+  }
+  unsigned connected = 0;
+  const auto connect_deadline = Clock::now() + std::chrono::duration<double>(options.serve_wait);
+  for (std::size_t i = 0; i < viewers.size() && Clock::now() < connect_deadline; ++i) {
+    HoldViewer& viewer = viewers[i];
+    const int fd = pushcgi::test::connect_loopback(options.port);
+    if (fd < 0) continue;
+    const std::string& request = requests[viewer.path];
+    if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) <= 0) {
+      close(fd);
+      continue;
+    }
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    viewer.fd = fd;
+    ++connected;
+    epoll_event event{};
+    event.events = EPOLLIN | EPOLLRDHUP;
+    event.data.u64 = i;
+    epoll_ctl(epolls[i % options.threads], EPOLL_CTL_ADD, fd, &event);
+  }
+  const double connect_seconds = std::chrono::duration<double>(Clock::now() - shared.start).count();
+  // Until every connected viewer is served or the wait is over (an answer other than a
+  // stream ends the wait for that viewer too).
+  while (Clock::now() < connect_deadline && shared.served < connected) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const double served_seconds = std::chrono::duration<double>(Clock::now() - shared.start).count();
+  const unsigned served_then = shared.served;
+  std::vector<ProcessFigures> figures;
+  for (pid_t pid : options.pids) {
+    figures.push_back({0, pushcgi::test::rss_kib(pid), pushcgi::test::threads_of(pid)});
+  }
+  const ProbeFigures probe_streams = run_probe(options, options.seconds);
+  std::vector<int> never;
+  ProbeFigures probe_never;
+  if (options.never_read > 0) {
+    for (unsigned i = 0; i < options.never_read; ++i) {
+      const int fd = pushcgi::test::request_without_reading(options.port, options.never_read_path);
+      if (fd >= 0) never.push_back(fd);
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    probe_never = run_probe(options, options.seconds);
+  }
+
+  // The end.
+  double end_ms = -1;
+  double exit_ms = -1;
+  long left_open = -1;
+  double half_ms = -1;
+  if (options.then == "close") {
+    shared.stop = true;
+    for (std::thread& thread : threads) thread.join();
+    threads.clear();
+    const auto closed_at = Clock::now();
+    for (HoldViewer& viewer : viewers) {
+      if (viewer.fd >= 0) close(viewer.fd);
+      viewer.fd = -1;
+    }
+    for (int fd : never) close(fd);
+    never.clear();
+    const long n = static_cast<long>(connected + options.never_read);
+    const auto deadline = closed_at + std::chrono::duration<double>(options.end_wait);
+    while (Clock::now() < deadline) {
+      const long open = open_streams(options);
+      const double t = std::chrono::duration<double, std::milli>(Clock::now() - closed_at).count();
+      if (open >= 0) left_open = open - baseline;
+      if (open >= 0 && half_ms < 0 && open - baseline <= n / 2) half_ms = t;
+      if (open >= 0 && open <= baseline) {
+        end_ms = t;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  } else if (options.then == "sigterm") {
+    const double sent = pushcgi::test::wall_seconds_now();
+    kill(options.signal_pid, SIGTERM);
+    const double exited = wait_exit(options.signal_pid, options.end_wait);
+    if (exited > 0) exit_ms = (exited - sent) * 1000;
+    const auto deadline = Clock::now() + std::chrono::duration<double>(options.end_wait);
+    while (Clock::now() < deadline && shared.ended < connected) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (shared.ended >= connected) {
+      double last = sent;
+      for (const HoldViewer& viewer : viewers) last = std::max(last, viewer.ended_at);
+      end_ms = (last - sent) * 1000;
+    }
+    shared.stop = true;
+  }
+  shared.stop = true;
+  for (std::thread& thread : threads) thread.join();
+  for (HoldViewer& viewer : viewers) {
+    if (viewer.fd >= 0) close(viewer.fd);
+  }
+  for (int fd : never) close(fd);
+  for (int epoll : epolls) close(epoll);
+
+  // Per path: counts by answer.
+  std::printf(
+      "{\"mode\":\"hold\",\"viewers\":%u,\"connected\":%u,\"connect_seconds\":%.2f,"
+      "\"served\":%u,\"served_seconds\":%.2f,\"paths\":[",
+      total, connected, connect_seconds, served_then, served_seconds);
+  for (std::size_t p = 0; p < options.mix.size(); ++p) {
+    std::map<int, unsigned> statuses;
+    unsigned served = 0, no_answer = 0, ended = 0, close_delimiter = 0, clean_event_end = 0,
+             multipart = 0, events = 0;
+    std::vector<double> served_at;
+    for (const HoldViewer& viewer : viewers) {
+      if (viewer.path != p) continue;
+      if (!viewer.head_done) {
+        ++no_answer;
+      } else {
+        ++statuses[viewer.status];
+      }
+      if (viewer.served) {
+        ++served;
+        served_at.push_back(viewer.served_at);
+        if (viewer.event_stream) {
+          ++events;
+          if (viewer.ended && viewer.clean_event_end()) ++clean_event_end;
+        } else {
+          ++multipart;
+          if (viewer.close_delim.found > 0) ++close_delimiter;
+        }
+      }
+      if (viewer.ended) ++ended;
+    }
+    std::printf(
+        "%s{\"path\":\"%s\",\"viewers\":%u,\"served\":%u,\"no_answer\":%u,\"ended\":%u,"
+        "\"served_at_p50_s\":%.2f,\"served_at_max_s\":%.2f,\"multipart_served\":%u,"
+        "\"close_delimiter\":%u,\"events_served\":%u,\"clean_event_end\":%u,\"status\":{",
+        p == 0 ? "" : ",", options.mix[p].first.c_str(), options.mix[p].second, served, no_answer,
+        ended, pushcgi::test::quantile(served_at, 0.5), pushcgi::test::quantile(served_at, 1),
+        multipart, close_delimiter, events, clean_event_end);
+    bool first = true;
+    for (const auto& [status, count] : statuses) {
+      std::printf("%s\"%d\":%u", first ? "" : ",", status, count);
+      first = false;
+    }
+    std::printf("}}");
+  }
+  std::printf("]");
+  print_probe("probe_streams", probe_streams);
+  if (options.never_read > 0) {
+    std::printf(",\"never_read\":%u,\"never_read_connected\":%zu", options.never_read,
+                static_cast<std::size_t>(options.never_read));
+    print_probe("probe_never_read", probe_never);
+  }
+  std::printf(
+      ",\"then\":\"%s\",\"end_ms\":%.1f,\"half_ms\":%.1f,\"left_open\":%ld,\"exit_ms\":%.1f",
+      options.then.c_str(), end_ms, half_ms, left_open, exit_ms);
+  for (std::size_t i = 0; i < options.pids.size(); ++i) {
+    std::printf(",\"pid_%d\":{\"rss_kib\":%ld,\"threads\":%ld}", options.pids[i], figures[i].rss,
+                figures[i].threads);
+  }
+  std::printf("}\n");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const Options options = parse(argc, argv);
+  // 10,000 viewers and more: as many descriptors as allowed (as root: 65536 whatever the
+  // hard limit).
   rlimit files{65536, 65536};
-  setrlimit(RLIMIT_NOFILE, &files);
+  if (setrlimit(RLIMIT_NOFILE, &files) != 0 && getrlimit(RLIMIT_NOFILE, &files) == 0) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
+  if (options.mode == Mode::hold) return run_hold(options);
   return options.mode == Mode::disconnect ? run_disconnect(options) : run_streams(options);
 }
