@@ -13,7 +13,7 @@
 #include <cstring>
 #include <system_error>
 
-#include "io.hpp"
+#include "runtime/io.hpp"
 #include "pushcgi/log.hpp"
 
 namespace pushcgi::detail {
@@ -91,6 +91,7 @@ struct EventLoop::Stream {
   Clock::time_point scheduled = Clock::time_point::max();  // the timer set
   std::uint64_t bytes;
   std::size_t last_part_bytes = 0;
+  std::uint32_t events = 0;  // what epoll watches
   bool ending = false;
   bool dead = false;
   const char* reason = nullptr;  // why it ended
@@ -275,11 +276,14 @@ void EventLoop::add(Handoff handoff) {
   stream.link_index = link.viewers.size();
   link.viewers.push_back(&stream);
 
-  // Edge-triggered: told once when the descriptor becomes writable again after a write
-  // stopped halfway, and once when the web server closes the connection.
+  // Edge-triggered: told once when the web server closes the connection. Writability is
+  // watched only while a write waits (watch_output): a socket becomes writable each time
+  // the web server reads a part, which would wake the loop for nothing once per part and
+  // viewer (15 % of the program's CPU at 1,000 viewers).
+  stream.events = EPOLLET;
+  if (stream.transport == Transport::fastcgi) stream.events |= EPOLLIN | EPOLLRDHUP;
   epoll_event event{};
-  event.events = EPOLLOUT | EPOLLET;
-  if (stream.transport == Transport::fastcgi) event.events |= EPOLLIN | EPOLLRDHUP;
+  event.events = stream.events;
   event.data.u64 = stream.key();
   if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, stream.fd, &event) != 0) {
     log(LogLevel::warning, stream.name + ": cannot watch the connection: " + std::strerror(errno));
@@ -380,14 +384,31 @@ void EventLoop::send_idle(Stream& stream) {
   write_out(stream);
 }
 
+// A change of the events watched re-checks the descriptor (epoll_ctl), so a socket that
+// became writable between the failed write and this call is reported, not missed.
+void EventLoop::watch_output(Stream& stream, bool watch) {
+  const std::uint32_t events = watch ? stream.events | EPOLLOUT : stream.events & ~EPOLLOUT;
+  if (events == stream.events) return;
+  stream.events = events;
+  epoll_event event{};
+  event.events = events;
+  event.data.u64 = stream.key();
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, stream.fd, &event) != 0) kill(stream, "write failed");
+}
+
 void EventLoop::write_out(Stream& stream) {
   switch (stream.out.flush(stream.fd)) {
     case Outbox::Flush::done:
       stream.last_write = Clock::now();
-      if (stream.ending) kill(stream, stream.reason);
+      if (stream.ending) {
+        kill(stream, stream.reason);
+      } else {
+        watch_output(stream, false);
+      }
       return;
     case Outbox::Flush::blocked:
-      return;  // EPOLLOUT tells when to go on
+      watch_output(stream, true);  // EPOLLOUT tells when to go on
+      return;
     case Outbox::Flush::closed:
       kill(stream, "closed by the peer");
       return;

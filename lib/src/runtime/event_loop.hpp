@@ -88,6 +88,7 @@ class EventLoop {
   void send(Stream& stream, const HubCore::Entry& value);
   void send_idle(Stream& stream);
   void write_out(Stream& stream);
+  void watch_output(Stream& stream, bool watch);
   void end(Stream& stream, const char* reason, Clock::time_point end_by);
   void kill(Stream& stream, const char* reason);
   void schedule(Stream& stream);
