@@ -5,6 +5,7 @@
 #include "pushcgi/client_pull.hpp"
 #include "pushcgi/event_stream.hpp"
 #include "pushcgi/json.hpp"
+#include "pushcgi/log.hpp"
 #include "pushcgi/multipart_stream.hpp"
 
 namespace pushcgi {
@@ -114,15 +115,24 @@ void PsService::pull(const Request& request, Response& response) {
 void PsService::push(const Request& request, Response& response) {
   const auto view = parse_view(request, response);
   if (!view) return;
-  MultipartStream stream(request, response, std::string(kHtml));
+  MultipartStream stream(request, response, std::string(kHtml), {}, boundary_);
   const std::string key = "push/" + view->table_key() + "/" + view->base + "?" + view->query();
-  const auto document = [this, view = *view, key](const Hub<Snapshot>::Value& value) {
-    return value.data->rendered.get(
-        key, [&] { return render_push_document(*table(*value.data, view), view); });
+  const std::string dash_boundary = "--" + boundary_;
+  const auto document =
+      [this, view = *view, key,
+       dash_boundary](const Hub<Snapshot>::Value& value) -> std::shared_ptr<const std::string> {
+    auto text = value.data->rendered.get(key, [&] {
+      std::string made = render_push_document(*table(*value.data, view), view);
+      if (made.find(dash_boundary) == std::string::npos) return made;
+      log(LogLevel::warning,
+          "process list not sent: " + std::string(to_string(Error::boundary_in_body)));
+      return std::string();
+    });
+    return text->empty() ? nullptr : text;
   };
   // No repeats between snapshots: every part replaces the whole page (and its scroll
   // position) in the browser.
-  stream.pump(stream.part_pump(hub_, document)
+  stream.pump(stream.part_pump(hub_, document, MultipartStream::BodyCheck::by_producer)
                   .pace(std::chrono::seconds(view->interval))
                   .skip_older_than(std::chrono::seconds(view->interval))
                   .label("push"));
@@ -161,10 +171,14 @@ void PsService::events(const Request& request, Response& response) {
 void PsService::state(const Request&, Response& response) const {
   unsigned push = 0;
   unsigned events = 0;
-  std::vector<JsonObject> viewers;
-  for (const SubscriptionStats& viewer : hub_.stats()) {
+  std::vector<SubscriptionStats> all = hub_.stats();
+  for (const SubscriptionStats& viewer : all) {
     if (viewer.label == "push") ++push;
     if (viewer.label == "events") ++events;
+  }
+  const std::size_t total = all.size();
+  std::vector<JsonObject> viewers;
+  for (const SubscriptionStats& viewer : sample_viewers(std::move(all), kListedViewers)) {
     viewers.push_back(JsonObject()
                           .string("mode", viewer.label)
                           .seconds("interval_seconds", viewer.period)
@@ -176,6 +190,7 @@ void PsService::state(const Request&, Response& response) const {
   body.integer("open_streams", server_->open_streams())
       .object("streams", JsonObject().integer("push", push).integer("events", events))
       .array("viewers", viewers)
+      .integer("viewers_total", total)
       .integer("snapshots_taken", hub_.published())
       .integer("producer_runs", producer_.runs())
       .seconds("producer_cpu_seconds", producer_.cpu_time())

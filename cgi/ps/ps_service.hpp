@@ -25,6 +25,7 @@
 #include "process_table.hpp"
 #include "ps_view.hpp"
 #include "pushcgi/hub.hpp"
+#include "pushcgi/multipart.hpp"
 #include "pushcgi/periodic_producer.hpp"
 #include "pushcgi/render_cache.hpp"
 #include "pushcgi/server.hpp"
@@ -42,6 +43,8 @@ class PsService {
   // A quiet event stream sends a comment this often: it keeps proxies from timing out and
   // shows a departed viewer (Firefox notices a closed tab only when bytes arrive).
   static constexpr std::chrono::seconds kHeartbeat{1};
+  // /state lists this many viewers at most (those falling behind first), and counts all.
+  static constexpr std::size_t kListedViewers = 100;
   // How long a page waits for a snapshot before it answers 503.
   static constexpr std::chrono::seconds kSnapshotTimeout{10};
 
@@ -86,6 +89,8 @@ class PsService {
   void state(const Request& request, Response& response) const;
 
   const PsOptions options_;
+  // One boundary for every /push stream: each document is checked for it once.
+  const std::string boundary_ = random_boundary();
   const Server* server_ = nullptr;
   ProcessTable table_;  // the producer's alone
   // Rows rendered from snapshots (/state): one per snapshot and sort order in use.

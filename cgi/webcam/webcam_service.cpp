@@ -1,5 +1,7 @@
 #include "webcam_service.hpp"
 
+#include <algorithm>
+
 #include "pushcgi/client_pull.hpp"
 #include "pushcgi/json.hpp"
 #include "pushcgi/multipart_stream.hpp"
@@ -101,9 +103,13 @@ void WebcamService::snapshot(const Request&, Response& response) {
 
 void WebcamService::state(const Request&, Response& response) const {
   const SourceStatus source = runner_.status();
+  std::vector<SubscriptionStats> streams = hub_.stats();
+  streams.erase(std::remove_if(streams.begin(), streams.end(),
+                               [](const SubscriptionStats& s) { return s.label != "stream"; }),
+                streams.end());
+  const std::size_t total = streams.size();
   std::vector<JsonObject> viewers;
-  for (const SubscriptionStats& viewer : hub_.stats()) {
-    if (viewer.label != "stream") continue;
+  for (const SubscriptionStats& viewer : sample_viewers(std::move(streams), kListedViewers)) {
     JsonObject& item = viewers.emplace_back();
     item.integer("frames_sent", viewer.taken)
         .integer("frames_skipped", viewer.skipped)
@@ -130,6 +136,7 @@ void WebcamService::state(const Request&, Response& response) const {
                               .integer("frames_out", frames_out_.total())
                               .number("frames_out_per_second", frames_out_.per_second())
                               .array("viewers", viewers)
+                              .integer("viewers_total", total)
                               .integer("threads", server_->threads());
   response.send(uncached_head("application/json"), body.text() + "\n");
 }

@@ -34,6 +34,8 @@ class WebcamService {
  public:
   static constexpr std::chrono::seconds kRepeat{1};
   static constexpr std::chrono::seconds kSnapshotTimeout{5};
+  // /state lists this many viewers at most (those falling behind first), and counts all.
+  static constexpr std::size_t kListedViewers = 100;
 
   WebcamService(std::unique_ptr<FrameSource> source, WebcamOptions options = {});
   WebcamService(const WebcamService&) = delete;

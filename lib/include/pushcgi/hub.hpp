@@ -31,6 +31,13 @@ struct SubscriptionStats {
   std::uint64_t skipped = 0;  // values published meanwhile that it never took
 };
 
+// At most limit of the viewers, for a /state page: all of them in order when there are
+// no more; otherwise those that skipped most (the ones falling behind), then the longest
+// connected. Ten thousand viewers would make a page of megabytes that takes longer to
+// send than the streams' own parts.
+std::vector<SubscriptionStats> sample_viewers(std::vector<SubscriptionStats> viewers,
+                                              std::size_t limit);
+
 // Told that a hub has a new value. Called by the publishing thread with the hub's
 // subscription lock held: it must be quick, must not block and must not call the hub.
 class HubWatcher {

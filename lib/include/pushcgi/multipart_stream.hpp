@@ -42,18 +42,22 @@ class MultipartStream {
   // stream limit).
   bool pump(Pump pump);
 
+  // Who checks a body for the boundary: this stream, for each viewer (a boundary of its
+  // own), or the producer, once per body for every stream that shares its boundary (given
+  // to the constructor; see MultipartWriter::contains_boundary).
+  enum class BodyCheck { each_viewer, by_producer };
+
   // A pump for pump(): each value of hub becomes a part whose body is body_of(value), a
   // std::shared_ptr<const std::string> (the value itself, or something made once per value
-  // and kept with it). Per viewer only its part head in length framing is made, and the
-  // body is checked for this stream's boundary (a body holding it is not sent, and
-  // logged). A route whose bodies are large and checked once (webcam frames, with a shared
-  // boundary) writes its own render instead.
+  // and kept with it; null: nothing to send). Per viewer only its part head in length
+  // framing is made, and with BodyCheck::each_viewer the body is checked for the boundary
+  // (a body holding it is not sent, and logged).
   template <typename T, typename BodyOf>
-  Pump part_pump(Hub<T>& hub, BodyOf body_of) const {
-    return Pump(hub, [writer = shared_writer(), body_of = std::move(body_of)](
+  Pump part_pump(Hub<T>& hub, BodyOf body_of, BodyCheck check = BodyCheck::each_viewer) const {
+    return Pump(hub, [writer = shared_writer(), body_of = std::move(body_of), check](
                          const typename Hub<T>::Value& value, Parts& parts) {
       std::shared_ptr<const std::string> body = body_of(value);
-      if (!body || !frame_part(*writer, *body, value.produced, parts)) return false;
+      if (!body || !frame_part(*writer, *body, value.produced, check, parts)) return false;
       parts.keep = std::move(body);
       return true;
     });
@@ -82,7 +86,8 @@ class MultipartStream {
   std::shared_ptr<const MultipartWriter> shared_writer() const;
   // parts: the part head (in parts.text) and body; false if the body holds the boundary.
   static bool frame_part(const MultipartWriter& writer, std::string_view body,
-                         std::chrono::system_clock::time_point produced, Parts& parts);
+                         std::chrono::system_clock::time_point produced, BodyCheck check,
+                         Parts& parts);
 
   Response& response_;
   std::optional<MultipartWriter> writer_;

@@ -6,6 +6,22 @@
 #include <algorithm>
 #include <system_error>
 
+namespace pushcgi {
+
+std::vector<SubscriptionStats> sample_viewers(std::vector<SubscriptionStats> viewers,
+                                              std::size_t limit) {
+  if (viewers.size() <= limit) return viewers;
+  const auto behind = [](const SubscriptionStats& a, const SubscriptionStats& b) {
+    return a.skipped != b.skipped ? a.skipped > b.skipped : a.connected > b.connected;
+  };
+  std::partial_sort(viewers.begin(), viewers.begin() + static_cast<std::ptrdiff_t>(limit),
+                    viewers.end(), behind);
+  viewers.resize(limit);
+  return viewers;
+}
+
+}  // namespace pushcgi
+
 namespace pushcgi::detail {
 
 // The watcher of a subscription that a thread waits on: an eventfd of its own.

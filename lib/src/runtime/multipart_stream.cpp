@@ -47,15 +47,17 @@ bool MultipartStream::pump(Pump pump) {
   return pumped_;
 }
 
+// Null with a bad ?framing=, and then pump() answers 400 and the pump is never run.
 std::shared_ptr<const MultipartWriter> MultipartStream::shared_writer() const {
-  return std::make_shared<const MultipartWriter>(*writer_);
+  return writer_ ? std::make_shared<const MultipartWriter>(*writer_) : nullptr;
 }
 
 bool MultipartStream::frame_part(const MultipartWriter& writer, std::string_view body,
-                                 std::chrono::system_clock::time_point produced, Parts& parts) {
-  if (writer.contains_boundary(body)) {
-    log(LogLevel::warning, "part of " + std::to_string(body.size()) +
-                               " bytes not sent: " + std::string(to_string(Error::boundary_in_body)));
+                                 std::chrono::system_clock::time_point produced, BodyCheck check,
+                                 Parts& parts) {
+  if (check == BodyCheck::each_viewer && writer.contains_boundary(body)) {
+    log(LogLevel::warning, "part of " + std::to_string(body.size()) + " bytes not sent: " +
+                               std::string(to_string(Error::boundary_in_body)));
     return false;
   }
   parts.text = writer.part_head(body.size(), produced);
