@@ -19,22 +19,18 @@
 // streams write their close delimiter, the threads are joined, and run() returns 0.
 #pragma once
 
-#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
-#include <vector>
 
 #include "pushcgi/options.hpp"
 #include "pushcgi/router.hpp"
 #include "pushcgi/stream_slots.hpp"
 
-struct FCGX_Request;
-
 namespace pushcgi {
 
 namespace detail {
-class EventLoop;
+class FcgiServer;
 }
 
 class Server {
@@ -74,22 +70,13 @@ class Server {
   static void stop();
 
   // Responses that are streaming right now, pumped or blocking.
-  unsigned open_streams() const { return slots_ ? slots_->open() : 0; }
+  unsigned open_streams() const;
   unsigned threads() const { return threads_; }
-  unsigned loops() const { return static_cast<unsigned>(loops_.size()); }
+  unsigned loops() const;
 
  private:
-  struct Worker;
-
-  int run_fastcgi(int listen_fd, bool own_socket);
-  int run_cgi(const char* argv0);
-  void start_worker(Worker& worker, int listen_fd);
-  void work(Worker& worker, int listen_fd);
-  bool hand_off(FCGX_Request& request, Router::Pumped pumped);
+  int serve_fastcgi(int listen_fd, bool own_socket);
   static void fill_standard_descriptors();
-  unsigned stream_limit() const;
-  Router::Context context(HeadStyle style);
-  void stop_workers(std::vector<std::unique_ptr<Worker>>& workers, int listen_fd, bool own_socket);
 
   std::string program_;
   std::string argv0_;
@@ -98,11 +85,10 @@ class Server {
   std::string socket_;
   unsigned socket_mode_ = 0660;
   unsigned threads_ = kDefaultThreads;
-  unsigned loop_count_ = 0;          // 0: one per core, at most kMaxLoops
-  unsigned max_streams_ = 0;         // 0: from the open-file limit
-  unsigned max_stream_seconds_ = 0;  // 0: none
-  std::unique_ptr<StreamSlots> slots_;
-  std::vector<std::unique_ptr<detail::EventLoop>> loops_;
+  unsigned loop_count_ = 0;                      // 0: one per core, at most kMaxLoops
+  unsigned max_streams_ = 0;                     // 0: from the open-file limit
+  unsigned max_stream_seconds_ = 0;              // 0: none
+  std::unique_ptr<detail::FcgiServer> fastcgi_;  // once serving FastCGI
 };
 
 }  // namespace pushcgi
