@@ -28,8 +28,7 @@ TEST(HelloMany, TwoHundredViewersOnTwoThreadsGetTheSameCounter) {
   std::vector<FcgiClient> viewers;
   for (unsigned i = 0; i < kViewers; ++i) viewers.push_back(program.request("/"));
   for (FcgiClient& viewer : viewers) {
-    ASSERT_TRUE(viewer.read_until([](const std::string& out) { return parts_done(out) >= 2; },
-                                  20s))
+    ASSERT_TRUE(viewer.read_until([](const std::string& out) { return parts_done(out) >= 2; }, 20s))
         << viewer.out();
   }
   // Every viewer counts on from where it joined, one by one, and /state-like figures are

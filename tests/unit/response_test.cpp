@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include "pushcgi/hub.hpp"
-
 #include "support/fakes.hpp"
 
 namespace pushcgi {
@@ -129,9 +128,8 @@ TEST(Response, APumpedStreamIsHandedOverWithItsSlot) {
   head.add_stream_headers();
   Response response(sink, waiter);
   response.use_slots(&slots, std::chrono::seconds(0));
-  ASSERT_TRUE(response.pump(head, "preamble", Pump(hub, [](const Hub<int>::Value&, Parts&) {
-                              return true;
-                            })));
+  ASSERT_TRUE(response.pump(head, "preamble",
+                            Pump(hub, [](const Hub<int>::Value&, Parts&) { return true; })));
   EXPECT_NE(sink.data().find("\r\n\r\npreamble"), std::string::npos);
   std::optional<Response::Pumped> pumped = response.take_pumped();
   ASSERT_TRUE(pumped);
@@ -142,9 +140,8 @@ TEST(Response, APumpedStreamIsHandedOverWithItsSlot) {
   StringSink refused_sink;
   Response refused(refused_sink, waiter);
   refused.use_slots(&slots, std::chrono::seconds(0));
-  EXPECT_FALSE(refused.pump(head, "", Pump(hub, [](const Hub<int>::Value&, Parts&) {
-                              return true;
-                            })));
+  EXPECT_FALSE(
+      refused.pump(head, "", Pump(hub, [](const Hub<int>::Value&, Parts&) { return true; })));
   EXPECT_NE(refused_sink.data().find("too many viewers (1 streams open)"), std::string::npos);
   pumped.reset();
   EXPECT_EQ(slots.open(), 0u);

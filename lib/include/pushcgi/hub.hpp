@@ -94,8 +94,9 @@ class HubCore {
     HubWatcher* watcher_;
     std::size_t index_ = 0;  // in hub_.subscriptions_
     // Only the viewer's own thread touches these two.
-    Entry last_;                  // the value taken last
+    Entry last_;                   // the value taken last
     std::uint64_t accounted_ = 0;  // the newest seq counted as taken or skipped
+    bool passed_counted_ = false;  // accounted_ was counted as skipped by pass()
     std::atomic<std::uint64_t> taken_{0};
     std::atomic<std::uint64_t> skipped_{0};
   };

@@ -62,8 +62,7 @@ class Pump {
   // The values of hub, each turned into parts by render(const Hub<T>::Value&, Parts&).
   template <typename T, typename F>
   Pump(Hub<T>& hub, F render)
-      : hub_(&hub.core()),
-        render_([render = std::move(render)](const Entry& entry, Parts& parts) {
+      : hub_(&hub.core()), render_([render = std::move(render)](const Entry& entry, Parts& parts) {
           return render(Hub<T>::convert(entry), parts);
         }) {}
 

@@ -76,8 +76,13 @@ void HubCore::Subscription::clear_notification() const {
 HubCore::Entry HubCore::Subscription::take() {
   const Entry entry = hub_.latest();
   if (entry.seq > last_.seq) {
-    if (accounted_ != 0 && entry.seq > accounted_) skipped_ += entry.seq - accounted_ - 1;
-    accounted_ = std::max(accounted_, entry.seq);
+    if (entry.seq > accounted_) {
+      if (accounted_ != 0) skipped_ += entry.seq - accounted_ - 1;
+      accounted_ = entry.seq;
+    } else if (passed_counted_) {
+      skipped_ -= 1;  // pass() counted it as skipped, and it is taken after all
+    }
+    passed_counted_ = false;
     taken_ += 1;
     last_ = entry;
   }
@@ -89,7 +94,8 @@ HubCore::Entry HubCore::Subscription::take() {
 // that stopped reading.
 void HubCore::Subscription::pass(const Entry& entry) {
   if (entry.seq <= accounted_) return;
-  if (accounted_ != 0) skipped_ += entry.seq - accounted_;
+  passed_counted_ = accounted_ != 0;
+  if (passed_counted_) skipped_ += entry.seq - accounted_;
   accounted_ = entry.seq;
 }
 
@@ -107,6 +113,7 @@ void HubCore::Subscription::skip_stale(std::chrono::steady_clock::duration max_a
   if (entry.seq > last_.seq && std::chrono::steady_clock::now() - entry.published > max_age) {
     last_ = entry;  // seen, not sent: neither taken nor skipped
     accounted_ = entry.seq;
+    passed_counted_ = false;
   }
 }
 
@@ -176,10 +183,9 @@ void HubCore::add(Subscription* subscription) {
     const std::lock_guard<std::mutex> lock(subscriptions_mutex_);
     subscription->index_ = subscriptions_.size();
     subscriptions_.push_back(subscription);
-    const auto watching =
-        std::find_if(watchers_.begin(), watchers_.end(), [&](const Watching& w) {
-          return w.watcher == subscription->watcher_;
-        });
+    const auto watching = std::find_if(watchers_.begin(), watchers_.end(), [&](const Watching& w) {
+      return w.watcher == subscription->watcher_;
+    });
     if (watching != watchers_.end()) {
       ++watching->subscriptions;
     } else {
@@ -198,10 +204,9 @@ void HubCore::remove(Subscription* subscription) {
     subscriptions_[subscription->index_] = moved;
     moved->index_ = subscription->index_;
     subscriptions_.pop_back();
-    const auto watching =
-        std::find_if(watchers_.begin(), watchers_.end(), [&](const Watching& w) {
-          return w.watcher == subscription->watcher_;
-        });
+    const auto watching = std::find_if(watchers_.begin(), watchers_.end(), [&](const Watching& w) {
+      return w.watcher == subscription->watcher_;
+    });
     if (--watching->subscriptions == 0) {
       *watching = watchers_.back();
       watchers_.pop_back();

@@ -13,8 +13,8 @@
 #include <cstring>
 #include <system_error>
 
-#include "runtime/io.hpp"
 #include "pushcgi/log.hpp"
+#include "runtime/io.hpp"
 
 namespace pushcgi::detail {
 
@@ -306,12 +306,12 @@ void EventLoop::on_io(Stream& stream, std::uint32_t events) {
     kill(stream, "viewer left");
     return;
   }
-  if ((events & EPOLLOUT) && !stream.out.empty()) {
-    write_out(stream);
-    // Done with the value it was writing: the newest now, if it is due.
-    if (!stream.dead && !stream.ending && stream.out.empty()) {
-      offer(stream, stream.pump->hub().latest());
-    }
+  if (!(events & EPOLLOUT)) return;
+  if (!stream.out.empty()) write_out(stream);
+  // Done with the value it was writing, or the socket took some of the backlog: the
+  // newest value now, if it is due.
+  if (!stream.dead && !stream.ending && stream.out.empty()) {
+    offer(stream, stream.pump->hub().latest());
   }
 }
 
@@ -334,9 +334,15 @@ bool EventLoop::busy(const Stream& stream) const {
 
 void EventLoop::offer(Stream& stream, const HubCore::Entry& latest) {
   if (stream.dead || stream.ending) return;
-  if (!stream.subscription->eligible(latest)) return;
+  if (!stream.subscription->eligible(latest)) {
+    if (stream.out.empty()) watch_output(stream, false);  // nothing due: no need to know
+    return;
+  }
   if (busy(stream)) {
     stream.subscription->pass(latest);
+    // Behind by the socket's backlog alone: told when the web server takes some of it,
+    // to send the newest then rather than at the next publish.
+    watch_output(stream, true);
     return;
   }
   send(stream, stream.subscription->take());

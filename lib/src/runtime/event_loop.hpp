@@ -33,7 +33,7 @@ struct Handoff {
   StreamSlots::Slot slot;
   std::string name;  // "GET /stream", for the line logged at its end
   std::chrono::steady_clock::time_point started;
-  std::uint64_t bytes_sent = 0;                      // the head and preamble, already out
+  std::uint64_t bytes_sent = 0;                        // the head and preamble, already out
   std::chrono::steady_clock::duration max_duration{};  // 0: no time limit
 };
 

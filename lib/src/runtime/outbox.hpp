@@ -40,8 +40,8 @@ class Outbox {
 
  private:
   struct Segment {
-    const char* data;     // nullptr: own_ from offset
-    std::size_t offset;   // into own_, or how much of data is written already
+    const char* data;    // nullptr: own_ from offset
+    std::size_t offset;  // into own_, or how much of data is written already
     std::size_t size;
   };
 
@@ -52,9 +52,9 @@ class Outbox {
   Transport transport_;
   std::uint16_t request_id_;
   std::vector<Segment> segments_;
-  std::size_t first_ = 0;  // the first segment not completely written
+  std::size_t first_ = 0;       // the first segment not completely written
   std::size_t first_done_ = 0;  // bytes of segments_[first_] already written
-  std::string own_;  // copied bytes and record headers
+  std::string own_;             // copied bytes and record headers
   std::vector<std::shared_ptr<const void>> keep_;
 };
 

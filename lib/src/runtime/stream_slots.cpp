@@ -38,8 +38,7 @@ StreamSlots::Slot StreamSlots::take(Kind kind) {
 
 std::string StreamSlots::refusal(Kind kind) const {
   if (kind == Kind::blocking && max_blocking_ > 0 && blocking_.load() >= max_blocking_) {
-    return "too many viewers (" + std::to_string(max_blocking_) +
-           " workers busy with streams)";
+    return "too many viewers (" + std::to_string(max_blocking_) + " workers busy with streams)";
   }
   return "too many viewers (" + std::to_string(max_streams_) + " streams open)";
 }
