@@ -76,24 +76,36 @@ std::shared_ptr<const std::string> PsService::table(const Snapshot& snapshot,
                                [&] { return process_table(rows(snapshot, view.sort), view.top); });
 }
 
-std::shared_ptr<const PsService::Snapshot> PsService::page_snapshot(const PsView& view,
-                                                                    Response& response) {
-  Subscription subscription(hub_, std::chrono::seconds(view.interval), "page");
-  subscription.skip_stale(std::chrono::seconds(view.interval));
-  const Wake wake = response.wait_for(subscription, Clock::now() + kSnapshotTimeout);
-  if (wake == Wake::notified) return subscription.take().data;
-  if (wake == Wake::deadline) {
-    response.send_error(503, "no process list yet", {{"Retry-After", "5"}});
-  }
-  return nullptr;
+// The page is made when a snapshot no older than the view's interval is there (at once,
+// unless the producer was idle): an event loop waits for it, not a worker.
+void PsService::reply_page(Response& response, const PsView& view, const std::string& kind,
+                           ResponseHead head,
+                           std::function<std::string(const std::string& table)> document) {
+  const ReplyFormat format = response.reply_format();
+  const std::string key = kind + "/" + view.table_key() + "/" + view.base + "?" + view.query();
+  const auto render = [this, format, view, key, head = std::move(head),
+                       document = std::move(document)](const Hub<Snapshot>::Value& value,
+                                                       Parts& parts) {
+    auto text = value.data->rendered.get(key, [&] { return document(*table(*value.data, view)); });
+    if (!format.render(head, *text, parts)) return false;
+    parts.keep = std::move(text);
+    return true;
+  };
+  // The pace is the producer's while the page waits (a page's first value is never held).
+  response.reply_later(Pump(hub_, render)
+                           .pace(std::chrono::seconds(view.interval))
+                           .skip_older_than(std::chrono::seconds(view.interval))
+                           .label("page")
+                           .once(kSnapshotTimeout,
+                                 format.error(503, "no process list yet", {{"Retry-After", "5"}})));
 }
 
 void PsService::live(const Request& request, Response& response) {
   const auto view = parse_view(request, response);
   if (!view) return;
-  const auto snapshot = page_snapshot(*view, response);
-  if (!snapshot) return;
-  response.send(uncached_head(kHtml), render_live_document(*table(*snapshot, *view), *view));
+  reply_page(
+      response, *view, "live", uncached_head(kHtml),
+      [view = *view](const std::string& table) { return render_live_document(table, view); });
 }
 
 void PsService::pull(const Request& request, Response& response) {
@@ -104,12 +116,13 @@ void PsService::pull(const Request& request, Response& response) {
     response.send_error(400, paused.error());
     return;
   }
-  const auto snapshot = page_snapshot(*view, response);
-  if (!snapshot) return;
   ResponseHead head = uncached_head(kHtml);
-  if (*paused == "0") add_refresh(head, {view->interval, ""});
-  response.send(std::move(head),
-                render_pull_document(*table(*snapshot, *view), *view, *paused == "1"));
+  const bool is_paused = *paused == "1";
+  if (!is_paused) add_refresh(head, {view->interval, ""});
+  reply_page(response, *view, is_paused ? "pull-paused" : "pull", std::move(head),
+             [view = *view, is_paused](const std::string& table) {
+               return render_pull_document(table, view, is_paused);
+             });
 }
 
 void PsService::push(const Request& request, Response& response) {

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -72,14 +73,12 @@ class PsService {
     // the cache's limit they are copied again, never rendered again.
     RenderCache rendered;
   };
-  using Subscription = Hub<Snapshot>::Subscription;
 
   std::optional<PsView> parse_view(const Request& request, Response& response) const;
   const ProcessRows& rows(const Snapshot& snapshot, ProcessSort sort) const;
   std::shared_ptr<const std::string> table(const Snapshot& snapshot, const PsView& view) const;
-  // A snapshot no older than the view's interval for a page (waiting for the producer
-  // when it was idle); null if the viewer left, or after answering 503 on a timeout.
-  std::shared_ptr<const Snapshot> page_snapshot(const PsView& view, Response& response);
+  void reply_page(Response& response, const PsView& view, const std::string& kind,
+                  ResponseHead head, std::function<std::string(const std::string& table)> document);
   void produce();
 
   void live(const Request& request, Response& response);

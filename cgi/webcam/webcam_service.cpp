@@ -26,9 +26,10 @@ void WebcamService::add_routes(Server& server) {
   server.route("/state", [this](const Request& q, Response& r) { state(q, r); });
 }
 
-void WebcamService::skip_frames_of_earlier_runs(Subscription& subscription) const {
+// A frame from an earlier run of the source is stale: older than this run.
+Clock::duration WebcamService::max_frame_age() const {
   const auto since = runner_.running_since();
-  subscription.skip_stale(since ? Clock::now() - *since : Clock::duration::zero());
+  return since ? Clock::now() - *since : Clock::duration::zero();
 }
 
 void WebcamService::page(const Request& request, Response& response) const {
@@ -77,28 +78,31 @@ void WebcamService::stream(const Request& request, Response& response) {
   };
   const Clock::duration period =
       *fps > 0 ? Clock::duration(std::chrono::seconds(1)) / *fps : Clock::duration::zero();
-  const auto since = runner_.running_since();
   stream.pump(Pump(hub_, render)
                   .pace(period)
                   .repeat_when_idle(kRepeat)
-                  .skip_older_than(since ? Clock::now() - *since : Clock::duration::zero())
+                  .skip_older_than(max_frame_age())
                   .label("stream")
                   .on_sent([this] { frames_out_.add(); }));
 }
 
+// One JPEG from the running source: an event loop waits for it (the source may have to
+// start first), not a worker.
 void WebcamService::snapshot(const Request&, Response& response) {
-  Subscription subscription(hub_, Clock::duration::zero(), "snapshot");
-  skip_frames_of_earlier_runs(subscription);
-  const Wake wake = response.wait_for(subscription, Clock::now() + kSnapshotTimeout);
-  if (wake == Wake::deadline) {
-    response.send_error(503, "no picture from the source yet", {{"Retry-After", "2"}});
-    return;
-  }
-  if (wake != Wake::notified) return;
-  const Hub<Frame>::Value value = subscription.take();
-  ResponseHead head = uncached_head("image/jpeg");
-  head.add("X-Timestamp", format_timestamp(value.produced));
-  response.send(std::move(head), value.data->jpeg);
+  const ReplyFormat format = response.reply_format();
+  const auto render = [format](const Hub<Frame>::Value& value, Parts& parts) {
+    ResponseHead head = uncached_head("image/jpeg");
+    head.add("X-Timestamp", format_timestamp(value.produced));
+    if (!format.render(std::move(head), value.data->jpeg, parts)) return false;
+    parts.keep = value.data;
+    return true;
+  };
+  response.reply_later(
+      Pump(hub_, render)
+          .skip_older_than(max_frame_age())
+          .label("snapshot")
+          .once(kSnapshotTimeout,
+                format.error(503, "no picture from the source yet", {{"Retry-After", "2"}})));
 }
 
 void WebcamService::state(const Request&, Response& response) const {

@@ -44,9 +44,7 @@ class WebcamService {
   void add_routes(Server& server);
 
  private:
-  using Subscription = Hub<Frame>::Subscription;
-
-  void skip_frames_of_earlier_runs(Subscription& subscription) const;
+  std::chrono::steady_clock::duration max_frame_age() const;
   void page(const Request& request, Response& response) const;
   void stream(const Request& request, Response& response);
   void snapshot(const Request& request, Response& response);

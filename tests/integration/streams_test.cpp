@@ -310,3 +310,30 @@ TEST(Workers, ThreeHundredEventStreamsOnTwoThreadsLeaveStateAnswering) {
 
 }  // namespace
 }  // namespace pushcgi::test
+
+namespace pushcgi::test {
+namespace {
+
+// A page or snapshot that waits for its value waits in an event loop, not on a worker: with
+// a camera that never delivers, ten /snapshot requests (each answered 503 after 5 s) leave
+// both workers free for /state.
+TEST(Workers, SnapshotsWaitingForTheirPictureHoldNoWorker) {
+  FcgiProgram webcam("webcam.fcgi", 2, {"--source", "exec:/bin/sleep 60"});
+  std::vector<FcgiClient> waiting;
+  for (int i = 0; i < 10; ++i) waiting.push_back(webcam.request("/snapshot"));
+  std::this_thread::sleep_for(300ms);  // all of them accepted and waiting
+  const auto asked = Clock::now();
+  const std::string state = webcam.fetch("/state");
+  EXPECT_EQ(state.rfind("Status: 200 OK\r\n", 0), 0u) << status_line(state);
+  EXPECT_LT(Clock::now() - asked, 2s) << "/state waited for a worker";
+  for (FcgiClient& client : waiting) {
+    ASSERT_TRUE(client.read_to_end(10s));
+    EXPECT_TRUE(is_503(client.out())) << status_line(client.out());
+    EXPECT_TRUE(has_retry_after(client.out())) << client.out();
+    EXPECT_NE(client.out().find("no picture from the source yet\n"), std::string::npos);
+    EXPECT_TRUE(client.ended());
+  }
+}
+
+}  // namespace
+}  // namespace pushcgi::test

@@ -111,6 +111,14 @@ class Pump {
     end_ = std::move(bytes);
     return *this;
   }
+  // One value, then the end: the render gives a whole response for the first value due
+  // (Response::reply_later), and after timeout without one, `otherwise` goes out instead.
+  Pump& once(Clock::duration timeout, std::string otherwise) {
+    once_ = true;
+    once_timeout_ = timeout;
+    otherwise_ = std::move(otherwise);
+    return *this;
+  }
 
   detail::HubCore& hub() const { return *hub_; }
   bool render(const Entry& value, Parts& parts) const { return render_(value, parts); }
@@ -125,6 +133,9 @@ class Pump {
   }
   const std::string& after_each() const { return after_each_; }
   const std::string& end() const { return end_; }
+  bool is_once() const { return once_; }
+  Clock::duration once_timeout() const { return once_timeout_; }
+  const std::string& otherwise() const { return otherwise_; }
 
  private:
   detail::HubCore* hub_;
@@ -138,6 +149,9 @@ class Pump {
   std::function<void()> on_sent_;
   std::string after_each_;
   std::string end_;
+  bool once_ = false;
+  Clock::duration once_timeout_{};
+  std::string otherwise_;
 };
 
 }  // namespace pushcgi

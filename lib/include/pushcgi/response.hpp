@@ -20,6 +20,30 @@
 
 namespace pushcgi {
 
+// How a response is written (CGI or nph- head, HEAD or GET), for a whole reply that an
+// event loop sends later (Response::reply_later): a pump's render uses it to make one.
+class ReplyFormat {
+ public:
+  ReplyFormat(HeadStyle style, std::string protocol, bool head_only)
+      : style_(style), protocol_(std::move(protocol)), head_only_(head_only) {}
+
+  // parts: the head with Content-Length (in parts.text), then the body unless the request
+  // was HEAD; the caller keeps the body's memory in parts.keep. False if the head has a
+  // refused header (logged).
+  bool render(ResponseHead head, std::string_view body, Parts& parts) const;
+  // A whole one-line text/plain error, as Response::send_error sends it.
+  std::string error(int status, std::string_view reason,
+                    const std::vector<Header>& extra_headers = {}) const;
+
+ private:
+  HeadStyle style_;
+  std::string protocol_;
+  bool head_only_;
+};
+
+// The head of a one-line text/plain error.
+ResponseHead error_head(int status, const std::vector<Header>& extra_headers = {});
+
 class Response {
  public:
   // protocol is SERVER_PROTOCOL, used in nph heads. With head_only (a HEAD request) the
@@ -51,6 +75,14 @@ class Response {
   // not start: a 503 at the stream limit, a HEAD request (the head alone went out), or a
   // viewer already gone.
   bool pump(const ResponseHead& head, std::string_view first, Pump pump);
+
+  // A whole reply made from a value that may not be there yet (a page or a snapshot while
+  // the producer starts): an event loop waits for the pump's first value due, sends what
+  // its render gives (with reply_format(); see Pump::once), or the pump's `otherwise`
+  // after its timeout, and ends the request. The worker is free meanwhile. False if a reply
+  // was already sent or too many wait (503).
+  bool reply_later(Pump pump);
+  ReplyFormat reply_format() const { return ReplyFormat(style_, protocol_, head_only_); }
 
   // For the runtime: the stream to hand to an event loop once the handler has returned.
   struct Pumped {

@@ -14,7 +14,9 @@ namespace pushcgi {
 
 class StreamSlots {
  public:
-  enum class Kind { pumped, blocking };
+  // reply: a reply that waits in an event loop for its value (Response::reply_later);
+  // counted apart, not as an open stream, within the same limit.
+  enum class Kind { pumped, blocking, reply };
 
   // A slot taken; given back when destroyed. Empty (false) when the stream was refused.
   class Slot {
@@ -52,6 +54,7 @@ class StreamSlots {
 
   unsigned open() const { return open_.load(); }
   unsigned blocking() const { return blocking_.load(); }
+  unsigned replies() const { return replies_.load(); }
   unsigned max_streams() const { return max_streams_; }
   unsigned max_blocking() const { return max_blocking_; }
 
@@ -62,6 +65,7 @@ class StreamSlots {
   const unsigned max_blocking_;
   std::atomic<unsigned> open_{0};
   std::atomic<unsigned> blocking_{0};
+  std::atomic<unsigned> replies_{0};
 };
 
 }  // namespace pushcgi

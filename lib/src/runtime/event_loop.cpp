@@ -72,6 +72,7 @@ struct EventLoop::Stream {
         started(handoff.started),
         bytes(handoff.bytes_sent) {
     if (handoff.max_duration.count() > 0) ends_at = started + handoff.max_duration;
+    if (pump->is_once()) ends_at = started + pump->once_timeout();
   }
 
   std::uint64_t key() const { return key_of(index, generation); }
@@ -95,6 +96,8 @@ struct EventLoop::Stream {
   std::uint64_t bytes;
   std::size_t last_part_bytes = 0;
   std::uint32_t events = 0;  // what epoll watches
+  bool answered = false;     // a reply (Pump::once) has its value
+  bool unwatched = false;    // not in the epoll set: a regular file
   bool ending = false;
   bool dead = false;
   const char* reason = nullptr;  // why it ended
@@ -295,9 +298,15 @@ void EventLoop::add(Handoff handoff) {
   event.events = stream.events;
   event.data.u64 = stream.key();
   if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, stream.fd, &event) != 0) {
-    log(LogLevel::warning, stream.name + ": cannot watch the connection: " + std::strerror(errno));
-    kill(stream, "write failed");
-    return;
+    if (errno != EPERM) {
+      log(LogLevel::warning,
+          stream.name + ": cannot watch the connection: " + std::strerror(errno));
+      kill(stream, "write failed");
+      return;
+    }
+    // A regular file (a CGI's output redirected to one): never blocks, never hangs up.
+    stream.events = 0;
+    stream.unwatched = true;
   }
   if (stopping_) {
     end(stream, "shutdown", stop_deadline_);
@@ -375,6 +384,11 @@ void EventLoop::send(Stream& stream, const HubCore::Entry& value) {
   stream.bytes += size;
   stream.last_part_bytes = size;
   stream.pump->sent();
+  if (stream.pump->is_once()) {
+    stream.answered = true;
+    end(stream, "answered", Clock::now() + kEndGrace);  // writes what is queued too
+    return;
+  }
   write_out(stream);
 }
 
@@ -402,6 +416,7 @@ void EventLoop::send_idle(Stream& stream) {
 // A change of the events watched re-checks the descriptor (epoll_ctl), so a socket that
 // became writable between the failed write and this call is reported, not missed.
 void EventLoop::watch_output(Stream& stream, bool watch) {
+  if (stream.unwatched) return;
   const std::uint32_t events = watch ? stream.events | EPOLLOUT : stream.events & ~EPOLLOUT;
   if (events == stream.events) return;
   stream.events = events;
@@ -439,7 +454,9 @@ void EventLoop::end(Stream& stream, const char* reason, Clock::time_point end_by
   stream.ending = true;
   stream.reason = reason;
   stream.end_by = end_by;
-  const std::string_view end = stream.pump->end();
+  // A reply that got no value (timed out, or the program stops): the pump's other answer.
+  const std::string_view end =
+      stream.pump->is_once() && !stream.answered ? stream.pump->otherwise() : stream.pump->end();
   stream.out.queue(&end, 1, nullptr, end.size());
   stream.bytes += end.size();
   stream.out.queue_end();
@@ -484,7 +501,7 @@ void EventLoop::fire(Stream& stream) {
     return;
   }
   if (now >= stream.ends_at) {
-    end(stream, "time limit", now + kEndGrace);
+    end(stream, stream.pump->is_once() ? "timed out" : "time limit", now + kEndGrace);
     return;
   }
   if (stream.pump->idle() != Pump::Idle::nothing &&
@@ -507,9 +524,14 @@ void EventLoop::close_stream(Stream& stream) {
   const auto elapsed = Clock::now() - stream.started;
   char seconds[32];
   std::snprintf(seconds, sizeof seconds, "%.3f", std::chrono::duration<double>(elapsed).count());
-  log(LogLevel::info, stream.name + ": stream ended after " + seconds + " s, " +
-                          std::to_string(stream.bytes) +
-                          " bytes: " + (stream.reason != nullptr ? stream.reason : "ended"));
+  // A reply is no stream: one line only when it did not go out as answered.
+  const char* reason = stream.reason != nullptr ? stream.reason : "ended";
+  if (!stream.pump->is_once()) {
+    log(LogLevel::info, stream.name + ": stream ended after " + seconds + " s, " +
+                            std::to_string(stream.bytes) + " bytes: " + reason);
+  } else if (std::strcmp(reason, "answered") != 0) {
+    log(LogLevel::info, stream.name + ": reply not sent after " + seconds + " s: " + reason);
+  }
   if (stream.link != nullptr) {
     std::vector<Stream*>& viewers = stream.link->viewers;
     Stream* moved = viewers.back();

@@ -80,9 +80,11 @@ int FcgiServer::run(int listen_fd, bool own_socket) {
     log(LogLevel::error, "FCGX_Init failed");
     return 1;
   }
-  // Blocking streams (handlers that loop) may hold all workers but a quarter, at least one.
   const unsigned threads = settings_.threads;
-  slots_ = std::make_unique<StreamSlots>(stream_limit(), threads - std::max(1u, threads / 4));
+  // Blocking streams may hold all workers but a quarter (at least one); with one thread
+  // that one (the operator asked for no more).
+  const unsigned max_blocking = std::max(1u, threads - std::max(1u, threads / 4));
+  slots_ = std::make_unique<StreamSlots>(stream_limit(), max_blocking);
   const bool started = start(listen_fd);
   while (!wait_for_stop(std::chrono::hours(1))) {
   }

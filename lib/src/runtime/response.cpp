@@ -75,6 +75,7 @@ bool Response::pump(const ResponseHead& head, std::string_view first, Pump pump)
 
 std::optional<Response::Pumped> Response::take_pumped() {
   if (!pump_ || state_ != WriteResult::ok) return std::nullopt;
+  if (!pump_->is_once() && !head_sent_) return std::nullopt;
   Pumped pumped;
   pumped.pump = std::move(pump_);
   pumped.slot = std::move(slot_);
@@ -104,16 +105,49 @@ WriteResult Response::send(int status, std::string_view content_type, std::strin
   return send(std::move(head), body);
 }
 
-WriteResult Response::send_error(int status, std::string_view reason,
-                                 const std::vector<Header>& extra_headers) {
+ResponseHead error_head(int status, const std::vector<Header>& extra_headers) {
   ResponseHead head(status);
   head.add("Content-Type", "text/plain; charset=utf-8");
   head.add("X-Content-Type-Options", "nosniff");
   head.add("Cache-Control", "no-store");
   for (const Header& header : extra_headers) head.add(header.name, header.value);
+  return head;
+}
+
+WriteResult Response::send_error(int status, std::string_view reason,
+                                 const std::vector<Header>& extra_headers) {
   std::string body(reason);
   body += '\n';
-  return send(std::move(head), body);
+  return send(error_head(status, extra_headers), body);
+}
+
+bool ReplyFormat::render(ResponseHead head, std::string_view body, Parts& parts) const {
+  head.add("Content-Length", std::to_string(body.size()));
+  if (head.error() != Error::none) {
+    log(LogLevel::error,
+        "refused to send a response head: " + std::string(to_string(head.error())));
+    return false;
+  }
+  parts.text = head.render(style_, protocol_);
+  parts.add(parts.text);
+  if (!head_only_) parts.add(body);
+  return true;
+}
+
+std::string ReplyFormat::error(int status, std::string_view reason,
+                               const std::vector<Header>& extra_headers) const {
+  std::string body(reason);
+  body += '\n';
+  ResponseHead head = error_head(status, extra_headers);
+  head.add("Content-Length", std::to_string(body.size()));
+  return head.render(style_, protocol_) + (head_only_ ? std::string() : body);
+}
+
+bool Response::reply_later(Pump pump) {
+  if (head_sent_ || pump_) return false;
+  if (!take_slot(StreamSlots::Kind::reply)) return false;
+  pump_ = std::make_unique<Pump>(std::move(pump));
+  return true;
 }
 
 bool Response::time_is_up() {

@@ -94,7 +94,7 @@ void Router::call(const Handler& handler, const Request& request, Response& resp
   } catch (...) {
     log(LogLevel::error, std::string(request.path()) + ": handler failed");
   }
-  if (!response.head_sent()) {
+  if (!response.head_sent() && !response.pumped()) {
     response.send_error(500, "internal error");
   }
 }
