@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
 
   std::vector<double> latency;
   {
-    Server server(viewers);
+    Server server(viewers * 4 / 3 + 1);  // blocking streams may hold 3/4 of the workers
     std::vector<FcgiClient> clients;
     for (unsigned i = 0; i < viewers; ++i) clients.push_back(server.viewer());
     // One reader thread per viewer: a record must be read when it arrives.

@@ -57,9 +57,8 @@ std::string state(const std::string& socket) {
 void run(unsigned viewers, unsigned seconds) {
   pushcgi::test::TempDir dir;
   const std::string socket = dir.file("ps.sock");
-  pushcgi::test::Process program({pushcgi::test::bin_path("ps.fcgi"), "--socket", socket,
-                                  "--threads", std::to_string(viewers + 16), "--log-level",
-                                  "warning"});
+  pushcgi::test::Process program(
+      {pushcgi::test::bin_path("ps.fcgi"), "--socket", socket, "--log-level", "warning"});
   std::vector<Viewer> all(viewers);
   const int epoll = epoll_create1(EPOLL_CLOEXEC);
   for (unsigned i = 0; i < viewers; ++i) {

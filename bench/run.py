@@ -226,7 +226,7 @@ location = /static/frame.jpg {{
         self.write_nginx_conf(self.flask_port)
         subprocess.run([str(self.tools / "feeder"), "--write", str(self.run_dir / "frame.jpg")], check=True)
         self.webcam = None
-        self.start_webcam(1100, wait=False)
+        self.start_webcam(None, wait=False)
         self.nginx = self.procs.start(
             "nginx", ["nginx", "-p", str(self.run_dir), "-c", str(self.run_dir / "nginx.conf"), "-e",
                       str(self.run_dir / "nginx-error.log")]
@@ -356,7 +356,7 @@ location = /static/frame.jpg {{
 
     def idle(self):
         viewers = self.args.idle_viewers
-        self.start_ps(viewers + 100)
+        self.start_ps(None)
         time.sleep(1)
         baseline = rss_kib(self.ps.pid)
         workers = self.nginx_workers()
@@ -382,7 +382,7 @@ location = /static/frame.jpg {{
             f"{figures['threads']} threads")
 
     def disconnect(self):
-        self.start_ps(1100)
+        self.start_ps(None)
         for viewers, rounds in ((1000, 3), (1, 30)):
             result = self.loadgen(
                 "--mode", "disconnect", "--path", "/ps/push?interval=5", "--state-path", "/ps/state",
@@ -500,7 +500,7 @@ location = /static/frame.jpg {{
                         f"{row['fps_median']:.2f} fps (min {row['fps_min']:.2f}), program {row['program_us']:.1f} us "
                         f"+ nginx {row['nginx_us']:.1f} us per frame")
         finally:
-            self.start_webcam(1100)
+            self.start_webcam(None)
 
     def program(self):
         self.results["program"] = {}
@@ -681,7 +681,7 @@ def report(results, bench_args, started, elapsed):
         lines += [
             f"## Idle streams: {idle['viewers']:,} viewers of /ps/push at interval 5",
             "",
-            f"ps.fcgi started with `--threads {idle['viewers'] + 100}`; the viewers connect through "
+            "ps.fcgi started with its default settings; the viewers connect through "
             "nginx and hold their streams (a snapshot every 5 s).",
             "",
             "| streams open | ps.fcgi RSS | per stream (all of it) | per stream (above the idle program) | "
@@ -696,7 +696,7 @@ def report(results, bench_args, started, elapsed):
             "## Disconnect: viewers of /ps/push close while idle",
             "",
             "From closing the connections to /ps/state (through nginx) counting them gone: the "
-            "handler saw the close through nginx, returned, and its thread is free.",
+            "event loop saw the close through nginx and freed the stream.",
             "",
             "| viewers closing at once | rounds | half gone (p50) | 99 % gone (p50) | all gone p50 / p99 / max | failed rounds |",
             "| --- | --- | --- | --- | --- | --- |",
