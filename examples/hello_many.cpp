@@ -13,7 +13,8 @@ int main(int argc, char** argv) {
   });
   server.route("/", [&](const pushcgi::Request& request, pushcgi::Response& response) {
     pushcgi::MultipartStream stream(request, response, "text/plain");
-    // Each value a part: the body is the value itself, shared by every viewer.
+    // Each value a part: the body is the value itself, shared by every viewer. The pace is
+    // also the producer's period (it runs as often as its most eager viewer wants).
     stream.pump(stream.part_pump(counter, [](const auto& value) { return value.data; })
                     .pace(std::chrono::seconds(1)));
   });  // returns at once; the viewer's stream goes on in an event loop

@@ -428,7 +428,9 @@ TEST(EventLoop, StopClosesAStreamThatNeverReadsOnceTheGraceRunsOut) {
   }
 }
 
-TEST(EventLoop, StopDescriptorStopsTheLoop) {
+// The stop descriptor ends every stream, and the loop stays to end at once what a worker
+// still hands over (it used to exit, and such a stream lost its end); stop() ends it.
+TEST(EventLoop, StopDescriptorEndsEveryStreamAndOnesHandedOverLater) {
   Hub<std::string> hub;
   Connection connection;
   const UniqueFd stop_fd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
@@ -447,7 +449,17 @@ TEST(EventLoop, StopDescriptorStopsTheLoop) {
   ASSERT_TRUE(peer.read_to_eof());
   EXPECT_EQ(peer.raw(),
             stdout_record(kId, unit("value")) + stdout_record(kId, "--b--") + end_of_request(kId));
-  finishes_within([&] { loop.join(); }, "the loop's thread after its stop descriptor");
+
+  Connection late;
+  auto late_pump = make_pump(hub);
+  late_pump->end_with("--late--");
+  loop.adopt(handoff(late.fds[0], std::move(late_pump)));
+  Peer late_peer(late.fds[1]);
+  ASSERT_TRUE(late_peer.read_to_eof());
+  EXPECT_EQ(late_peer.raw(), stdout_record(kId, "--late--") + end_of_request(kId));
+
+  loop.stop(std::chrono::seconds(1));
+  finishes_within([&] { loop.join(); }, "the loop's thread after stop()");
   EXPECT_EQ(loop.streams(), 0u);
 }
 

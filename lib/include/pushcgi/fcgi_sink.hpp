@@ -25,7 +25,7 @@ class FcgiSink : public Sink {
 
  private:
   WriteResult write_buffered(const std::string_view* pieces, std::size_t count);
-  WriteResult write_records(const std::string_view* pieces, std::size_t count, std::size_t total);
+  WriteResult write_records(const std::string_view* pieces, std::size_t count);
 
   FCGX_Request& request_;
   WriteResult state_ = WriteResult::ok;

@@ -74,6 +74,7 @@ class HubCore {
     int notify_fd() const { return notify_fd_; }
     void clear_notification() const;
     Entry take();
+    Entry take(const Entry& latest);  // latest: hub().latest() read just before
     void pass(const Entry& entry);
     void mark_skipped();
     void skip_stale(std::chrono::steady_clock::duration max_age);
@@ -194,11 +195,12 @@ class Hub {
   std::chrono::steady_clock::duration min_period() const { return core_.min_period(); }
   std::vector<SubscriptionStats> stats() const { return core_.stats(); }
   // Called after every subscribe and unsubscribe with the number of viewers at the time
-  // of the call (it may start or stop a producer). Calls never overlap and each reads the
-  // count when it runs, so the last call has the real count however viewers come and go.
-  // The callback may read the hub but must not subscribe, unsubscribe or call on_change
-  // (it would deadlock). Setting waits for a call under way, so after on_change(nullptr)
-  // returns the old callback is not running. Set it before the first viewer.
+  // of the call (it may start or stop a producer), on the thread that subscribed or
+  // unsubscribed: often an event loop, so it must be quick and must not block. Calls never overlap
+  // and each reads the count when it runs, so the last call has the real count however viewers come
+  // and go. The callback may read the hub but must not subscribe, unsubscribe or call on_change (it
+  // would deadlock). Setting waits for a call under way, so after on_change(nullptr) returns the
+  // old callback is not running. Set it before the first viewer.
   void on_change(std::function<void(unsigned viewers)> callback) {
     core_.on_change(std::move(callback));
   }

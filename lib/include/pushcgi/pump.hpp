@@ -14,6 +14,7 @@
 //  * the end (a time limit, the program stopping) writes end bytes (a close delimiter).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstddef>
@@ -30,7 +31,7 @@ namespace pushcgi {
 // The bytes one value turns into for one viewer: up to kMax pieces, written in order.
 // Pieces point into memory that `keep` holds (usually the value itself), into the pump
 // (which lives as long as the stream), or into `text` (this viewer's own bytes, such as
-// a part head with this value's length).
+// a part head with this value's length; copied when queued, whatever their size).
 struct Parts {
   static constexpr std::size_t kMax = 4;
   // Pieces up to this size are copied when queued, larger ones are written from `keep`.
@@ -58,6 +59,8 @@ class Pump {
   // it sends should be made once per value (RenderCache), not once per viewer.
   using Render = std::function<bool(const Entry& value, Parts& parts)>;
   enum class Idle { nothing, repeat, text };
+  // The shortest idle time (a shorter one would keep the loop busy).
+  static constexpr Clock::duration kMinIdle = std::chrono::milliseconds(10);
 
   // The values of hub, each turned into parts by render(const Hub<T>::Value&, Parts&).
   template <typename T, typename F>
@@ -66,7 +69,10 @@ class Pump {
           return render(Hub<T>::convert(entry), parts);
         }) {}
 
-  // At most one value per period (the viewer's ?fps= or ?interval=); 0: every value.
+  // At most one value per period (the viewer's ?fps= or ?interval=); 0: every value. A
+  // value that comes too soon is skipped, the next one due goes out. The period is also
+  // what the viewer asks of a PeriodicProducer (Hub::min_period): a pump without a pace
+  // has its producer run without pause.
   Pump& pace(Clock::duration period) {
     period_ = period;
     return *this;
@@ -75,13 +81,13 @@ class Pump {
   // and notices a closed tab (Firefox only when bytes arrive).
   Pump& repeat_when_idle(Clock::duration after) {
     idle_ = Idle::repeat;
-    idle_after_ = after;
+    idle_after_ = std::max(after, kMinIdle);
     return *this;
   }
   // After `after` with nothing sent, these bytes (an event stream's comment line).
   Pump& send_when_idle(Clock::duration after, std::string text) {
     idle_ = Idle::text;
-    idle_after_ = after;
+    idle_after_ = std::max(after, kMinIdle);
     idle_text_ = std::move(text);
     return *this;
   }

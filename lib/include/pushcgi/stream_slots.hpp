@@ -15,7 +15,8 @@ namespace pushcgi {
 class StreamSlots {
  public:
   // reply: a reply that waits in an event loop for its value (Response::reply_later);
-  // counted apart, not as an open stream, within the same limit.
+  // not an open stream, and with a limit of its own (pages are answered at the stream
+  // limit), but it holds a descriptor too.
   enum class Kind { pumped, blocking, reply };
 
   // A slot taken; given back when destroyed. Empty (false) when the stream was refused.
@@ -40,9 +41,15 @@ class StreamSlots {
     Kind kind_ = Kind::pumped;
   };
 
-  // max_streams: all streams (0: no limit); max_blocking: streams that hold a worker.
-  StreamSlots(unsigned max_streams, unsigned max_blocking)
-      : max_streams_(max_streams), max_blocking_(max_blocking) {}
+  // The most replies waiting at once by default: a camera that delivers nothing makes every
+  // /snapshot wait 5 s.
+  static constexpr unsigned kDefaultMaxReplies = 1024;
+
+  // max_streams: streams (0: no limit); max_blocking: streams that hold a worker;
+  // max_replies: replies waiting.
+  StreamSlots(unsigned max_streams, unsigned max_blocking,
+              unsigned max_replies = kDefaultMaxReplies)
+      : max_streams_(max_streams), max_blocking_(max_blocking), max_replies_(max_replies) {}
   StreamSlots(const StreamSlots&) = delete;
   StreamSlots& operator=(const StreamSlots&) = delete;
 
@@ -63,6 +70,7 @@ class StreamSlots {
 
   const unsigned max_streams_;
   const unsigned max_blocking_;
+  const unsigned max_replies_;
   std::atomic<unsigned> open_{0};
   std::atomic<unsigned> blocking_{0};
   std::atomic<unsigned> replies_{0};

@@ -74,7 +74,10 @@ void HubCore::Subscription::clear_notification() const {
 }
 
 HubCore::Entry HubCore::Subscription::take() {
-  const Entry entry = hub_.latest();
+  return take(hub_.latest());
+}
+
+HubCore::Entry HubCore::Subscription::take(const Entry& entry) {
   if (entry.seq > last_.seq) {
     if (entry.seq > accounted_) {
       if (accounted_ != 0) skipped_ += entry.seq - accounted_ - 1;

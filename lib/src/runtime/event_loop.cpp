@@ -30,6 +30,14 @@ constexpr int kEventsPerWait = 256;
 constexpr int kNice = 5;
 // Unread bytes below which a viewer is never behind, however small its parts.
 constexpr std::size_t kBehindBytes = 8192;
+// A viewer behind by its socket's backlog is offered the newest value again this often:
+// over TCP and pipes nothing says when the reader took some of it (unix sockets do, with
+// EPOLLOUT, which is watched as well).
+constexpr std::chrono::milliseconds kRecheck{100};
+// A write that has made no progress for this long ends the stream: the web server keeps a
+// connection whose viewer stopped reading (Apache until its timeout, an hour on /ps/), and
+// the stream would keep its frame and socket buffer meanwhile.
+constexpr std::chrono::seconds kStallTimeout{60};
 
 std::uint64_t key_of(std::uint32_t index, std::uint32_t generation) {
   return (std::uint64_t{generation} << 32) | index;
@@ -90,14 +98,17 @@ struct EventLoop::Stream {
   std::string name;
   Clock::time_point started;
   Clock::time_point last_write = Clock::now();
-  Clock::time_point ends_at = Clock::time_point::max();    // the time limit
-  Clock::time_point end_by = Clock::time_point::max();     // ending: closed at this time
-  Clock::time_point scheduled = Clock::time_point::max();  // the timer set
+  Clock::time_point ends_at = Clock::time_point::max();     // the time limit
+  Clock::time_point end_by = Clock::time_point::max();      // ending: closed at this time
+  Clock::time_point scheduled = Clock::time_point::max();   // the timer set
+  Clock::time_point recheck_at = Clock::time_point::max();  // behind: offer again then
+  Clock::time_point stalled_at = Clock::time_point::max();  // a blocked write: ended then
   std::uint64_t bytes;
   std::size_t last_part_bytes = 0;
   std::uint32_t events = 0;  // what epoll watches
   bool answered = false;     // a reply (Pump::once) has its value
   bool unwatched = false;    // not in the epoll set: a regular file
+  int file_flags = -1;       // as inherited (CGI: restored before the descriptor is closed)
   bool ending = false;
   bool dead = false;
   const char* reason = nullptr;  // why it ended
@@ -172,6 +183,7 @@ void EventLoop::stop(Clock::duration grace) {
   {
     const std::lock_guard<std::mutex> lock(inbox_mutex_);
     stop_requested_ = true;
+    finish_requested_ = true;
     grace_ = grace;
   }
   wake();
@@ -217,7 +229,11 @@ void EventLoop::run(bool until_empty) {
     }
     run_timers();
     reap();
-    if (stopping_ && (streams_.load() == 0 || Clock::now() >= stop_deadline_)) break;
+    // The stop descriptor ends every stream, but the loop stays until stop() too: a worker
+    // may still hand over a stream, which then gets its end at once instead of being lost.
+    if (stopping_ && finishing_ && (streams_.load() == 0 || Clock::now() >= stop_deadline_)) {
+      break;
+    }
     if (until_empty && streams_.load() == 0) break;
   }
   // Whatever is left when the grace runs out is closed without its end.
@@ -237,11 +253,12 @@ void EventLoop::take_inbox() {
     inbox.swap(inbox_);
     ready.swap(ready_);
     stop = stop_requested_ && !stopping_;
+    finishing_ = finish_requested_;
     grace = grace_;
   }
+  if (stop) begin_stop(grace);
   for (Handoff& handoff : inbox) add(std::move(handoff));
   for (HubLink* link : ready) on_value(*link);
-  if (stop) begin_stop(grace);
 }
 
 EventLoop::HubLink& EventLoop::link_for(HubCore& hub) {
@@ -278,6 +295,9 @@ void EventLoop::add(Handoff handoff) {
   }
   slots_[index] = std::make_unique<Stream>(std::move(handoff), index, ++generation_);
   Stream& stream = *slots_[index];
+  // A CGI's standard output is a description it shares (a terminal, a pipe also used as
+  // standard error): O_NONBLOCK is taken back at the end.
+  if (stream.transport != Transport::fastcgi) stream.file_flags = flags;
   HubLink& link = link_for(stream.pump->hub());
   stream.subscription = std::make_unique<HubCore::Subscription>(
       stream.pump->hub(), stream.pump->period(), stream.pump->label(), &link);
@@ -358,17 +378,37 @@ void EventLoop::offer(Stream& stream, const HubCore::Entry& latest) {
   }
   if (busy(stream)) {
     stream.subscription->pass(latest);
-    // Behind by the socket's backlog alone: told when the web server takes some of it,
-    // to send the newest then rather than at the next publish.
-    watch_output(stream, true);
+    // Behind by the socket's backlog alone: the newest goes out once the web server takes
+    // some of it (told by EPOLLOUT on a unix socket, found by a recheck on the others),
+    // rather than at the next publish.
+    if (stream.out.empty()) {
+      watch_output(stream, true);
+      stream.recheck_at = Clock::now() + kRecheck;
+      schedule(stream);
+    }
     return;
   }
-  send(stream, stream.subscription->take());
+  stream.recheck_at = Clock::time_point::max();
+  send(stream, stream.subscription->take(latest));
+}
+
+// A render or on_sent that throws (a bug, or out of memory) ends this stream only, as a
+// handler that throws gets a 500 for its request only.
+bool EventLoop::render(Stream& stream, const HubCore::Entry& value) {
+  parts_.clear();
+  try {
+    return stream.pump->render(value, parts_);
+  } catch (const std::exception& error) {
+    log(LogLevel::error, stream.name + ": render failed: " + error.what());
+  } catch (...) {
+    log(LogLevel::error, stream.name + ": render failed");
+  }
+  kill(stream, "render failed");
+  return false;
 }
 
 void EventLoop::send(Stream& stream, const HubCore::Entry& value) {
-  parts_.clear();
-  if (!stream.pump->render(value, parts_)) return;
+  if (!render(stream, value)) return;
   std::array<std::string_view, Parts::kMax + 1> pieces;
   std::size_t count = 0;
   std::size_t size = 0;
@@ -380,10 +420,15 @@ void EventLoop::send(Stream& stream, const HubCore::Entry& value) {
     pieces[count++] = stream.pump->after_each();
     size += stream.pump->after_each().size();
   }
-  stream.out.queue(pieces.data(), count, std::move(parts_.keep), Parts::kCopyBytes);
+  // parts_.text is the next render's: what points into it is copied whatever its size.
+  stream.out.queue(pieces.data(), count, std::move(parts_.keep), Parts::kCopyBytes, parts_.text);
   stream.bytes += size;
   stream.last_part_bytes = size;
-  stream.pump->sent();
+  try {
+    stream.pump->sent();
+  } catch (...) {
+    log(LogLevel::error, stream.name + ": on_sent failed");
+  }
   if (stream.pump->is_once()) {
     stream.answered = true;
     end(stream, "answered", Clock::now() + kEndGrace);  // writes what is queued too
@@ -399,12 +444,11 @@ void EventLoop::send_idle(Stream& stream) {
     return;
   }
   if (stream.pump->idle() == Pump::Idle::repeat) {
+    // The next repeat is due one idle time from now even if this one sends nothing (no
+    // value yet, or the render declines it): the timer must not fire again at once.
+    stream.last_write = now;
     const HubCore::Entry last = stream.subscription->last();
-    if (!last.data) {
-      stream.last_write = now;  // nothing to repeat yet
-      return;
-    }
-    send(stream, last);
+    if (last.data) send(stream, last);
     return;
   }
   const std::string_view text = stream.pump->idle_text();
@@ -427,9 +471,11 @@ void EventLoop::watch_output(Stream& stream, bool watch) {
 }
 
 void EventLoop::write_out(Stream& stream) {
+  const std::uint64_t before = stream.out.written();
   switch (stream.out.flush(stream.fd)) {
     case Outbox::Flush::done:
       stream.last_write = Clock::now();
+      stream.stalled_at = Clock::time_point::max();
       if (stream.ending) {
         kill(stream, stream.reason);
       } else {
@@ -438,6 +484,10 @@ void EventLoop::write_out(Stream& stream) {
       return;
     case Outbox::Flush::blocked:
       watch_output(stream, true);  // EPOLLOUT tells when to go on
+      if (stream.stalled_at == Clock::time_point::max() || stream.out.written() != before) {
+        stream.stalled_at = Clock::now() + kStallTimeout;  // from the last progress
+        schedule(stream);
+      }
       return;
     case Outbox::Flush::closed:
       kill(stream, "closed by the peer");
@@ -454,6 +504,9 @@ void EventLoop::end(Stream& stream, const char* reason, Clock::time_point end_by
   stream.ending = true;
   stream.reason = reason;
   stream.end_by = end_by;
+  // Counted as open no longer: a viewer that reads its end and asks /state at once sees it
+  // gone (the end goes out in the same turn, or is cut at end_by).
+  stream.slot.release();
   // A reply that got no value (timed out, or the program stops): the pump's other answer.
   const std::string_view end =
       stream.pump->is_once() && !stream.answered ? stream.pump->otherwise() : stream.pump->end();
@@ -476,6 +529,7 @@ void EventLoop::schedule(Stream& stream) {
   if (!stream.ending && stream.pump->idle() != Pump::Idle::nothing) {
     due = std::min(due, stream.last_write + stream.pump->idle_after());
   }
+  due = std::min({due, stream.recheck_at, stream.stalled_at});
   if (due >= stream.scheduled) return;  // the timer set fires first and reschedules
   stream.scheduled = due;
   timers_.push(Timer{due, stream.key()});
@@ -500,9 +554,18 @@ void EventLoop::fire(Stream& stream) {
     if (now >= stream.end_by) kill(stream, stream.reason);  // it did not take its end
     return;
   }
+  if (now >= stream.stalled_at) {
+    kill(stream, "stalled: the viewer took nothing for 60 s");
+    return;
+  }
   if (now >= stream.ends_at) {
     end(stream, stream.pump->is_once() ? "timed out" : "time limit", now + kEndGrace);
     return;
+  }
+  if (now >= stream.recheck_at) {
+    stream.recheck_at = Clock::time_point::max();
+    offer(stream, stream.pump->hub().latest());  // re-arms it while still behind
+    if (stream.dead) return;
   }
   if (stream.pump->idle() != Pump::Idle::nothing &&
       now >= stream.last_write + stream.pump->idle_after()) {
@@ -541,6 +604,7 @@ void EventLoop::close_stream(Stream& stream) {
     stream.link = nullptr;
   }
   stream.subscription.reset();
+  if (stream.file_flags >= 0) fcntl(stream.fd, F_SETFL, stream.file_flags);
   ::close(stream.fd);  // also takes it out of the epoll set
   stream.slot.release();
 }

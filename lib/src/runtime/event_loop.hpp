@@ -57,6 +57,8 @@ class EventLoop {
   void adopt(Handoff handoff);
   // From any thread: every stream ends cleanly (its end bytes, then FCGI_END_REQUEST); a
   // stream that has not taken them within grace is closed anyway. The thread then ends.
+  // (The stop descriptor ends the streams as well, but the loop goes on taking streams,
+  // which end at once, until stop(): call it once nothing hands over any more.)
   void stop(Clock::duration grace);
   void join();
   // Runs the loop in the calling thread until no stream is left (one CGI request).
@@ -85,6 +87,7 @@ class EventLoop {
   void on_value(HubLink& link);
   void offer(Stream& stream, const HubCore::Entry& latest);
   bool busy(const Stream& stream) const;
+  bool render(Stream& stream, const HubCore::Entry& value);
   void send(Stream& stream, const HubCore::Entry& value);
   void send_idle(Stream& stream);
   void write_out(Stream& stream);
@@ -106,6 +109,7 @@ class EventLoop {
   std::vector<Handoff> inbox_;
   std::vector<HubLink*> ready_;
   bool stop_requested_ = false;
+  bool finish_requested_ = false;  // stop() was called, not only the stop descriptor
   Clock::duration grace_{};
 
   std::atomic<unsigned> streams_{0};
@@ -117,8 +121,9 @@ class EventLoop {
   std::vector<std::unique_ptr<HubLink>> links_;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
   std::vector<std::uint32_t> dead_;
-  Parts parts_;  // scratch for rendering
-  bool stopping_ = false;
+  Parts parts_;             // scratch for rendering
+  bool stopping_ = false;   // every stream ends
+  bool finishing_ = false;  // and then the loop ends
   Clock::time_point stop_deadline_ = Clock::time_point::max();
 
   std::thread thread_;

@@ -89,8 +89,10 @@ int FcgiServer::run(int listen_fd, bool own_socket) {
   while (!wait_for_stop(std::chrono::hours(1))) {
   }
   log(LogLevel::info, "stopping: " + std::to_string(open_streams()) + " open streams");
-  // The loops have seen the stop too and end their streams meanwhile.
+  // The loops have seen the stop too and end their streams meanwhile; they take what the
+  // workers still hand over until every worker is gone.
   stop_workers(workers_, listen_fd, own_socket);
+  for (auto& loop : loops_) loop->stop(detail::EventLoop::kStopGrace);
   for (auto& loop : loops_) loop->join();
   loops_.clear();
   log(LogLevel::info, "stopped");
@@ -123,10 +125,12 @@ bool FcgiServer::start(int listen_fd) {
 
 // Each stream holds one descriptor (its connection); the rest of the open-file limit is
 // kept for the workers' connections, sources, logs and the listening socket.
-unsigned FcgiServer::stream_limit() const {
+unsigned FcgiServer::stream_limit() {
   const rlimit files = raise_file_limit();
+  // Each worker's connection, the replies waiting in the loops, and the rest (sources,
+  // logs, the listening socket) have their descriptors first.
   constexpr rlim_t kSpare = 256;
-  const rlim_t reserved = rlim_t{settings_.threads} + kSpare;
+  const rlim_t reserved = rlim_t{settings_.threads} + StreamSlots::kDefaultMaxReplies + kSpare;
   const rlim_t room = files.rlim_cur > reserved ? files.rlim_cur - reserved : 1;
   const unsigned max_streams = settings_.max_streams;
   if (max_streams == 0) return static_cast<unsigned>(std::min<rlim_t>(room, 1000000));

@@ -49,7 +49,7 @@ class FcgiServer {
   std::optional<Router::Pumped> serve(FcgiWorker& worker, FCGX_Request& request);
   bool hand_off(FCGX_Request& request, Router::Pumped pumped);
   EventLoop& least_busy_loop();
-  unsigned stream_limit() const;
+  unsigned stream_limit();  // raises the open-file limit first
 
   const Router& router_;
   const Settings settings_;

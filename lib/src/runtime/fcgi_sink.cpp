@@ -1,33 +1,14 @@
 #include "pushcgi/fcgi_sink.hpp"
 
-#include <fastcgi.h>
 #include <fcgiapp.h>
+#include <poll.h>
 
-#include <array>
-#include <climits>
-#include <vector>
+#include <cerrno>
 
-#include "io.hpp"
+#include "runtime/io.hpp"
+#include "runtime/outbox.hpp"
 
 namespace pushcgi {
-
-namespace {
-
-// FastCGI 1.0 section 3.3: a record's content is at most 65535 bytes.
-constexpr std::size_t kMaxRecordContent = 65535;
-
-std::array<unsigned char, FCGI_HEADER_LEN> record_header(int request_id, std::size_t length) {
-  return {FCGI_VERSION_1,
-          FCGI_STDOUT,
-          static_cast<unsigned char>((request_id >> 8) & 0xff),
-          static_cast<unsigned char>(request_id & 0xff),
-          static_cast<unsigned char>((length >> 8) & 0xff),
-          static_cast<unsigned char>(length & 0xff),
-          0,
-          0};
-}
-
-}  // namespace
 
 FcgiSink::FcgiSink(FCGX_Request& request) : request_(request) {}
 
@@ -35,8 +16,7 @@ WriteResult FcgiSink::write(const std::string_view* pieces, std::size_t count) {
   if (state_ != WriteResult::ok) return state_;
   std::size_t total = 0;
   for (std::size_t i = 0; i < count; ++i) total += pieces[i].size();
-  state_ =
-      total >= kDirectBytes ? write_records(pieces, count, total) : write_buffered(pieces, count);
+  state_ = total >= kDirectBytes ? write_records(pieces, count) : write_buffered(pieces, count);
   return state_;
 }
 
@@ -55,40 +35,41 @@ WriteResult FcgiSink::write_buffered(const std::string_view* pieces, std::size_t
   return error > 0 ? detail::classify_errno(error) : WriteResult::failed;
 }
 
-WriteResult FcgiSink::write_records(const std::string_view* pieces, std::size_t count,
-                                    std::size_t total) {
+namespace {
+
+constexpr int kStallMilliseconds = 60000;
+
+}  // namespace
+
+// The records are framed as an event loop frames them (runtime/outbox), and written with
+// blocking waits: a worker may wait for its viewer.
+WriteResult FcgiSink::write_records(const std::string_view* pieces, std::size_t count) {
   // Whatever fcgi2 still buffers goes first, to keep the order.
   FCGX_FFlush(request_.out);
   if (const int error = FCGX_GetError(request_.out); error != 0) {
     return error > 0 ? detail::classify_errno(error) : WriteResult::failed;
   }
-  const std::size_t records = (total + kMaxRecordContent - 1) / kMaxRecordContent;
-  std::vector<std::array<unsigned char, FCGI_HEADER_LEN>> headers;
-  headers.reserve(records);  // no reallocation: iov points into it
-  std::vector<iovec> iov;
-  iov.reserve(records + count + records);
-
-  std::size_t piece = 0;
-  std::size_t offset = 0;  // into pieces[piece]
-  std::size_t left = total;
-  while (left > 0) {
-    const std::size_t length = std::min(left, kMaxRecordContent);
-    headers.push_back(record_header(request_.requestId, length));
-    iov.push_back(iovec{headers.back().data(), FCGI_HEADER_LEN});
-    for (std::size_t need = length; need > 0;) {
-      const std::string_view& p = pieces[piece];
-      const std::size_t take = std::min(need, p.size() - offset);
-      if (take > 0) iov.push_back(iovec{const_cast<char*>(p.data()) + offset, take});
-      need -= take;
-      offset += take;
-      if (offset == p.size()) {
-        ++piece;
-        offset = 0;
+  detail::Outbox out(detail::Transport::fastcgi, static_cast<std::uint16_t>(request_.requestId));
+  out.queue(pieces, count, nullptr, 0);  // written from the caller's memory, not copied
+  for (;;) {
+    switch (out.flush(request_.ipcFd)) {
+      case detail::Outbox::Flush::done:
+        return WriteResult::ok;
+      case detail::Outbox::Flush::blocked: {
+        // Not forever: a viewer that takes nothing for a minute would hold this worker.
+        pollfd fd{request_.ipcFd, POLLOUT | POLLRDHUP, 0};
+        const int ready = poll(&fd, 1, kStallMilliseconds);
+        if (ready == 0) return WriteResult::failed;
+        if (ready < 0 && errno != EINTR) return WriteResult::failed;
+        if (ready > 0 && (fd.revents & (POLLRDHUP | POLLHUP | POLLERR))) return WriteResult::closed;
+        break;
       }
+      case detail::Outbox::Flush::closed:
+        return WriteResult::closed;
+      case detail::Outbox::Flush::failed:
+        return WriteResult::failed;
     }
-    left -= length;
   }
-  return detail::write_all(request_.ipcFd, iov, true);
 }
 
 }  // namespace pushcgi

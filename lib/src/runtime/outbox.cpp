@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <functional>
 
 namespace pushcgi::detail {
 
@@ -18,9 +19,9 @@ constexpr std::size_t kIovPerWrite = 64;
 
 }  // namespace
 
-void Outbox::add(std::string_view bytes, std::size_t copy_bytes) {
+void Outbox::add(std::string_view bytes, bool copy) {
   if (bytes.empty()) return;
-  if (bytes.size() <= copy_bytes) {
+  if (copy) {
     segments_.push_back(Segment{nullptr, own_.size(), bytes.size()});
     own_.append(bytes);
   } else {
@@ -37,14 +38,21 @@ void Outbox::add_record_header(unsigned char type, std::size_t length) {
                                                  static_cast<unsigned char>(length & 0xff),
                                                  0,
                                                  0};
-  add(std::string_view(reinterpret_cast<const char*>(header), sizeof header), sizeof header);
+  add(std::string_view(reinterpret_cast<const char*>(header), sizeof header), true);
 }
 
 void Outbox::queue(const std::string_view* pieces, std::size_t count,
-                   std::shared_ptr<const void> keep, std::size_t copy_bytes) {
+                   std::shared_ptr<const void> keep, std::size_t copy_bytes,
+                   std::string_view scratch) {
   if (keep) keep_.push_back(std::move(keep));
+  const auto copy = [&](std::string_view piece) {
+    const auto in_scratch = std::less_equal<const char*>();
+    return piece.size() <= copy_bytes ||
+           (!scratch.empty() && in_scratch(scratch.data(), piece.data()) &&
+            in_scratch(piece.data() + piece.size(), scratch.data() + scratch.size()));
+  };
   if (transport_ != Transport::fastcgi) {
-    for (std::size_t i = 0; i < count; ++i) add(pieces[i], copy_bytes);
+    for (std::size_t i = 0; i < count; ++i) add(pieces[i], copy(pieces[i]));
     return;
   }
   std::size_t total = 0;
@@ -57,7 +65,7 @@ void Outbox::queue(const std::string_view* pieces, std::size_t count,
     for (std::size_t need = length; need > 0;) {
       const std::string_view rest = pieces[piece].substr(offset);
       const std::size_t take = std::min(need, rest.size());
-      add(rest.substr(0, take), copy_bytes);
+      add(rest.substr(0, take), copy(pieces[piece]));
       need -= take;
       offset += take;
       if (offset == pieces[piece].size()) {
@@ -75,7 +83,7 @@ void Outbox::queue_end() {
   add_record_header(FCGI_END_REQUEST, sizeof(FCGI_EndRequestBody));
   FCGI_EndRequestBody body{};  // appStatus 0
   body.protocolStatus = FCGI_REQUEST_COMPLETE;
-  add(std::string_view(reinterpret_cast<const char*>(&body), sizeof body), sizeof body);
+  add(std::string_view(reinterpret_cast<const char*>(&body), sizeof body), true);
 }
 
 void Outbox::clear() {
@@ -110,6 +118,7 @@ Outbox::Flush Outbox::flush(int fd) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return Flush::blocked;
       return (errno == EPIPE || errno == ECONNRESET) ? Flush::closed : Flush::failed;
     }
+    written_ += static_cast<std::uint64_t>(written);
     auto left = static_cast<std::size_t>(written);
     while (left > 0) {
       const std::size_t rest = segments_[first_].size - first_done_;

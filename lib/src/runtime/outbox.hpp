@@ -25,10 +25,11 @@ class Outbox {
       : transport_(transport), request_id_(request_id) {}
 
   // Queues pieces as one unit of the response body (FastCGI: framed in FCGI_STDOUT records
-  // of at most 65535 bytes). Pieces of up to copy_bytes are copied, larger ones are written
-  // from their own memory, which keep holds until they are out.
+  // of at most 65535 bytes). Pieces of up to copy_bytes, and pieces inside scratch (memory
+  // the caller reuses), are copied; larger ones are written from their own memory, which
+  // keep holds until they are out.
   void queue(const std::string_view* pieces, std::size_t count, std::shared_ptr<const void> keep,
-             std::size_t copy_bytes);
+             std::size_t copy_bytes, std::string_view scratch = {});
   // The end of the response: FastCGI's empty FCGI_STDOUT record and FCGI_END_REQUEST
   // (FastCGI 1.0 sections 5.3 and 5.5); nothing on the other transports.
   void queue_end();
@@ -37,6 +38,8 @@ class Outbox {
   // (blocked: wait until it is writable), or the peer is gone (closed) or the write fails.
   Flush flush(int fd);
   bool empty() const { return first_ == segments_.size(); }
+  // Bytes written so far, in all: whether a blocked write has made progress.
+  std::uint64_t written() const { return written_; }
 
  private:
   struct Segment {
@@ -45,7 +48,7 @@ class Outbox {
     std::size_t size;
   };
 
-  void add(std::string_view bytes, std::size_t copy_bytes);
+  void add(std::string_view bytes, bool copy);
   void add_record_header(unsigned char type, std::size_t length);
   void clear();
 
@@ -56,6 +59,7 @@ class Outbox {
   std::size_t first_done_ = 0;  // bytes of segments_[first_] already written
   std::string own_;             // copied bytes and record headers
   std::vector<std::shared_ptr<const void>> keep_;
+  std::uint64_t written_ = 0;
 };
 
 }  // namespace pushcgi::detail

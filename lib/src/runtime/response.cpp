@@ -36,7 +36,8 @@ bool Response::take_slot(StreamSlots::Kind kind) {
 }
 
 WriteResult Response::send_head(const ResponseHead& head) {
-  if (head_sent_) return WriteResult::refused;
+  // After reply_later the event loop writes the whole reply.
+  if (head_sent_ || (pump_ && pump_->is_once())) return WriteResult::refused;
   if (head.error() != Error::none) {
     log(LogLevel::error,
         "refused to send a response head: " + std::string(to_string(head.error())));
@@ -59,7 +60,7 @@ WriteResult Response::send_head(const ResponseHead& head) {
 }
 
 bool Response::pump(const ResponseHead& head, std::string_view first, Pump pump) {
-  if (head_sent_) return false;
+  if (head_sent_ || pump_) return false;
   if (head_only_) {
     send_head(head);
     return false;
@@ -75,7 +76,7 @@ bool Response::pump(const ResponseHead& head, std::string_view first, Pump pump)
 
 std::optional<Response::Pumped> Response::take_pumped() {
   if (!pump_ || state_ != WriteResult::ok) return std::nullopt;
-  if (!pump_->is_once() && !head_sent_) return std::nullopt;
+  if (pump_->is_once() == head_sent_) return std::nullopt;  // a reply has no head yet
   Pumped pumped;
   pumped.pump = std::move(pump_);
   pumped.slot = std::move(slot_);

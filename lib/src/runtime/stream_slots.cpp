@@ -14,12 +14,8 @@ StreamSlots::Slot& StreamSlots::Slot::operator=(Slot&& other) noexcept {
 
 void StreamSlots::Slot::release() {
   if (slots_ == nullptr) return;
-  if (kind_ == Kind::reply) {
-    slots_->replies_.fetch_sub(1);
-  } else {
-    if (kind_ == Kind::blocking) slots_->blocking_.fetch_sub(1);
-    slots_->open_.fetch_sub(1);
-  }
+  if (kind_ == Kind::blocking) slots_->blocking_.fetch_sub(1);
+  (kind_ == Kind::reply ? slots_->replies_ : slots_->open_).fetch_sub(1);
   slots_ = nullptr;
 }
 
@@ -31,8 +27,10 @@ bool StreamSlots::take_one(std::atomic<unsigned>& counter, unsigned limit) {
   return true;
 }
 
+// Replies have a budget of their own, so that pages are still answered when the streams
+// have reached their limit; both hold a descriptor each.
 StreamSlots::Slot StreamSlots::take(Kind kind) {
-  if (kind == Kind::reply) return take_one(replies_, max_streams_) ? Slot(this, kind) : Slot();
+  if (kind == Kind::reply) return take_one(replies_, max_replies_) ? Slot(this, kind) : Slot();
   if (kind == Kind::blocking && !take_one(blocking_, max_blocking_)) return {};
   if (!take_one(open_, max_streams_)) {
     if (kind == Kind::blocking) blocking_.fetch_sub(1);
@@ -42,11 +40,11 @@ StreamSlots::Slot StreamSlots::take(Kind kind) {
 }
 
 std::string StreamSlots::refusal(Kind kind) const {
-  if (kind == Kind::reply) {
-    return "too many requests waiting (" + std::to_string(max_streams_) + ")";
-  }
   if (kind == Kind::blocking && max_blocking_ > 0 && blocking_.load() >= max_blocking_) {
     return "too many viewers (" + std::to_string(max_blocking_) + " workers busy with streams)";
+  }
+  if (kind == Kind::reply) {
+    return "too many requests waiting (" + std::to_string(max_replies_) + ")";
   }
   return "too many viewers (" + std::to_string(max_streams_) + " streams open)";
 }
