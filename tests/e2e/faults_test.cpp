@@ -101,9 +101,9 @@ TEST(Faults, ConnectCloseCyclesLeaveNothingBehind) {
     }
     viewer.close();
   };
-  // Warm-up: every one of the 64 worker threads has served every kind of cycle, so their
-  // stacks have been touched as deep as they go (64 stacks of up to 256 KiB are what makes
-  // RSS wander by a few hundred KiB after a short warm-up).
+  // Warm-up: every worker thread has served every kind of cycle, so their stacks have been
+  // touched as deep as they go (stacks of up to 256 KiB each are what makes RSS wander by a
+  // few hundred KiB after a short warm-up).
   for (unsigned k = 0; k < 1000; ++k) cycle(k);
   ASSERT_TRUE(stack.wait_open_streams("/ps", 0, 10s));
   ASSERT_TRUE(stack.wait_open_streams("/webcam", 0, 10s));
@@ -216,7 +216,7 @@ TEST_P(KilledProgram, WebServerAnswers502AndARestartServesAgain) {
   EXPECT_EQ(stack.open_streams("/ps"), 0) << "the other program stopped answering";
 
   std::vector<std::string> argv = {bin_path("webcam.fcgi"), "--socket",
-                                   stack.run_file("webcam.sock"), "--threads", "64"};
+                                   stack.run_file("webcam.sock")};
   if (GetParam() == "apache-proxy" && getuid() == 0) {  // as tools/dev-stack does
     argv.insert(argv.end(), {"--socket-mode", "666"});
   }

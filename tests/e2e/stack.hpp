@@ -20,8 +20,9 @@ inline const std::vector<std::string> kServers = {"nginx", "apache-proxy", "apac
 std::string server_test_name(const std::string& server);
 
 // The options the tests start both programs with unless they say otherwise (tools/dev-stack
-// passes them after --, where it starts the programs itself).
-inline const std::vector<std::string> kStackProgramOptions = {"--threads", "64"};
+// passes them after --, where it starts the programs itself): none, the defaults a user
+// gets.
+inline const std::vector<std::string> kStackProgramOptions = {};
 
 class Stack {
  public:
