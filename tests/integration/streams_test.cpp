@@ -335,5 +335,41 @@ TEST(Workers, SnapshotsWaitingForTheirPictureHoldNoWorker) {
   }
 }
 
+// Pages are replies, not streams: with --max-streams 1 and that one stream open, / is still
+// answered.
+TEST(StreamLimits, PageIsAnsweredWhileTheOnlyStreamAllowedIsOpen) {
+  FcgiProgram ps("ps.fcgi", 4, {"--max-streams", "1"});
+  FcgiClient stream = ps.request("/push", "interval=1");
+  ASSERT_TRUE(stream.read_until(has_parts(1), 10s)) << stream.out().substr(0, 200);
+  FcgiClient refused = ps.request("/push", "interval=1");
+  ASSERT_TRUE(refused.read_to_end(10s));
+  EXPECT_TRUE(is_503(refused.out())) << status_line(refused.out());
+
+  FcgiClient page = ps.request("/");
+  ASSERT_TRUE(page.read_to_end(10s)) << status_line(page.out());
+  EXPECT_EQ(page.out().rfind("Status: 200 OK\r\n", 0), 0u) << status_line(page.out());
+  EXPECT_NE(page.out().find("<!DOCTYPE html>"), std::string::npos);
+  EXPECT_TRUE(stream.read_until(has_parts(2), 10s)) << "the stream stopped";
+}
+
+// Replies have a budget of their own, not the stream limit: with --max-streams 1, two
+// snapshots waiting for a picture that never comes both wait (and get the source's 503
+// after their timeout), where the second used to be refused at once as too many waiting.
+TEST(StreamLimits, RepliesWaitingAreNotBoundByMaxStreams) {
+  FcgiProgram webcam("webcam.fcgi", 2, {"--max-streams", "1", "--source", "exec:/bin/sleep 60"});
+  std::vector<FcgiClient> waiting;
+  for (int i = 0; i < 2; ++i) waiting.push_back(webcam.request("/snapshot"));
+  for (std::size_t i = 0; i < waiting.size(); ++i) {
+    EXPECT_TRUE(waiting[i].read_to_end(10s)) << "snapshot " << i;
+    const std::string& out = waiting[i].out();
+    EXPECT_TRUE(waiting[i].ended()) << "snapshot " << i << ": " << status_line(out);
+    EXPECT_TRUE(is_503(out)) << "snapshot " << i << ": " << status_line(out);
+    EXPECT_NE(out.find("no picture from the source yet\n"), std::string::npos)
+        << "snapshot " << i << ": " << body_of(out);
+    EXPECT_EQ(out.find("too many requests waiting"), std::string::npos)
+        << "snapshot " << i << ": " << body_of(out);
+  }
+}
+
 }  // namespace
 }  // namespace pushcgi::test

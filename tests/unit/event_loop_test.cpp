@@ -15,6 +15,7 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -530,6 +531,188 @@ TEST(EventLoop, ThousandStreamsOnOneLoopGetAValueFromOnePublish) {
   }
   EXPECT_EQ(hub.viewers(), 0u);
   set_log_level(old_level);
+}
+
+// --- the fixes from the review of the event loop ----------------------------------------
+
+// A repeat whose render sends nothing (it declines every value) must still move its next
+// repeat one idle time on: it used to leave its deadline in the past, and the loop fired
+// its timer again and again without returning to epoll, so no other stream got anything
+// and stop() was never seen.
+TEST(EventLoop, RepeatWhoseRenderDeclinesLeavesTheLoopServingTheOthers) {
+  Hub<std::string> hub;
+  Connection declining;
+  Connection serving;
+  EventLoop loop;
+  loop.start();
+  std::atomic<unsigned> renders{0};
+  auto pump = std::make_unique<Pump>(hub, [&renders](const Hub<std::string>::Value&, Parts&) {
+    renders.fetch_add(1);
+    return false;  // nothing to send for this value
+  });
+  pump->repeat_when_idle(20ms);
+  loop.adopt(handoff(declining.fds[0], std::move(pump)));
+  loop.adopt(handoff(serving.fds[0], make_pump(hub)));
+  Peer peer(serving.fds[1]);
+  ASSERT_TRUE(eventually([&] { return hub.viewers() == 2; }));
+
+  hub.publish(text("first"));
+  ASSERT_TRUE(has_stdout(peer, unit("first").size()));
+  // The value and at least one repeat of it were declined.
+  ASSERT_TRUE(eventually([&] { return renders.load() >= 2; }));
+
+  hub.publish(text("second"));
+  EXPECT_TRUE(has_stdout(peer, (unit("first") + unit("second")).size()))
+      << "the other stream got no newly published value";
+  // Before the fix the loop never came back from its timers: this aborts the binary.
+  finishes_within(
+      [&] {
+        loop.stop(kBound);
+        loop.join();
+      },
+      "stop() and join() with a repeat whose render declines");
+  EXPECT_EQ(peer.stdout_bytes(), unit("first") + unit("second"));
+}
+
+// A render whose parts.text is larger than Parts::kCopyBytes, on a stream whose write
+// blocks before it: those bytes must be the stream's own when they finally go out, although
+// another stream's render has used the loop's scratch meanwhile (they were written from the
+// scratch, which then held the other stream's bytes).
+TEST(EventLoop, TextOverTheCopySizeGoesOutAsRenderedAfterOtherRendersReuseTheScratch) {
+  // After the value, 600 bytes of text: the value's letter in upper case.
+  const auto make_trailer_pump = [](Hub<std::string>& hub) {
+    return std::make_unique<Pump>(hub, [](const Hub<std::string>::Value& value, Parts& parts) {
+      parts.keep = value.data;
+      // assign() reuses the scratch's memory, as any render that appends to it does.
+      parts.text.assign(600, static_cast<char>(value.data->front() - 'a' + 'A'));
+      parts.add(*value.data);
+      parts.add(parts.text);
+      return true;
+    });
+  };
+  static_assert(600 > Parts::kCopyBytes, "the text must be larger than what is always copied");
+  Hub<std::string> stuck_hub;
+  Hub<std::string> other_hub;
+  Connection stuck;
+  stuck.small_send_buffer();
+  Connection other;
+  EventLoop loop;
+  loop.start();
+  loop.adopt(handoff(stuck.fds[0], make_trailer_pump(stuck_hub)));
+  loop.adopt(handoff(other.fds[0], make_trailer_pump(other_hub)));
+  ASSERT_TRUE(eventually([&] { return stuck_hub.viewers() == 1 && other_hub.viewers() == 1; }));
+
+  // Far more than the socket takes: the text stays queued behind the value.
+  const std::string value(100000, 'a');
+  stuck_hub.publish(text(value));
+  ASSERT_TRUE(eventually([&] { return only_viewer(stuck_hub).taken == 1; }));
+
+  // Other values rendered into the same scratch, and written, meanwhile.
+  Peer other_peer(other.fds[1]);
+  std::string other_expected;
+  for (const char* other_value : {"bbb", "ccc"}) {
+    other_hub.publish(text(other_value));
+    other_expected +=
+        std::string(other_value) + std::string(600, static_cast<char>(other_value[0] - 'a' + 'A'));
+    ASSERT_TRUE(has_stdout(other_peer, other_expected.size()));
+  }
+  EXPECT_EQ(other_peer.stdout_bytes(), other_expected);
+
+  Peer stuck_peer(stuck.fds[1]);
+  const std::string expected = value + std::string(600, 'A');
+  ASSERT_TRUE(has_stdout(stuck_peer, expected.size()));
+  const std::string got = stuck_peer.stdout_bytes();
+  EXPECT_EQ(got.size(), expected.size());
+  EXPECT_TRUE(got.substr(0, value.size()) == value);
+  EXPECT_EQ(got.substr(value.size()), std::string(600, 'A'))
+      << "the text went out as another stream's render left the scratch";
+  expect_clean_records(stuck_peer);
+}
+
+// A render that throws ends its own stream (the viewer sees its connection closed and the
+// hub loses the viewer); the loop and its other streams go on. It used to escape the loop's
+// thread and terminate the process.
+TEST(EventLoop, RenderThatThrowsEndsItsStreamOnly) {
+  Hub<std::string> hub;
+  Connection failing;
+  Connection serving;
+  EventLoop loop;
+  loop.start();
+  loop.adopt(handoff(failing.fds[0], std::make_unique<Pump>(
+                                         hub, [](const Hub<std::string>::Value&, Parts&) -> bool {
+                                           throw std::runtime_error("a bug in the render");
+                                         })));
+  loop.adopt(handoff(serving.fds[0], make_pump(hub)));
+  ASSERT_TRUE(eventually([&] { return hub.viewers() == 2; }));
+
+  hub.publish(text("first"));
+  Peer failing_peer(failing.fds[1]);
+  ASSERT_TRUE(failing_peer.read_to_eof());
+  EXPECT_EQ(failing_peer.raw(), "");
+  EXPECT_TRUE(eventually([&] { return hub.viewers() == 1 && loop.streams() == 1; }));
+
+  Peer peer(serving.fds[1]);
+  ASSERT_TRUE(has_stdout(peer, unit("first").size()));
+  hub.publish(text("second"));
+  ASSERT_TRUE(has_stdout(peer, (unit("first") + unit("second")).size()));
+  EXPECT_EQ(peer.stdout_bytes(), unit("first") + unit("second"));
+}
+
+// The same for on_sent: the value went out, the stream goes on.
+TEST(EventLoop, OnSentThatThrowsLeavesTheStreamGoingOn) {
+  Hub<std::string> hub;
+  Connection connection;
+  EventLoop loop;
+  loop.start();
+  auto pump = make_pump(hub);
+  pump->on_sent([] { throw std::runtime_error("a bug in on_sent"); });
+  loop.adopt(handoff(connection.fds[0], std::move(pump)));
+  Peer peer(connection.fds[1]);
+  ASSERT_TRUE(eventually([&] { return hub.viewers() == 1; }));
+
+  hub.publish(text("first"));
+  ASSERT_TRUE(has_stdout(peer, unit("first").size()));
+  hub.publish(text("second"));
+  ASSERT_TRUE(has_stdout(peer, (unit("first") + unit("second")).size()));
+  EXPECT_EQ(peer.stdout_bytes(), unit("first") + unit("second"));
+  EXPECT_EQ(loop.streams(), 1u);
+}
+
+// Behind by its pipe's backlog alone (the loop wrote the whole value, the reader has not
+// read it): once the reader takes it, the newest value follows without another publish. A
+// pipe (as TCP) tells the writer nothing when the reader takes some of it, so the loop
+// has to look again (every 100 ms); it used to wait for the next publish.
+TEST(EventLoop, PipeViewerBehindByItsBacklogGetsTheNewestWithoutAnotherPublish) {
+  const auto old_sigpipe = signal(SIGPIPE, SIG_IGN);  // as the programs do
+  Hub<std::string> hub;
+  int ends[2];
+  ASSERT_EQ(pipe2(ends, O_CLOEXEC), 0);
+  const UniqueFd reader(ends[0]);
+  {
+    EventLoop loop;
+    loop.start();
+    Handoff h = handoff(ends[1], make_pump(hub));
+    h.transport = Transport::pipe;
+    loop.adopt(std::move(h));
+    ASSERT_TRUE(eventually([&] { return hub.viewers() == 1; }));
+
+    // One value fits in the pipe (64 KiB) but is more than the backlog the loop accepts.
+    auto value = [](int n) { return std::string(30000, static_cast<char>('a' + n)); };
+    hub.publish(text(value(1)));
+    ASSERT_TRUE(eventually([&] { return only_viewer(hub).taken == 1; }));
+    hub.publish(text(value(2)));
+    hub.publish(text(value(3)));
+    ASSERT_TRUE(eventually([&] { return only_viewer(hub).skipped == 2; }));
+
+    Peer peer(reader.get());
+    const std::string expected = unit(value(1)) + unit(value(3));
+    EXPECT_TRUE(peer.read_until([&] { return peer.raw().size() >= expected.size(); }))
+        << "got " << peer.raw().size() << " bytes of " << expected.size()
+        << ": value 3 did not follow once the reader took value 1";
+    EXPECT_TRUE(peer.raw() == expected);
+    EXPECT_EQ(hub.published(), 3u);
+  }
+  signal(SIGPIPE, old_sigpipe);
 }
 
 // The loop stands for all its streams as one HubWatcher; the hub tells each watcher once

@@ -263,5 +263,38 @@ TEST(Outbox, LargePiecesAreWrittenFromTheirMemoryAndSmallOnesAreCopied) {
   EXPECT_EQ(peer.stdout_bytes(), std::string(kCopy, 's') + "N" + std::string(kCopy, 'L'));
 }
 
+// Pieces inside scratch (memory the caller reuses at once, such as an event loop's Parts)
+// are copied whatever their size; a piece only partly inside it, or outside it, is written
+// from its own memory.
+TEST(Outbox, PiecesInsideTheScratchAreCopiedAndNoOthers) {
+  const IgnoreSigpipe ignore;
+  for (const Transport transport : {Transport::fastcgi, Transport::socket, Transport::pipe}) {
+    SCOPED_TRACE(name(transport));
+    Ends ends(transport == Transport::pipe ? Transport::pipe : Transport::socket);
+    Outbox out(transport, kId);
+    std::string memory = *pattern(4000);
+    const std::string before = memory;
+    const std::string_view all = memory;
+    const std::string_view scratch = all.substr(1000, 2000);  // [1000, 3000)
+    const std::array<std::string_view, 5> pieces = {
+        all.substr(1000, 600),   // the start of the scratch
+        all.substr(2000, 1000),  // up to its end
+        all.substr(2900, 200),   // over its end
+        all.substr(900, 200),    // over its start
+        all.substr(3500, 300),   // outside it
+    };
+    out.queue(pieces.data(), pieces.size(), nullptr, 0, scratch);
+    memory.assign(memory.size(), 'z');  // the caller's next use of its memory
+
+    Peer peer(ends.fds[1]);
+    ASSERT_EQ(drain(out, ends.fds[0], peer), Outbox::Flush::done);
+    const std::string expected =
+        before.substr(1000, 600) + before.substr(2000, 1000) + std::string(200 + 200 + 300, 'z');
+    const std::string got = transport == Transport::fastcgi ? peer.stdout_bytes() : peer.raw();
+    EXPECT_EQ(got.size(), expected.size());
+    EXPECT_EQ(first_difference(got, expected), expected.size());
+  }
+}
+
 }  // namespace
 }  // namespace pushcgi::detail

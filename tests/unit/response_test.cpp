@@ -159,5 +159,59 @@ TEST(Response, ViewerLeavingIsRemembered) {
   EXPECT_EQ(response.last_wake(), Wake::viewer_left);
 }
 
+// After reply_later the event loop writes the whole reply: the handler can send no head of
+// its own (it used to go out before the reply), and the runtime takes the reply to hand
+// over.
+TEST(Response, AfterReplyLaterNoHeadGoesOut) {
+  StreamSlots slots(0, 0);
+  Hub<int> hub;
+  StringSink sink;
+  ScriptedWaiter waiter;
+  Response response(sink, waiter);
+  response.use_slots(&slots, std::chrono::seconds(0));
+  ASSERT_TRUE(response.reply_later(Pump(hub, [](const Hub<int>::Value&, Parts&) {
+                                     return true;
+                                   }).once(std::chrono::seconds(5), "none")));
+  EXPECT_EQ(slots.replies(), 1u);
+
+  EXPECT_EQ(response.send_head(ResponseHead(200)), WriteResult::refused);
+  EXPECT_EQ(sink.data(), "");
+  EXPECT_FALSE(response.head_sent());
+
+  std::optional<Response::Pumped> pumped = response.take_pumped();
+  ASSERT_TRUE(pumped);
+  ASSERT_TRUE(pumped->pump);
+  EXPECT_TRUE(pumped->pump->is_once());
+  EXPECT_TRUE(pumped->slot);
+  pumped.reset();
+  EXPECT_EQ(slots.replies(), 0u);
+}
+
+// Nor a stream besides (pump() used to send its head and preamble, take a stream slot and
+// put its stream in the reply's place, which was lost), nor a second reply.
+TEST(Response, AfterReplyLaterNoPumpAndNoSecondReplyStart) {
+  StreamSlots slots(0, 0);
+  Hub<int> hub;
+  StringSink sink;
+  ScriptedWaiter waiter;
+  const auto render = [](const Hub<int>::Value&, Parts&) { return true; };
+  ResponseHead stream_head(200);
+  stream_head.add_stream_headers();
+  Response response(sink, waiter);
+  response.use_slots(&slots, std::chrono::seconds(0));
+  ASSERT_TRUE(response.reply_later(Pump(hub, render).once(std::chrono::seconds(5), "none")));
+
+  EXPECT_FALSE(response.pump(stream_head, "preamble", Pump(hub, render)));
+  EXPECT_FALSE(response.reply_later(Pump(hub, render).once(std::chrono::seconds(5), "none")));
+  EXPECT_EQ(sink.data(), "");
+  EXPECT_EQ(slots.open(), 0u);
+  EXPECT_EQ(slots.replies(), 1u);
+
+  std::optional<Response::Pumped> pumped = response.take_pumped();
+  ASSERT_TRUE(pumped);
+  ASSERT_TRUE(pumped->pump);
+  EXPECT_TRUE(pumped->pump->is_once());
+}
+
 }  // namespace
 }  // namespace pushcgi
