@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   std::string source_spec = "testcard";
   pushcgi::SourceOptions source;
   unsigned linger = 3;
+  bool skip_unchanged = false;
   unsigned max_frame_kib = 8192;
   unsigned source_timeout = 10;
   auto& options = server.options();
@@ -75,6 +76,10 @@ int main(int argc, char** argv) {
   });
   options.add_number("max-frame-kib", "N", "largest frame accepted, in KiB (default 8192)",
                      max_frame_kib, 16, 1 << 20);
+  options.add_flag("skip-unchanged",
+                   "do not send a frame whose bytes equal the one before (a still scene); "
+                   "viewers still get the last frame again after a second of quiet",
+                   skip_unchanged);
   options.add_number("linger", "SECONDS",
                      "keep the source running this long after the last "
                      "viewer leaves (default 3)",
@@ -91,8 +96,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "webcam.fcgi: option --source: %s (see --help)\n", made.error().c_str());
     return 2;
   }
-  pushcgi::WebcamService service(std::move(made.value()),
-                                 pushcgi::WebcamOptions{std::chrono::seconds(linger)});
+  pushcgi::WebcamService service(
+      std::move(made.value()),
+      pushcgi::WebcamOptions{std::chrono::seconds(linger), skip_unchanged});
   service.add_routes(server);
   return server.serve();
 }

@@ -16,7 +16,8 @@ using Clock = std::chrono::steady_clock;
 }  // namespace
 
 WebcamService::WebcamService(std::unique_ptr<FrameSource> source, WebcamOptions options)
-    : boundary_(random_boundary()), runner_(hub_, std::move(source), options.linger, boundary_) {}
+    : boundary_(random_boundary()),
+      runner_(hub_, std::move(source), options.linger, boundary_, options.skip_unchanged) {}
 
 void WebcamService::add_routes(Server& server) {
   server_ = &server;
@@ -131,6 +132,7 @@ void WebcamService::state(const Request&, Response& response) const {
                                        .integer("frames_in", source.frames_in)
                                        .number("frames_in_per_second", source.frames_in_per_second)
                                        .integer("frames_dropped", source.frames_dropped)
+                                       .integer("frames_unchanged", source.frames_unchanged)
                                        .string("problem", source.problem)
                                        .integer("incidents", source.incidents.count)
                                        .string("last_incident", source.incidents.last);

@@ -28,6 +28,7 @@ namespace pushcgi {
 
 struct WebcamOptions {
   std::chrono::milliseconds linger{3000};  // the source runs on this long after the last viewer
+  bool skip_unchanged = false;             // see SourceRunner
 };
 
 class WebcamService {

@@ -9,6 +9,7 @@
 // are no JPEG, forever). --fault-once FILE: fail only if FILE does not exist yet (and create
 // it), so the restarted child recovers and runs on. --garbage: bytes that are no JPEG
 // between frames. --truncate-every N: every Nth frame is cut off in the middle.
+// --still N: a new picture only every N frames, the same bytes in between (a still scene).
 // --soi-flood N: before each frame, N segments of 64 KiB whose payload is FF D8 over and over
 // (tests/support/soi_flood.hpp), as a hostile camera could send.
 #include <fcntl.h>
@@ -66,6 +67,7 @@ int main(int argc, char** argv) {
   unsigned long frames = 0;
   bool garbage = false;
   unsigned truncate_every = 0;
+  unsigned long still = 1;  // a new picture every this many frames
   std::string then = "exit";
   std::string fault_once;
   std::string flood;
@@ -74,6 +76,7 @@ int main(int argc, char** argv) {
     if (arg == "--fps" && i + 1 < argc) fps = static_cast<unsigned>(std::stoul(argv[++i]));
     if (arg == "--frames" && i + 1 < argc) frames = std::stoul(argv[++i]);
     if (arg == "--garbage") garbage = true;
+    if (arg == "--still" && i + 1 < argc) still = std::stoul(argv[++i]);
     if (arg == "--then" && i + 1 < argc) then = argv[++i];
     if (arg == "--fault-once" && i + 1 < argc) fault_once = argv[++i];
     if (arg == "--truncate-every" && i + 1 < argc)
@@ -91,7 +94,12 @@ int main(int argc, char** argv) {
         return 0;
       }
     }
-    std::string frame = card.render(n, std::chrono::system_clock::now());
+    // A still scene: the same bytes again until the picture changes.
+    static std::string picture;
+    if (picture.empty() || (n - 1) % still == 0) {
+      picture = card.render(n, std::chrono::system_clock::now());
+    }
+    std::string frame = picture;
     if (truncate_every > 0 && n % truncate_every == 0) frame.resize(frame.size() / 2);
     if (garbage && !write_all("garbage between frames\n")) return 0;
     if (!flood.empty() && !write_all(flood)) return 0;

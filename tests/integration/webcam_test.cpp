@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "fcgi_program.hpp"
@@ -393,6 +394,45 @@ INSTANTIATE_TEST_SUITE_P(
                       std::make_pair("hang", "child wrote nothing for 1 s; killed"),
                       std::make_pair("garbage", " bytes but no whole JPEG in 1 s; killed")),
     [](const auto& param_info) { return param_info.param.first; });
+
+}  // namespace
+}  // namespace pushcgi::test
+
+namespace pushcgi::test {
+namespace {
+
+// A still scene (a new picture every 2 s, the same bytes 20 times a second in between):
+// with --skip-unchanged only the new pictures go out, and the repeat after a second of
+// quiet still does; without it every frame goes out.
+TEST(Webcam, SkipUnchangedSendsOnlyNewPicturesAndStillRepeats) {
+  for (const bool skip : {true, false}) {
+    std::vector<std::string> args = {
+        "--source", "exec:" + test_bin_path("mjpeg_loop") + " --fps 20 --still 40"};
+    if (skip) args.push_back("--skip-unchanged");
+    FcgiProgram webcam("webcam.fcgi", kDefaultThreads, args);
+    FcgiClient viewer = webcam.request("/stream");
+    viewer.read_until([](const std::string&) { return false; }, 4500ms);  // reads for 4.5 s
+    const std::vector<unsigned long> frames = frame_numbers(viewer.out());
+    const std::string state = body_of(webcam.fetch("/state"));
+    const long in = json_field(state, "frames_in");
+    const long unchanged = json_field(state, "frames_unchanged");
+    ASSERT_GE(in, 40) << state;  // the camera ran all the while
+    if (!skip) {
+      EXPECT_EQ(unchanged, 0) << state;
+      EXPECT_GE(frames.size(), 40u);
+      continue;
+    }
+    EXPECT_GE(unchanged, in * 3 / 4) << state;
+    std::set<unsigned long> pictures(frames.begin(), frames.end());
+    EXPECT_GE(pictures.size(), 2u);
+    EXPECT_LE(pictures.size(), 4u) << "more pictures than the scene had";
+    // The last picture again after a second without a new one.
+    bool repeated = false;
+    for (std::size_t i = 1; i < frames.size(); ++i) repeated |= frames[i] == frames[i - 1];
+    EXPECT_TRUE(repeated) << viewer.out().size();
+    EXPECT_LT(frames.size(), 12u) << "unchanged frames went out";
+  }
+}
 
 }  // namespace
 }  // namespace pushcgi::test

@@ -26,6 +26,7 @@ struct Frame {
   int height = 0;
   std::uint64_t number = 0;  // 1, 2, 3, ... since the program started
   std::chrono::system_clock::time_point produced;
+  std::chrono::steady_clock::time_point published_at;
   // The length-framing part header (Content-Type, Content-Length, X-Timestamp, X-Frame),
   // the same for every viewer; browser framing needs none before the body.
   std::string length_head;
@@ -37,6 +38,7 @@ struct SourceStatus {
   unsigned starts = 0;
   std::uint64_t frames_in = 0;
   std::uint64_t frames_dropped = 0;
+  std::uint64_t frames_unchanged = 0;  // whole frames equal to the one before, not published
   double frames_in_per_second = 0;
   std::string problem;  // the source's own status, or the last dropped frame's reason
   SourceIncidents incidents;
@@ -45,9 +47,11 @@ struct SourceStatus {
 class SourceRunner {
  public:
   // boundary: the multipart boundary every stream of this hub uses; a frame containing it
-  // is dropped here, once, instead of being checked per viewer.
+  // is dropped here, once, instead of being checked per viewer. skip_unchanged: a frame
+  // whose bytes equal the last one published is not published (a still scene costs the
+  // viewers nothing; their streams repeat the last frame after a second of quiet anyway).
   SourceRunner(Hub<Frame>& hub, std::unique_ptr<FrameSource> source,
-               std::chrono::milliseconds linger, std::string boundary);
+               std::chrono::milliseconds linger, std::string boundary, bool skip_unchanged = false);
   ~SourceRunner();
   SourceRunner(const SourceRunner&) = delete;
   SourceRunner& operator=(const SourceRunner&) = delete;
@@ -60,6 +64,7 @@ class SourceRunner {
  private:
   void control();
   void accept(std::string jpeg);
+  bool same_as_last(const std::string& jpeg) const;
   void count_drop(std::string_view reason, std::uint64_t count);
   // Logs message (rate-limited) and counts count frames dropped, the last for reason.
   void record_drop(const std::string& message, std::string_view reason, std::uint64_t count);
@@ -68,6 +73,7 @@ class SourceRunner {
   Hub<Frame>& hub_;
   std::unique_ptr<FrameSource> source_;
   const std::chrono::milliseconds linger_;
+  const bool skip_unchanged_;
   const std::string dash_boundary_;
   const MultipartWriter length_writer_;
   RateMeter frames_in_;
@@ -84,6 +90,7 @@ class SourceRunner {
   std::chrono::steady_clock::time_point started_at_;
   std::uint64_t number_ = 0;
   std::uint64_t dropped_ = 0;
+  std::uint64_t unchanged_ = 0;
   std::string drop_reason_;
   std::chrono::steady_clock::time_point last_viewer_left_;
   std::thread thread_;  // last: starts after everything it uses

@@ -9,10 +9,12 @@
 namespace pushcgi {
 
 SourceRunner::SourceRunner(Hub<Frame>& hub, std::unique_ptr<FrameSource> source,
-                           std::chrono::milliseconds linger, std::string boundary)
+                           std::chrono::milliseconds linger, std::string boundary,
+                           bool skip_unchanged)
     : hub_(hub),
       source_(std::move(source)),
       linger_(linger),
+      skip_unchanged_(skip_unchanged),
       dash_boundary_("--" + boundary),
       length_writer_(Framing::length, "image/jpeg", {}, boundary) {
   hub_.on_change([this](unsigned viewers) {
@@ -76,6 +78,14 @@ void SourceRunner::control() {
   }
 }
 
+// The last frame published in this run of the source (one of an earlier run is stale, and
+// its first frame goes out whatever it holds).
+bool SourceRunner::same_as_last(const std::string& jpeg) const {
+  const Hub<Frame>::Value last = hub_.latest();
+  const auto since = running_since();
+  return last.data && since && last.data->published_at >= *since && last.data->jpeg == jpeg;
+}
+
 void SourceRunner::accept(std::string jpeg) {
   const auto produced = std::chrono::system_clock::now();
   const std::optional<JpegInfo> info = inspect_jpeg(jpeg);
@@ -88,6 +98,11 @@ void SourceRunner::accept(std::string jpeg) {
     return;
   }
   frames_in_.add();
+  if (skip_unchanged_ && same_as_last(jpeg)) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    ++unchanged_;
+    return;
+  }
   auto frame = std::make_shared<Frame>();
   frame->width = info->width;
   frame->height = info->height;
@@ -97,6 +112,7 @@ void SourceRunner::accept(std::string jpeg) {
   frame->length_head =
       length_writer_.part_head(jpeg.size(), produced, {{"X-Frame", std::to_string(frame->number)}});
   frame->jpeg = std::move(jpeg);
+  frame->published_at = std::chrono::steady_clock::now();
   hub_.publish(std::move(frame), produced);
 }
 
@@ -137,6 +153,7 @@ SourceStatus SourceRunner::status() const {
   status.running = running_;
   status.starts = starts_;
   status.frames_dropped = dropped_;
+  status.frames_unchanged = unchanged_;
   status.problem = problem.empty() ? drop_reason_ : problem;
   return status;
 }
