@@ -436,3 +436,55 @@ TEST(Webcam, SkipUnchangedSendsOnlyNewPicturesAndStillRepeats) {
 
 }  // namespace
 }  // namespace pushcgi::test
+
+namespace pushcgi::test {
+namespace {
+
+// The bodies of the complete parts of a length-framed stream.
+std::vector<std::string> part_bodies(const std::string& out) {
+  std::vector<std::string> bodies;
+  const std::string b = boundary_of(out);
+  for (std::size_t k = 1; k <= parts_done(out); ++k) {
+    const std::size_t start = k == 1 ? body_start(out) + b.size() + 4 : end_of_part(out, k - 1);
+    const std::size_t head_end = out.find("\r\n\r\n", start) + 4;
+    const std::size_t at = out.find("Content-Length: ", start);
+    if (at == std::string::npos || at > head_end) break;
+    bodies.push_back(out.substr(head_end, std::stoul(out.substr(at + 16))));
+  }
+  return bodies;
+}
+
+// A USB camera that delivers MJPEG, passed through ffmpeg without re-encoding
+// (README: `-input_format mjpeg ... -c:v copy -f mjpeg -`): an MJPEG file stands in for
+// /dev/video0. Every frame a viewer gets is byte for byte one the camera made.
+TEST(Webcam, FfmpegCopyPassesACamerasJpegsThroughUnchanged) {
+  TempDir dir;
+  const std::string camera = dir.file("camera.mjpeg");
+  std::set<std::string> made;
+  {
+    Testcard card(160, 120);
+    std::ofstream file(camera, std::ios::binary);
+    for (unsigned n = 1; n <= 100; ++n) {
+      const std::string jpeg = card.render(n, std::chrono::system_clock::now());
+      made.insert(jpeg);
+      file << jpeg;
+    }
+  }
+  FcgiProgram webcam("webcam.fcgi", kDefaultThreads,
+                     {"--source", "exec:ffmpeg -hide_banner -loglevel error -re -f mjpeg -i " +
+                                      camera + " -c:v copy -f mjpeg -"});
+  FcgiClient viewer = webcam.request("/stream");
+  ASSERT_TRUE(viewer.read_until([](const std::string& out) { return parts_done(out) >= 6; }, 20s))
+      << webcam.log();
+  const std::vector<std::string> bodies = part_bodies(viewer.out());
+  ASSERT_GE(bodies.size(), 6u);
+  std::set<std::string> distinct;
+  for (const std::string& body : bodies) {
+    EXPECT_EQ(made.count(body), 1u) << "a frame of " << body.size() << " bytes was re-encoded";
+    distinct.insert(body);
+  }
+  EXPECT_GE(distinct.size(), 5u);
+}
+
+}  // namespace
+}  // namespace pushcgi::test
