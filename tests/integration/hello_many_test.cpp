@@ -10,18 +10,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// The bodies of the complete parts of a length-framed stream.
-std::vector<std::string> bodies(const std::string& out) {
-  std::vector<std::string> all;
-  const std::string key = "\r\n\r\n";
-  for (std::size_t k = 1; k <= parts_done(out); ++k) {
-    const std::size_t end = end_of_part(out, k);
-    const std::size_t start = out.rfind(key, end) + key.size();
-    all.push_back(out.substr(start, end - start));
-  }
-  return all;
-}
-
 TEST(HelloMany, TwoHundredViewersOnTwoThreadsGetTheSameCounter) {
   constexpr unsigned kViewers = 200;
   FcgiProgram program("hello_many", 2);
@@ -34,7 +22,7 @@ TEST(HelloMany, TwoHundredViewersOnTwoThreadsGetTheSameCounter) {
   // Every viewer counts on from where it joined, one by one, and /state-like figures are
   // not needed: the parts are the counter's values in order.
   for (FcgiClient& viewer : viewers) {
-    const std::vector<std::string> got = bodies(viewer.out());
+    const std::vector<std::string> got = part_bodies(viewer.out());
     ASSERT_GE(got.size(), 2u);
     EXPECT_EQ(std::stoul(got[1]), std::stoul(got[0]) + 1) << got[0] << " " << got[1];
   }

@@ -22,10 +22,6 @@ constexpr const char* kCurl = "curl/7.88.1";
 // Generous: a stuck or batching program, not a slow machine.
 constexpr auto kPartsTimeout = 10s;
 
-auto has_parts(std::size_t n) {
-  return [n](const std::string& out) { return parts_done(out) >= n; };
-}
-
 std::chrono::system_clock::time_point parse_timestamp(const std::string& text) {
   const std::size_t dot = text.find('.');
   const long long seconds = std::stoll(text.substr(0, dot));

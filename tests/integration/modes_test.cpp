@@ -47,10 +47,6 @@ std::vector<std::string> cgi_environment(const std::string& user_agent) {
           "PATH=/usr/bin:/bin"};
 }
 
-auto has_parts(std::size_t n) {
-  return [n](const std::string& out) { return parts_done(out) >= n; };
-}
-
 // Starts program as a CGI with its standard output on a pipe; returns the pipe's read end.
 int start_cgi(Process& process, const std::string& program, const std::string& user_agent) {
   int out[2];

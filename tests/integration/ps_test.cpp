@@ -19,11 +19,6 @@ using Clock = std::chrono::steady_clock;
 
 const std::string kFixture = std::string(PUSHCGI_SOURCE_DIR) + "/tests/fixtures/proc";
 
-std::string body_of(const std::string& response) {
-  const std::size_t at = body_start(response);
-  return at == std::string::npos ? "" : response.substr(at);
-}
-
 // The "id:" values of the SSE events received so far.
 std::vector<long> event_ids(const std::string& out) {
   std::vector<long> ids;
@@ -32,10 +27,6 @@ std::vector<long> event_ids(const std::string& out) {
     ids.push_back(std::atol(out.c_str() + at + 5));
   }
   return ids;
-}
-
-auto has_parts(std::size_t n) {
-  return [n](const std::string& out) { return parts_done(out) >= n; };
 }
 
 TEST(Ps, PushSendsAWholeDocumentPerInterval) {

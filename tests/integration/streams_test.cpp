@@ -20,15 +20,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* kCurl = "curl/7.88.1";
 
-std::string body_of(const std::string& response) {
-  const std::size_t at = body_start(response);
-  return at == std::string::npos ? "" : response.substr(at);
-}
-
-auto has_parts(std::size_t n) {
-  return [n](const std::string& out) { return parts_done(out) >= n; };
-}
-
 // The status line of a response, for failure messages.
 std::string status_line(const std::string& out) {
   return out.empty() ? "nothing" : "'" + out.substr(0, out.find("\r\n")) + "'";

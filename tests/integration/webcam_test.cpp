@@ -22,11 +22,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* kBrowser = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101";
 
-std::string body_of(const std::string& response) {
-  const std::size_t at = body_start(response);
-  return at == std::string::npos ? "" : response.substr(at);
-}
-
 // JPEG frames fully received, by counting delimiters after the body's start.
 std::size_t frames(const FcgiClient& client) {
   return parts_done(client.out());
@@ -439,20 +434,6 @@ TEST(Webcam, SkipUnchangedSendsOnlyNewPicturesAndStillRepeats) {
 
 namespace pushcgi::test {
 namespace {
-
-// The bodies of the complete parts of a length-framed stream.
-std::vector<std::string> part_bodies(const std::string& out) {
-  std::vector<std::string> bodies;
-  const std::string b = boundary_of(out);
-  for (std::size_t k = 1; k <= parts_done(out); ++k) {
-    const std::size_t start = k == 1 ? body_start(out) + b.size() + 4 : end_of_part(out, k - 1);
-    const std::size_t head_end = out.find("\r\n\r\n", start) + 4;
-    const std::size_t at = out.find("Content-Length: ", start);
-    if (at == std::string::npos || at > head_end) break;
-    bodies.push_back(out.substr(head_end, std::stoul(out.substr(at + 16))));
-  }
-  return bodies;
-}
 
 // A USB camera that delivers MJPEG, passed through ffmpeg without re-encoding
 // (README: `-input_format mjpeg ... -c:v copy -f mjpeg -`): an MJPEG file stands in for

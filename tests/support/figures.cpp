@@ -202,4 +202,22 @@ std::size_t parts_done(const std::string& out) {
   return n;
 }
 
+std::string body_of(const std::string& response) {
+  const std::size_t at = body_start(response);
+  return at == std::string::npos ? "" : response.substr(at);
+}
+
+std::vector<std::string> part_bodies(const std::string& out) {
+  std::vector<std::string> bodies;
+  const std::string b = boundary_of(out);
+  for (std::size_t k = 1; k <= parts_done(out); ++k) {
+    const std::size_t start = k == 1 ? body_start(out) + b.size() + 4 : end_of_part(out, k - 1);
+    const std::size_t head_end = out.find("\r\n\r\n", start) + 4;
+    const std::size_t at = out.find("Content-Length: ", start);
+    if (at == std::string::npos || at > head_end) break;
+    bodies.push_back(out.substr(head_end, std::stoul(out.substr(at + 16))));
+  }
+  return bodies;
+}
+
 }  // namespace pushcgi::test

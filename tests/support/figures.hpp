@@ -51,5 +51,13 @@ std::size_t body_start(const std::string& out);
 std::size_t parts_done(const std::string& out);
 // Offset just past the end of the n-th (1-based) delimiter after the body's start.
 std::size_t end_of_part(const std::string& out, std::size_t n);
+// What follows the head; "" if the head is not complete.
+std::string body_of(const std::string& response);
+// For read_until: at least n parts completed.
+inline auto has_parts(std::size_t n) {
+  return [n](const std::string& out) { return parts_done(out) >= n; };
+}
+// The bodies of the complete parts of a length-framed stream, by their Content-Length.
+std::vector<std::string> part_bodies(const std::string& out);
 
 }  // namespace pushcgi::test

@@ -21,7 +21,6 @@ class FcgiSink : public Sink {
 
   using Sink::write;
   WriteResult write(const std::string_view* pieces, std::size_t count) override;
-  std::size_t unsent_bytes() const override;
 
  private:
   WriteResult write_buffered(const std::string_view* pieces, std::size_t count);

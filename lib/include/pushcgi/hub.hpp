@@ -76,7 +76,6 @@ class HubCore {
     Entry take();
     Entry take(const Entry& latest);  // latest: hub().latest() read just before
     void pass(const Entry& entry);
-    void mark_skipped();
     void skip_stale(std::chrono::steady_clock::duration max_age);
     Entry last() const;
     SubscriptionStats stats() const;
@@ -171,9 +170,6 @@ class Hub {
     Value take() { return convert(core_.take()); }
     // The value taken last (to repeat it).
     Value last() const { return convert(core_.last()); }
-    // The value just taken was not sent after all (the viewer was still reading the one
-    // before): counted as skipped, not as taken.
-    void mark_skipped() { core_.mark_skipped(); }
     // If the newest value was published more than max_age ago (its producer was idle),
     // it is ignored: ready() waits for a fresh one.
     void skip_stale(std::chrono::steady_clock::duration max_age) { core_.skip_stale(max_age); }

@@ -20,7 +20,7 @@ class MultipartStream {
  public:
   // The framing suits the client (User-Agent), unless ?framing=browser|length says otherwise.
   // boundary: a random one per stream unless given (a shared boundary lets bodies be
-  // checked once for every viewer; see send_prepared).
+  // checked once for every viewer; see part_pump).
   MultipartStream(const Request& request, Response& response, std::string part_type,
                   std::vector<Header> part_headers = {}, std::string boundary = random_boundary());
   // Writes the close delimiter if the stream is still open.
@@ -68,10 +68,6 @@ class MultipartStream {
   // the stream goes on), or the viewer is gone (see response.state()).
   bool send(std::string_view body,
             std::chrono::system_clock::time_point produced = std::chrono::system_clock::now());
-
-  // Sends one part whose head (writer()->part_head()) was made in advance and whose body
-  // was already checked for the boundary: no copy, no per-viewer work but the write.
-  bool send_prepared(std::string_view head, std::string_view body);
 
   // The close delimiter, once; a clean end that every browser shows as the last part.
   void close();

@@ -134,9 +134,6 @@ class Response {
     return wait_until(std::chrono::steady_clock::now() + duration);
   }
 
-  // What the viewer's side has not read yet (see Sink::unsent_bytes).
-  std::size_t unsent_bytes() const { return sink_.unsent_bytes(); }
-
   bool head_sent() const { return head_sent_; }
   int status() const { return status_; }
   bool streaming() const { return streaming_; }

@@ -31,10 +31,6 @@ class Sink {
   WriteResult write(std::initializer_list<std::string_view> pieces) {
     return write(pieces.begin(), pieces.size());
   }
-
-  // Bytes written but not yet read by the peer (still in the socket's buffers): how far
-  // behind a slow viewer is. 0 where the transport cannot tell.
-  virtual std::size_t unsent_bytes() const { return 0; }
 };
 
 // Collects everything in a string, for tests. fail_after makes it act as a viewer that
@@ -66,7 +62,6 @@ class FdSink : public Sink {
 
   using Sink::write;
   WriteResult write(const std::string_view* pieces, std::size_t count) override;
-  std::size_t unsent_bytes() const override;
 
  private:
   int fd_;

@@ -106,11 +106,6 @@ HubCore::Entry HubCore::Subscription::last() const {
   return last_;
 }
 
-void HubCore::Subscription::mark_skipped() {
-  if (taken_ > 0) taken_ -= 1;
-  skipped_ += 1;
-}
-
 void HubCore::Subscription::skip_stale(std::chrono::steady_clock::duration max_age) {
   const Entry entry = hub_.latest();
   if (entry.seq > last_.seq && std::chrono::steady_clock::now() - entry.published > max_age) {

@@ -452,8 +452,7 @@ void EventLoop::send_idle(Stream& stream) {
     return;
   }
   const std::string_view text = stream.pump->idle_text();
-  stream.out.queue(&text, 1, nullptr, text.size());
-  stream.bytes += text.size();
+  queue_text(stream, text);
   write_out(stream);
 }
 
@@ -468,6 +467,12 @@ void EventLoop::watch_output(Stream& stream, bool watch) {
   event.events = events;
   event.data.u64 = stream.key();
   if (epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, stream.fd, &event) != 0) kill(stream, "write failed");
+}
+
+// Bytes of the pump's own (an idle comment, an end), copied when queued.
+void EventLoop::queue_text(Stream& stream, std::string_view text) {
+  stream.out.queue(&text, 1, nullptr, text.size());
+  stream.bytes += text.size();
 }
 
 void EventLoop::write_out(Stream& stream) {
@@ -510,8 +515,7 @@ void EventLoop::end(Stream& stream, const char* reason, Clock::time_point end_by
   // A reply that got no value (timed out, or the program stops): the pump's other answer.
   const std::string_view end =
       stream.pump->is_once() && !stream.answered ? stream.pump->otherwise() : stream.pump->end();
-  stream.out.queue(&end, 1, nullptr, end.size());
-  stream.bytes += end.size();
+  queue_text(stream, end);
   stream.out.queue_end();
   schedule(stream);
   write_out(stream);

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <queue>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -90,6 +91,7 @@ class EventLoop {
   bool render(Stream& stream, const HubCore::Entry& value);
   void send(Stream& stream, const HubCore::Entry& value);
   void send_idle(Stream& stream);
+  void queue_text(Stream& stream, std::string_view text);
   void write_out(Stream& stream);
   void watch_output(Stream& stream, bool watch);
   void end(Stream& stream, const char* reason, Clock::time_point end_by);

@@ -20,10 +20,6 @@ WriteResult FcgiSink::write(const std::string_view* pieces, std::size_t count) {
   return state_;
 }
 
-std::size_t FcgiSink::unsent_bytes() const {
-  return detail::unsent_bytes(request_.ipcFd, true);
-}
-
 WriteResult FcgiSink::write_buffered(const std::string_view* pieces, std::size_t count) {
   for (std::size_t i = 0; i < count; ++i) {
     if (pieces[i].empty()) continue;

@@ -78,12 +78,6 @@ bool MultipartStream::send(std::string_view body, std::chrono::system_clock::tim
   return response_.write(pieces, 3) == WriteResult::ok;
 }
 
-bool MultipartStream::send_prepared(std::string_view head, std::string_view body) {
-  if (!open()) return false;
-  const std::string_view pieces[] = {head, body, writer_->tail()};
-  return response_.write(pieces, 3) == WriteResult::ok;
-}
-
 void MultipartStream::close() {
   if (!open()) return;
   closed_ = true;

@@ -106,11 +106,3 @@ WriteResult FdSink::write(const std::string_view* pieces, std::size_t count) {
 }
 
 }  // namespace pushcgi
-
-namespace pushcgi {
-
-std::size_t FdSink::unsent_bytes() const {
-  return detail::unsent_bytes(fd_, is_socket_);
-}
-
-}  // namespace pushcgi
