@@ -311,6 +311,43 @@ TEST(Relay, HelpNamesTheUrlsAndTheirOptions) {
   }
 }
 
+// An https camera with its own self-signed certificate: refused as untrusted, accepted with
+// --source-ca. openssl s_server -WWW stands in (it serves the file as text/plain and closes:
+// a bare stream of one JPEG, which is all this needs).
+TEST(Relay, HttpsCamerasAreCheckedAgainstSourceCa) {
+  TempDir dir;
+  const RunResult made =
+      run_program({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                   "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", dir.file("key.pem"), "-out",
+                   dir.file("cert.pem"), "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
+                   "subjectAltName=IP:127.0.0.1"});
+  ASSERT_EQ(made.status, 0) << made.err;
+  std::ofstream(dir.file("camera.jpg"), std::ios::binary) << TestCamera::still_jpeg();
+  const int port = free_port();
+  SpawnOptions spawn;
+  spawn.stderr_path = dir.file("s_server.log");
+  spawn.own_process_group = true;
+  Process server({"/bin/sh", "-c",
+                  "cd " + dir.path() + " && exec /usr/bin/openssl s_server -quiet -WWW -accept " +
+                      std::to_string(port) + " -cert cert.pem -key key.pem"},
+                 spawn);
+  ASSERT_TRUE(wait_for_port(port, 5s)) << read_file(dir.file("s_server.log"));
+  const std::string url = "https://127.0.0.1:" + std::to_string(port) + "/camera.jpg";
+  {
+    FcgiProgram webcam("webcam.fcgi", kDefaultThreads, relay_args(url));
+    FcgiClient viewer = webcam.request("/stream");
+    const std::string state = state_with(webcam, "TLS: ");
+    EXPECT_NE(state.find("\"problem\":\"TLS: certificate not trusted; retry in 2 s\""),
+              std::string::npos)
+        << state;
+  }
+  FcgiProgram webcam("webcam.fcgi", kDefaultThreads,
+                     relay_args(url, {"--source-ca", dir.file("cert.pem")}));
+  FcgiClient viewer = webcam.request("/stream");
+  ASSERT_TRUE(viewer.read_until(has_parts(1), 10s)) << body_of(webcam.fetch("/state"));
+  EXPECT_EQ(part_bodies(viewer.out()).at(0), TestCamera::still_jpeg());
+}
+
 TEST(Relay, ConnectionRefusedIsToldInWords) {
   const int port = free_port();  // nobody listens there
   FcgiProgram webcam("webcam.fcgi", kDefaultThreads,

@@ -19,7 +19,7 @@ constexpr const char* kFrameText = "camera-frame ";
 }  // namespace
 
 TestCamera::TestCamera(std::vector<std::string> args) {
-  jpeg_ = Testcard(160, 120).render(1, std::chrono::system_clock::time_point{});
+  jpeg_ = still_jpeg();
   std::ofstream(dir_.file("camera.jpg"), std::ios::binary) << jpeg_;
   std::vector<std::string> argv = {
       "/usr/bin/python3", std::string(PUSHCGI_SOURCE_DIR) + "/tests/helpers/camera_server.py",
@@ -39,6 +39,10 @@ TestCamera::TestCamera(std::vector<std::string> args) {
     throw std::runtime_error("camera_server.py did not start: " +
                              read_file(dir_.file("camera.log")));
   }
+}
+
+std::string TestCamera::still_jpeg() {
+  return Testcard(160, 120).render(1, std::chrono::system_clock::time_point{});
 }
 
 TestCamera::~TestCamera() {

@@ -24,6 +24,8 @@ class TestCamera {
   bool fault(const std::string& name) const;
   // A figure of GET /stats; -1 if it did not answer.
   long stat(const std::string& name) const;
+  // The picture every frame is made of (without its "camera-frame N" segment).
+  static std::string still_jpeg();
   // Frame n exactly as the camera sends it.
   std::string frame(unsigned long n) const;
 
