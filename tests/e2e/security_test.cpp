@@ -98,7 +98,8 @@ std::vector<std::string> callers_of(const std::string& object, const std::string
 // and read /proc themselves. Of everything else loaded into them, only fcgi2 imports any of
 // these calls, each from one entry point that pushcgi never calls: FCGI_popen (popen), of
 // fcgi2's stdio emulation layer, and OS_SpawnChild (execl), which cgi-fcgi uses to start an
-// application. This checks all of that in the running programs.
+// application; and, in webcam.fcgi, two libraries that libcurl brings (see `dormant`). This
+// checks all of that in the running programs.
 TEST(Security, NoWayToRunAShellIsReachable) {
   const std::vector<std::string> calls = {
       "system",  "popen",  "execl",   "execlp",   "execle",  "execv",       "execvp",
@@ -110,6 +111,27 @@ TEST(Security, NoWayToRunAShellIsReachable) {
   };
   const std::vector<Known> known = {{"libfcgi.so", "popen", "FCGI_popen"},
                                     {"libfcgi.so", "execl", "OS_SpawnChild"}};
+  // webcam.fcgi also loads libcurl for the http(s) source, and what libcurl links. Two of
+  // those import such a call, each reached only through a setting pushcgi never makes; they
+  // are stripped, so objdump names no caller to check, and the setting is checked instead.
+  struct Dormant {
+    std::string object, call;
+  };
+  const std::vector<Dormant> dormant = {
+      // curl_ntlm_wb.c starts winbind's ntlm_auth helper, for CURLAUTH_NTLM_WB only; the http
+      // source allows Basic and Digest (checked below).
+      {"libcurl.so", "execl"},
+      // p11-kit's rpc-transport.c runs a PKCS#11 module configured as "remote: |COMMAND" in
+      // p11-kit's module files. p11-kit is there for GnuTLS, which librtmp links; nothing in
+      // webcam.fcgi calls either: libcurl uses OpenSSL, and rtmp:// is no allowed protocol.
+      {"libp11-kit.so", "execvp"}};
+  const std::string http_source =
+      read_file(std::string(PUSHCGI_SOURCE_DIR) + "/lib/src/sources/http_source.cpp");
+  EXPECT_NE(http_source.find("CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC | "
+                             "CURLAUTH_DIGEST)"),
+            std::string::npos);
+  EXPECT_NE(http_source.find("CURLOPT_PROTOCOLS_STR, \"http,https\""), std::string::npos);
+  EXPECT_EQ(http_source.find("NTLM"), std::string::npos);
   Stack stack("nginx");
   ASSERT_TRUE(stack.ready()) << stack.log();
   for (const std::string program : {"ps", "webcam"}) {
@@ -136,6 +158,12 @@ TEST(Security, NoWayToRunAShellIsReachable) {
       for (const std::string& call : calls) {
         if (imports[object].find(" U " + call + "@") == std::string::npos) continue;
         if (executable && program == "webcam" && call == "execve") continue;
+        if (program == "webcam" &&
+            std::any_of(dormant.begin(), dormant.end(), [&](const Dormant& d) {
+              return name.rfind(d.object, 0) == 0 && d.call == call;
+            })) {
+          continue;
+        }
         const auto way = std::find_if(known.begin(), known.end(), [&](const Known& k) {
           return name.rfind(k.object, 0) == 0 && k.call == call;
         });
