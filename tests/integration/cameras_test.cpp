@@ -234,7 +234,6 @@ TEST(Cameras, ListPagesAndUnknownCameras) {
   EXPECT_EQ(redirect.rfind("Status: 301 Moved Permanently\r\n", 0), 0u) << redirect;
   EXPECT_NE(redirect.find("\r\nLocation: /app/door/?mode=pull\r\n"), std::string::npos) << redirect;
 
-
   const std::map<std::string, std::string> not_found = {
       {"/nope/stream", "no camera named 'nope'\n"},
       {"/nope", "no camera named 'nope'\n"},
