@@ -77,9 +77,8 @@ std::string check_camera_name(std::string_view name) {
 
 CameraOptions::CameraOptions(Options& options) {
   options.add_value("source", "[NAME=]SPEC",
-                    "testcard (default), file:PATH, dir:PATH or exec:PROGRAM ARGS...; NAME=SPEC "
-                    "(repeatable) for several cameras, served "
-                    "below /NAME/",
+                    "testcard (default), file:PATH, dir:PATH or exec:PROGRAM ARGS...; "
+                    "NAME=SPEC (repeatable): several cameras, each below /NAME/",
                     [this](std::string_view value) { return add_source(value); });
   options.add_value("source-label", "[NAME=]TEXT",
                     "what /state and the log call the source (default: the program's name "
