@@ -1,150 +1,103 @@
 #include "webcam_service.hpp"
 
-#include <algorithm>
-
-#include "pushcgi/client_pull.hpp"
+#include "pushcgi/header.hpp"
 #include "pushcgi/json.hpp"
-#include "pushcgi/multipart_stream.hpp"
+#include "pushcgi/text.hpp"
 #include "webcam_view.hpp"
 
 namespace pushcgi {
 
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
-}  // namespace
-
-WebcamService::WebcamService(std::unique_ptr<FrameSource> source, WebcamOptions options)
-    : boundary_(random_boundary()),
-      runner_(hub_, std::move(source), options.linger, boundary_, options.skip_unchanged) {}
+WebcamService::WebcamService(std::vector<std::unique_ptr<Camera>> cameras)
+    : cameras_(std::move(cameras)) {}
 
 void WebcamService::add_routes(Server& server) {
   server_ = &server;
-  server.route("/", [this](const Request& q, Response& r) { page(q, r); });
-  server.route("/stream", [this](const Request& q, Response& r) { stream(q, r); });
-  server.route("/snapshot", [this](const Request& q, Response& r) { snapshot(q, r); });
+  if (!named()) {
+    Camera& camera = *cameras_.front();
+    server.route("/", [&camera](const Request& q, Response& r) { camera.page(q, r); });
+    server.route("/stream", [&camera](const Request& q, Response& r) { camera.stream(q, r); });
+    server.route("/snapshot", [&camera](const Request& q, Response& r) { camera.snapshot(q, r); });
+    server.route("/state",
+                 [this, &camera](const Request&, Response& r) { camera_state(camera, r); });
+    return;
+  }
+  server.route("/", [this](const Request& q, Response& r) { list(q, r); });
   server.route("/state", [this](const Request& q, Response& r) { state(q, r); });
+  for (const auto& camera : cameras_) add_camera_routes(server, *camera);
+  server.route_fallback([this](const Request& q, Response& r) { not_found(q, r); });
 }
 
-// A frame from an earlier run of the source is stale: older than this run.
-Clock::duration WebcamService::max_frame_age() const {
-  const auto since = runner_.running_since();
-  return since ? Clock::now() - *since : Clock::duration::zero();
+void WebcamService::add_camera_routes(Server& server, Camera& camera) {
+  const std::string at = "/" + camera.name();
+  server.route(at,
+               [this, &camera](const Request& q, Response& r) { redirect_to_page(camera, q, r); });
+  server.route(at + "/", [&camera](const Request& q, Response& r) { camera.page(q, r); });
+  server.route(at + "/stream", [&camera](const Request& q, Response& r) { camera.stream(q, r); });
+  server.route(at + "/snapshot",
+               [&camera](const Request& q, Response& r) { camera.snapshot(q, r); });
+  server.route(at + "/state",
+               [this, &camera](const Request&, Response& r) { camera_state(camera, r); });
 }
 
-void WebcamService::page(const Request& request, Response& response) const {
-  const Parsed<std::string> mode = request.query().get_choice("mode", {"stream", "pull"}, "stream");
-  const Parsed<unsigned> interval = request.query().get_unsigned("interval", 1, 3600, 1);
-  for (const std::string* error : {&mode.error(), &interval.error()}) {
-    if (!error->empty()) {
-      response.send_error(400, *error);
-      return;
-    }
+void WebcamService::list(const Request& request, Response& response) const {
+  std::vector<CameraTile> tiles;
+  for (const auto& camera : cameras_) {
+    CameraTile& tile = tiles.emplace_back();
+    tile.name = camera->name();
+    tile.describe = camera->describe();
+    std::tie(tile.width, tile.height) = camera->picture_size();
   }
-  WebcamPage page;
-  page.base = std::string(request.script_name()) + "/";
-  if (const auto latest = hub_.latest(); latest.data) {
-    page.width = latest.data->width;
-    page.height = latest.data->height;
-  }
-  ResponseHead head = uncached_head("text/html; charset=utf-8");
-  if (*mode == "stream") {
-    response.send(std::move(head), render_webcam_page(page));
-    return;
-  }
-  add_refresh(head, {*interval, ""});
-  const auto now = std::chrono::system_clock::now().time_since_epoch();
-  response.send(
-      std::move(head),
-      render_webcam_pull_page(page, *interval,
-                              std::chrono::duration_cast<std::chrono::milliseconds>(now).count()));
-}
-
-void WebcamService::stream(const Request& request, Response& response) {
-  const Parsed<unsigned> fps = request.query().get_unsigned("fps", 1, 120, 0);
-  if (!fps) {
-    response.send_error(400, fps.error());
-    return;
-  }
-  MultipartStream stream(request, response, "image/jpeg", {}, boundary_);
-  const bool length_framing = stream.writer() && stream.writer()->framing() == Framing::length;
-  // Every frame was checked for the shared boundary once, and its length-framing part head
-  // made once (SourceRunner): a viewer's part is the frame's own bytes.
-  const auto render = [length_framing](const Hub<Frame>::Value& value, Parts& parts) {
-    if (length_framing) parts.add(value.data->length_head);
-    parts.add(value.data->jpeg);
-    parts.keep = value.data;
-    return true;
-  };
-  const Clock::duration period =
-      *fps > 0 ? Clock::duration(std::chrono::seconds(1)) / *fps : Clock::duration::zero();
-  stream.pump(Pump(hub_, render)
-                  .pace(period)
-                  .repeat_when_idle(kRepeat)
-                  .skip_older_than(max_frame_age())
-                  .label("stream")
-                  .on_sent([this] { frames_out_.add(); }));
-}
-
-// One JPEG from the running source: an event loop waits for it (the source may have to
-// start first), not a worker.
-void WebcamService::snapshot(const Request&, Response& response) {
-  const ReplyFormat format = response.reply_format();
-  const auto render = [format](const Hub<Frame>::Value& value, Parts& parts) {
-    ResponseHead head = uncached_head("image/jpeg");
-    head.add("X-Timestamp", format_timestamp(value.produced));
-    if (!format.render(std::move(head), value.data->jpeg, parts)) return false;
-    parts.keep = value.data;
-    return true;
-  };
-  response.reply_later(
-      Pump(hub_, render)
-          .skip_older_than(max_frame_age())
-          .label("snapshot")
-          .once(kSnapshotTimeout,
-                format.error(503, "no picture from the source yet", {{"Retry-After", "2"}})));
+  response.send(uncached_head("text/html; charset=utf-8"),
+                render_camera_list(std::string(request.script_name()) + "/", tiles));
 }
 
 void WebcamService::state(const Request&, Response& response) const {
-  const SourceStatus source = runner_.status();
-  std::vector<SubscriptionStats> streams = hub_.stats();
-  streams.erase(std::remove_if(streams.begin(), streams.end(),
-                               [](const SubscriptionStats& s) { return s.label != "stream"; }),
-                streams.end());
-  const std::size_t total = streams.size();
-  std::vector<JsonObject> viewers;
-  for (const SubscriptionStats& viewer : sample_viewers(std::move(streams), kListedViewers)) {
-    JsonObject& item = viewers.emplace_back();
-    item.integer("frames_sent", viewer.taken)
-        .integer("frames_skipped", viewer.skipped)
-        .seconds("connected_seconds", viewer.connected);
-    if (viewer.period.count() == 0) {
-      item.null("fps_cap");
-    } else {
-      item.number("fps_cap", 1.0 / std::chrono::duration<double>(viewer.period).count());
-    }
+  std::vector<JsonObject> cameras;
+  for (const auto& camera : cameras_) {
+    JsonObject& item = cameras.emplace_back();
+    item.string("name", camera->name());
+    camera->add_figures(item);
   }
-  const JsonObject source_fields = JsonObject()
-                                       .string("describe", source.describe)
-                                       .boolean("running", source.running)
-                                       .integer("starts", source.starts)
-                                       .integer("frames_in", source.frames_in)
-                                       .number("frames_in_per_second", source.frames_in_per_second)
-                                       .integer("frames_dropped", source.frames_dropped)
-                                       .integer("frames_unchanged", source.frames_unchanged)
-                                       .string("problem", source.problem)
-                                       .integer("incidents", source.incidents.count)
-                                       .string("last_incident", source.incidents.last);
   const JsonObject body = JsonObject()
                               .integer("open_streams", server_->open_streams())
-                              .object("source", source_fields)
-                              .integer("frames_out", frames_out_.total())
-                              .number("frames_out_per_second", frames_out_.per_second())
-                              .array("viewers", viewers)
-                              .integer("viewers_total", total)
-                              .integer("threads", server_->threads());
+                              .integer("threads", server_->threads())
+                              .array("cameras", cameras);
   response.send(uncached_head("application/json"), body.text() + "\n");
+}
+
+// The shape of the one camera's /state; a named camera's says which and counts its own
+// streams (the program's are in /state).
+void WebcamService::camera_state(const Camera& camera, Response& response) const {
+  JsonObject body;
+  if (camera.name().empty()) {
+    body.integer("open_streams", server_->open_streams());
+  } else {
+    body.string("name", camera.name()).integer("open_streams", camera.open_streams());
+  }
+  camera.add_figures(body);
+  body.integer("threads", server_->threads());
+  response.send(uncached_head("application/json"), body.text() + "\n");
+}
+
+// /NAME to /NAME/, the one address of its page (as the web servers send /webcam to /webcam/).
+void WebcamService::redirect_to_page(const Camera& camera, const Request& request,
+                                     Response& response) const {
+  std::string location = std::string(request.script_name()) + "/" + camera.name() + "/";
+  const std::string_view query = request.param("QUERY_STRING").value_or("");
+  if (!query.empty()) location += "?" + std::string(query);
+  response.send_error(301, "moved to " + location, {{"Location", location}});
+}
+
+void WebcamService::not_found(const Request& request, Response& response) const {
+  const std::string_view path = request.path();
+  const std::string_view name = path.substr(1, path.find('/', 1) - 1);
+  for (const auto& camera : cameras_) {
+    if (camera->name() == name) {
+      response.send_error(404, "no such page: " + quote_input(path));
+      return;
+    }
+  }
+  response.send_error(404, "no camera named " + quote_input(name));
 }
 
 }  // namespace pushcgi

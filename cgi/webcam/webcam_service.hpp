@@ -1,7 +1,7 @@
-// The image stream behind webcam.fcgi: one frame source, run only while somebody watches,
-// shared by every viewer (one JPEG in memory per frame, its part header made once).
+// webcam.fcgi's routes: which camera answers where, the list of cameras and /state. Each
+// camera (camera.hpp) runs its source only while somebody watches it.
 //
-// Routes (below the program's mount point):
+// One camera (a plain --source SPEC, or none: the testcard), below the program's mount point:
 //   /          a page with the stream inline in a plain <img>; ?mode=pull: a page that
 //              reloads /snapshot every ?interval= seconds instead
 //   /stream    multipart/x-mixed-replace of image/jpeg parts: browser framing for browsers
@@ -10,52 +10,53 @@
 //              ?fps=N caps this viewer's rate; the last frame is repeated after a second of
 //              quiet; a viewer still reading the previous frame skips frames, never queues
 //   /snapshot  one JPEG from the running source (waits for it when it was idle; 503 with
-//              Retry-After if none comes within kSnapshotTimeout)
+//              Retry-After if none comes within Camera::kSnapshotTimeout)
 //   /state     JSON: open streams, the source's status, frames in and out per second, and
 //              per viewer frames sent, frames skipped and seconds connected
+//
+// Several cameras (--source NAME=SPEC, repeatable):
+//   /               the list: each camera's snapshot (a still picture, no connection held)
+//                   and a link to its page
+//   /NAME/          that camera's page as / above (its <img> shows /NAME/stream); /NAME
+//                   redirects there
+//   /NAME/stream, /NAME/snapshot   as /stream and /snapshot, from that camera
+//   /NAME/state     that camera's /state as above, with "name" first; its "open_streams"
+//                   counts its own streams
+//   /state          {"open_streams", "threads", "cameras": [{"name", "source", "frames_out",
+//                   ..., "viewers_total"}, ...]}
+//   a NAME that is no camera's: 404 "no camera named 'NAME'"
 #pragma once
 
-#include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
-#include "pushcgi/hub.hpp"
-#include "pushcgi/rate_meter.hpp"
+#include "camera.hpp"
 #include "pushcgi/server.hpp"
-#include "pushcgi/source_runner.hpp"
 
 namespace pushcgi {
 
-struct WebcamOptions {
-  std::chrono::milliseconds linger{3000};  // the source runs on this long after the last viewer
-  bool skip_unchanged = false;             // see SourceRunner
-};
-
 class WebcamService {
  public:
-  static constexpr std::chrono::seconds kRepeat{1};
-  static constexpr std::chrono::seconds kSnapshotTimeout{5};
-  // /state lists this many viewers at most (those falling behind first), and counts all.
-  static constexpr std::size_t kListedViewers = 100;
-
-  WebcamService(std::unique_ptr<FrameSource> source, WebcamOptions options = {});
+  // cameras: one without a name (today's routes), or any number with names (routes below
+  // their names).
+  explicit WebcamService(std::vector<std::unique_ptr<Camera>> cameras);
   WebcamService(const WebcamService&) = delete;
   WebcamService& operator=(const WebcamService&) = delete;
 
   void add_routes(Server& server);
 
  private:
-  std::chrono::steady_clock::duration max_frame_age() const;
-  void page(const Request& request, Response& response) const;
-  void stream(const Request& request, Response& response);
-  void snapshot(const Request& request, Response& response);
+  bool named() const { return !cameras_.empty() && !cameras_.front()->name().empty(); }
+  void add_camera_routes(Server& server, Camera& camera);
+  void list(const Request& request, Response& response) const;
   void state(const Request& request, Response& response) const;
+  void camera_state(const Camera& camera, Response& response) const;
+  void redirect_to_page(const Camera& camera, const Request& request, Response& response) const;
+  void not_found(const Request& request, Response& response) const;
 
-  const std::string boundary_;  // one for all streams: frames are checked for it once
+  std::vector<std::unique_ptr<Camera>> cameras_;
   const Server* server_ = nullptr;
-  Hub<Frame> hub_;
-  RateMeter frames_out_;
-  SourceRunner runner_;  // last: uses the hub
 };
 
 }  // namespace pushcgi

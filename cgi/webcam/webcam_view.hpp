@@ -2,13 +2,17 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace pushcgi {
 
 struct WebcamPage {
-  std::string base = "/";  // where the routes are: SCRIPT_NAME + "/"
+  std::string base = "/";  // where the camera's routes are: SCRIPT_NAME + "/" (+ "NAME/")
   int width = 640;         // of the picture, for the <img> (no layout jump)
   int height = 480;
+  std::string title;     // a named camera's name; "" for the one camera of the program
+  std::string describe;  // what its source is (shown with a title)
+  std::string listing;   // the page listing every camera; "" for none
 };
 
 // The stream inline in a plain <img>, a link to the snapshot and to the pull variant.
@@ -19,5 +23,16 @@ std::string render_webcam_page(const WebcamPage& page);
 // not embed the stream: WebKit would never fire the load event that starts the refresh.
 std::string render_webcam_pull_page(const WebcamPage& page, unsigned interval,
                                     long long cache_buster);
+
+// The list of several cameras: each with its snapshot (a still picture, which holds no
+// connection: a browser allows six per host, and a page of streams would stall at the
+// seventh) and a link to its live page. root: SCRIPT_NAME + "/".
+struct CameraTile {
+  std::string name;
+  std::string describe;
+  int width = 640;
+  int height = 480;
+};
+std::string render_camera_list(const std::string& root, const std::vector<CameraTile>& cameras);
 
 }  // namespace pushcgi

@@ -36,6 +36,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     value = std::string(given);
     return std::string();
   });
+  std::vector<std::string> skips;
+  options.add_optional_value("skip-unchanged", "NAME", "an optional value",
+                             [&](std::optional<std::string_view> given) {
+                               if (given && given->empty()) return std::string("expected a name");
+                               skips.emplace_back(given.value_or("(all)"));
+                               return std::string();
+                             });
   const auto result = options.parse(static_cast<int>(args.size()), argv.data());
   switch (result.outcome) {
     case pushcgi::Options::Outcome::error:
@@ -46,6 +53,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       FUZZ_CHECK(number >= 1 && number <= 10000);
       FUZZ_CHECK(!text.empty());
       FUZZ_CHECK(value.size() <= 9);
+      for (const std::string& skip : skips) FUZZ_CHECK(!skip.empty());
       break;
     case pushcgi::Options::Outcome::help:
       break;

@@ -13,6 +13,12 @@ class OptionsTest : public ::testing::Test {
     options_.add_number("threads", "N", "threads", threads_, 1, 100);
     options_.add_text("socket", "PATH", "socket", socket_);
     options_.add_flag("show-args", "show arguments", show_args_);
+    options_.add_optional_value("skip", "NAME", "skip all, or one",
+                                [this](std::optional<std::string_view> value) {
+                                  if (value && value->empty()) return std::string("empty");
+                                  skips_.emplace_back(value ? *value : "(all)");
+                                  return std::string();
+                                });
   }
 
   Options::Result parse(std::vector<const char*> args) {
@@ -24,6 +30,7 @@ class OptionsTest : public ::testing::Test {
   unsigned threads_ = 8;
   std::string socket_;
   bool show_args_ = false;
+  std::vector<std::string> skips_;
 };
 
 TEST_F(OptionsTest, ValuesSeparateOrJoined) {
@@ -46,6 +53,7 @@ TEST_F(OptionsTest, Help) {
   const std::string help = options_.help_text();
   EXPECT_NE(help.find("Usage: prog [OPTIONS]"), std::string::npos);
   EXPECT_NE(help.find("--threads N"), std::string::npos);
+  EXPECT_NE(help.find("--skip[=NAME]"), std::string::npos);
   EXPECT_NE(help.find("--help"), std::string::npos);
 }
 
@@ -67,6 +75,25 @@ TEST_F(OptionsTest, ErrorsNameTheOption) {
   expect_error({"-x"}, "unexpected argument '-x'");
   expect_error({"--show-args=yes"}, "option --show-args takes no value");
   expect_error({"--socket="}, "option --socket: expected a value, got ''");
+}
+
+// --skip alone, or --skip=NAME; a separate word after it is never its value (it is the next
+// option, or a stray argument).
+TEST_F(OptionsTest, OptionalValueOnlyJoined) {
+  const auto result = parse({"--skip", "--skip=door", "--threads", "2", "--skip=yard"});
+  EXPECT_EQ(result.outcome, Options::Outcome::run) << result.message;
+  EXPECT_EQ(skips_, (std::vector<std::string>{"(all)", "door", "yard"}));
+  EXPECT_EQ(threads_, 2u);
+
+  skips_.clear();
+  const auto stray = parse({"--skip", "door"});
+  EXPECT_EQ(stray.outcome, Options::Outcome::error);
+  EXPECT_EQ(stray.message, "unexpected argument 'door'");
+  EXPECT_EQ(skips_, std::vector<std::string>{"(all)"});
+
+  const auto empty = parse({"--skip="});
+  EXPECT_EQ(empty.outcome, Options::Outcome::error);
+  EXPECT_EQ(empty.message, "option --skip: empty");
 }
 
 }  // namespace

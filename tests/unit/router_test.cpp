@@ -74,6 +74,19 @@ TEST_F(RouterTest, UnknownPathIs404) {
   EXPECT_EQ(body(response), "no such page: '/nope'\n");
 }
 
+// A fallback gets the paths without a route, after the same checks; the routes still win.
+TEST_F(RouterTest, FallbackServesPathsWithoutARoute) {
+  router_.set_fallback([](const Request& request, Response& response) {
+    response.send_error(404, "no camera named " + std::string(request.path()));
+  });
+  const std::string response = serve("GET", "/door/stream");
+  EXPECT_EQ(status_line(response), "Status: 404 Not Found");
+  EXPECT_EQ(body(response), "no camera named /door/stream\n");
+  EXPECT_EQ(body(serve("GET", "/")), "root\n");
+  EXPECT_EQ(status_line(serve("POST", "/door")), "Status: 405 Method Not Allowed");
+  EXPECT_EQ(status_line(serve("GET", "/door", "a=%zz")), "Status: 400 Bad Request");
+}
+
 TEST_F(RouterTest, OnlyGetAndHead) {
   const std::string response = serve("POST", "/");
   EXPECT_EQ(status_line(response), "Status: 405 Method Not Allowed");

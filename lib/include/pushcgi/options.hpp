@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,11 @@ class Options {
   void add_flag(std::string name, std::string help, bool& target);
   // --name VALUE, checked and stored by apply.
   void add_value(std::string name, std::string metavar, std::string help, Apply apply);
+  // --name alone, or --name=VALUE (joined: the next argument is never taken as its value);
+  // apply gets nothing for the first. Help shows "--name[=METAVAR]".
+  using ApplyOptional = std::function<std::string(std::optional<std::string_view> value)>;
+  void add_optional_value(std::string name, std::string metavar, std::string help,
+                          ApplyOptional apply);
   // --name N, a whole number in [min, max].
   void add_number(std::string name, std::string metavar, std::string help, unsigned& target,
                   unsigned min, unsigned max);
@@ -37,11 +43,13 @@ class Options {
   const std::string& program() const { return program_; }
 
  private:
+  enum class Kind { flag, value, optional_value };
   struct Option {
+    Kind kind;
     std::string name;
     std::string metavar;  // empty for a flag
     std::string help;
-    Apply apply;
+    ApplyOptional apply;  // gets a value unless the kind is flag or it was left out
   };
   const Option* find(std::string_view name) const;
 

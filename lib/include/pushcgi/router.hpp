@@ -22,6 +22,10 @@ class Router {
  public:
   // path is matched exactly against PATH_INFO ("" counts as "/"). GET and HEAD only.
   void add(std::string path, Handler handler);
+  // Serves every path that has no route of its own (paths that depend on the program's
+  // configuration, such as a camera's name), after the same checks as a route; without one
+  // such a path gets a 404 "no such page".
+  void set_fallback(Handler handler) { fallback_ = std::move(handler); }
 
   // Reads what remains of the request's body and says whether there was none. It must return
   // at the body's first byte: a client that trickles a body (Apache's mod_reqtimeout lets one
@@ -57,6 +61,7 @@ class Router {
   void call(const Handler& handler, const Request& request, Response& response) const;
 
   std::vector<std::pair<std::string, Handler>> routes_;
+  Handler fallback_;
 };
 
 }  // namespace pushcgi

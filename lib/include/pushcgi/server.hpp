@@ -51,6 +51,8 @@ class Server {
   void route(std::string path, Handler handler) {
     router_.add(std::move(path), std::move(handler));
   }
+  // See Router::set_fallback.
+  void route_fallback(Handler handler) { router_.set_fallback(std::move(handler)); }
 
   // The program's main: parses the options (a bad one: one line on stderr, returns 2;
   // --help: returns 0), then serves until stopped. Returns the exit status.

@@ -9,14 +9,24 @@ Options::Options(std::string program, std::string summary)
     : program_(std::move(program)), summary_(std::move(summary)) {}
 
 void Options::add_flag(std::string name, std::string help, bool& target) {
-  options_.push_back({std::move(name), "", std::move(help), [&target](std::string_view) {
+  options_.push_back({Kind::flag, std::move(name), "", std::move(help),
+                      [&target](std::optional<std::string_view>) {
                         target = true;
                         return std::string();
                       }});
 }
 
 void Options::add_value(std::string name, std::string metavar, std::string help, Apply apply) {
-  options_.push_back({std::move(name), std::move(metavar), std::move(help), std::move(apply)});
+  options_.push_back({Kind::value, std::move(name), std::move(metavar), std::move(help),
+                      [apply = std::move(apply)](std::optional<std::string_view> value) {
+                        return apply(value.value_or(std::string_view()));
+                      }});
+}
+
+void Options::add_optional_value(std::string name, std::string metavar, std::string help,
+                                 ApplyOptional apply) {
+  options_.push_back({Kind::optional_value, std::move(name), std::move(metavar), std::move(help),
+                      std::move(apply)});
 }
 
 void Options::add_number(std::string name, std::string metavar, std::string help, unsigned& target,
@@ -63,13 +73,15 @@ Options::Result Options::parse(int argc, const char* const* argv) {
     if (option == nullptr) {
       return {Outcome::error, "unknown option " + quote_input("--" + std::string(name))};
     }
-    std::string_view value;
-    if (option->metavar.empty()) {
+    std::optional<std::string_view> value;
+    if (option->kind == Kind::flag) {
       if (eq != std::string_view::npos) {
         return {Outcome::error, "option --" + option->name + " takes no value"};
       }
     } else if (eq != std::string_view::npos) {
       value = arg.substr(eq + 1);
+    } else if (option->kind == Kind::optional_value) {
+      // Left out: the next argument is another option or a stray word, never this value.
     } else if (i + 1 < argc) {
       value = argv[++i];
     } else {
@@ -86,7 +98,8 @@ std::string Options::help_text() const {
   std::string text = "Usage: " + program_ + " [OPTIONS]\n" + summary_ + "\n\nOptions:\n";
   for (const Option& option : options_) {
     std::string left = "  --" + option.name;
-    if (!option.metavar.empty()) left += " " + option.metavar;
+    if (option.kind == Kind::value) left += " " + option.metavar;
+    if (option.kind == Kind::optional_value) left += "[=" + option.metavar + "]";
     if (left.size() < 28)
       left.resize(28, ' ');
     else

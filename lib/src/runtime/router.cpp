@@ -48,7 +48,7 @@ const Handler* Router::find(std::string_view path) const {
   for (const auto& route : routes_) {
     if (route.first == path) return &route.second;
   }
-  return nullptr;
+  return fallback_ ? &fallback_ : nullptr;
 }
 
 std::optional<Router::Pumped> Router::serve(Params params, Sink& sink, Waiter& waiter,
