@@ -20,7 +20,8 @@ endif
 
 ALL_CXXFLAGS := -std=c++17 $(WARNINGS) $(CXXFLAGS) -pthread
 ALL_CPPFLAGS := -Ilib/include -MMD -MP $(CPPFLAGS)
-LIBS         := -lfcgi -lturbojpeg -pthread
+# -lcurl rather than pkg-config's answer: this line is read before tools/packages installs it.
+LIBS         := -lfcgi -lturbojpeg -lcurl -pthread
 TEST_LIBS    := -lgtest -lgtest_main
 
 ifeq ($(V),1)
@@ -101,6 +102,8 @@ $(BUILD)/obj/%.o: %.cpp | packages
 
 # Inside the library, a header private to it is named from lib/src ("runtime/io.hpp").
 $(LIB_OBJS): ALL_CPPFLAGS += -Ilib/src
+# The http(s) source's User-Agent.
+$(BUILD)/obj/lib/src/sources/http_source.o: ALL_CPPFLAGS += -DPUSHCGI_VERSION='"$(VERSION)"'
 # A program's own headers sit beside its sources; process_table.cpp uses runtime/unique_fd.hpp.
 $(CGI_SRCS:%.cpp=$(BUILD)/obj/%.o): ALL_CPPFLAGS += -Ilib/src
 
@@ -213,8 +216,8 @@ tsan:
 
 # The toolkit only: its public headers, the library and its pkg-config files (written for
 # this PREFIX at each install). pushcgi.pc serves every program; pushcgi-jpeg.pc adds
-# libturbojpeg for those that use the JPEG checks or the frame sources, so that a program
-# pushing text does not need it. The programs in cgi/ are not installed: they run from
+# libturbojpeg and libcurl for those that use the JPEG checks or the frame sources (the
+# http(s) source), so that a program pushing text needs neither. The programs in cgi/ are not installed: they run from
 # build/bin (docs/DEPLOY.md).
 PC_NAMES := pushcgi pushcgi-jpeg
 install: $(LIB)
@@ -237,8 +240,9 @@ install-check: all
 	$(Q)$(MAKE) --no-print-directory -s install PREFIX=$(INSTALL_CHECK) DESTDIR= BUILD=$(BUILD) \
 	    >/dev/null
 	$(Q)export PKG_CONFIG_PATH=$(INSTALL_CHECK)/lib/pkgconfig; \
-	    if pkg-config --libs pushcgi | grep -q turbojpeg; then \
-	      echo "install-check: pkg-config --libs pushcgi names libturbojpeg" >&2; exit 1; fi; \
+	    if pkg-config --libs pushcgi | grep -qE 'turbojpeg|curl'; then \
+	      echo "install-check: pkg-config --libs pushcgi names libturbojpeg or libcurl" >&2; \
+	      exit 1; fi; \
 	    $(CXX) $(WARNINGS) $(CXXFLAGS) $(LDFLAGS) examples/hello_push.cpp \
 	      $$(pkg-config --cflags --libs pushcgi) -o $(INSTALL_CHECK)/hello_push && \
 	    $(CXX) $(WARNINGS) $(CXXFLAGS) $(LDFLAGS) tests/install/jpeg_user.cpp \

@@ -1,6 +1,8 @@
 // webcam.fcgi: a moving picture inline in a plain <img>, from a camera or any JPEG source,
 // for many viewers. See webcam_service.hpp for the routes and sources/source.hpp for the
 // sources.
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -38,6 +40,16 @@ std::string check_environment_entry(std::string_view value, std::vector<std::str
   return {};
 }
 
+// --source-netrc, --source-ca: refused at once if this program cannot read them, rather
+// than as a failure of every connection to the camera.
+std::string check_readable(std::string_view value, std::string& path) {
+  if (value.empty() || ::access(std::string(value).c_str(), R_OK) != 0) {
+    return "cannot read " + pushcgi::quote_input(value);
+  }
+  path = std::string(value);
+  return {};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -50,7 +62,10 @@ int main(int argc, char** argv) {
   unsigned source_timeout = 10;
   auto& options = server.options();
   options.add_text("source", "SPEC",
-                   "testcard (default), file:PATH, dir:PATH or exec:PROGRAM ARGS...", source_spec);
+                   "testcard (default), file:PATH, dir:PATH, exec:PROGRAM ARGS... or "
+                   "http(s)://[USER:PASSWORD@]HOST[:PORT]/PATH (an IP camera's MJPEG stream, "
+                   "relayed frame by frame, or its snapshot URL, polled at --fps)",
+                   source_spec);
   options.add_value("source-label", "TEXT",
                     "what /state and the log call the source (default: the program's name "
                     "for exec:, never its arguments)",
@@ -60,8 +75,10 @@ int main(int argc, char** argv) {
       "exec: pass NAME (this program's value) or NAME=VALUE to the child, "
       "which otherwise gets only PATH, HOME and LANG; repeatable",
       [&](std::string_view value) { return check_environment_entry(value, source.environment); });
-  options.add_number("fps", "N", "frames per second of testcard and dir: (default 15)", source.fps,
-                     1, 120);
+  options.add_number("fps", "N",
+                     "frames per second of testcard, dir: and an http(s) snapshot URL "
+                     "(default 15)",
+                     source.fps, 1, 120);
   options.add_value("size", "WxH", "testcard size (default 640x480)", [&](std::string_view value) {
     int width = 0;
     int height = 0;
@@ -85,9 +102,19 @@ int main(int argc, char** argv) {
                      "viewer leaves (default 3)",
                      linger, 0, 3600);
   options.add_number("source-timeout", "SECONDS",
-                     "exec: kill and restart a child that hands over no whole frame for this "
-                     "long (default 10)",
+                     "exec: kill and restart a child, http(s): reconnect to a camera, that "
+                     "hands over no whole frame for this long (default 10)",
                      source_timeout, 1, 3600);
+  options.add_value(
+      "source-netrc", "FILE",
+      "http(s): the cameras' credentials, one line per camera: machine HOST login "
+      "USER password PASSWORD (keep it readable by this program's user only; "
+      "user-info in the URL wins)",
+      [&](std::string_view value) { return check_readable(value, source.netrc_file); });
+  options.add_value("source-ca", "FILE",
+                    "https: the CA or self-signed certificate (PEM) to check the camera against, "
+                    "instead of the system's",
+                    [&](std::string_view value) { return check_readable(value, source.ca_file); });
   if (const auto status = server.parse_options(argc, argv)) return *status;
   source.source_timeout = std::chrono::seconds(source_timeout);
   source.max_frame_bytes = std::size_t{max_frame_kib} * 1024;

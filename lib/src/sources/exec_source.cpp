@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include "backoff.hpp"
 #include "kept_child.hpp"
 #include "pushcgi/jpeg.hpp"
 #include "pushcgi/log.hpp"
@@ -90,17 +91,16 @@ std::string ExecSource::default_description() const {
 }
 
 void ExecSource::run() {
-  auto backoff = std::chrono::seconds(1);
+  Backoff backoff;
   for (;;) {
     const ChildEnd end = run_child();
     pollfd stopping{stop_fd(), POLLIN, 0};
     if (poll(&stopping, 1, 0) > 0) return;
-    // A child that keeps failing at once is restarted ever more slowly, up to 30 s.
-    backoff =
-        end.healthy ? std::chrono::seconds(1) : std::min(backoff * 2, std::chrono::seconds(30));
+    // A child that keeps failing at once is restarted ever more slowly.
+    const std::chrono::seconds delay = backoff.next(end.healthy);
     // One update, so that a reader never sees half of it.
-    set_status(end.reason + "; restart in " + std::to_string(backoff.count()) + " s");
-    if (!wait_until(Clock::now() + backoff)) return;
+    set_status(end.reason + "; restart in " + std::to_string(delay.count()) + " s");
+    if (!wait_until(Clock::now() + delay)) return;
   }
 }
 
@@ -143,7 +143,7 @@ ExecSource::ChildEnd ExecSource::run_child() {
   }
   log(LogLevel::warning, describe() + ": " + what);
   record_incident(what);
-  return {Clock::now() - started_at > std::chrono::seconds(10), what};
+  return {Clock::now() - started_at > Backoff::kHealthyRun, what};
 }
 
 // The watchdog: a child gets source_timeout for each whole frame, the first included.

@@ -4,11 +4,15 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdint>
 #include <ctime>
 #include <system_error>
 #include <utility>
+
+#include "pushcgi/text.hpp"
 
 namespace pushcgi {
 namespace detail {
@@ -127,9 +131,54 @@ Parsed<std::vector<std::string>> split_words(std::string_view text) {
 
 }  // namespace pushcgi
 
+#include "http_text.hpp"
 #include "sources.hpp"
 
 namespace pushcgi {
+
+namespace {
+
+// The scheme of a spec that is a URL (RFC 3986 3.1: a letter, then letters, digits, '+',
+// '-' or '.', then "://"); "" for any other spec.
+std::string_view url_scheme(std::string_view spec) {
+  const std::size_t end = spec.find("://");
+  if (end == std::string_view::npos || end == 0) return {};
+  const std::string_view scheme = spec.substr(0, end);
+  const auto scheme_char = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '+' || c == '-' || c == '.';
+  };
+  if (std::isalpha(static_cast<unsigned char>(scheme[0])) == 0 ||
+      !std::all_of(scheme.begin(), scheme.end(), scheme_char)) {
+    return {};
+  }
+  return scheme;
+}
+
+// http:// and https:// only; the messages never quote the URL (it may hold a password).
+Parsed<std::unique_ptr<FrameSource>> http_source(std::string_view url, std::string_view scheme,
+                                                 const SourceOptions& options) {
+  using Result = Parsed<std::unique_ptr<FrameSource>>;
+  std::string lower(scheme);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](char c) {
+    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  });
+  if (lower == "file") {
+    return Result::failure(
+        "file:// URLs are not sources: use file:PATH for a picture that "
+        "another program rewrites");
+  }
+  if (lower != "http" && lower != "https") {
+    return Result::failure("unsupported URL scheme " + quote_input(scheme) +
+                           ": expected http:// or https://");
+  }
+  detail::init_curl_once();
+  Parsed<std::string> shown = detail::public_url(url);
+  if (!shown) return Result::failure(shown.error());
+  return Result(
+      std::make_unique<detail::HttpSource>(std::string(url), std::move(shown.value()), options));
+}
+
+}  // namespace
 
 Parsed<std::unique_ptr<FrameSource>> make_source(std::string_view spec,
                                                  const SourceOptions& options) {
@@ -138,6 +187,9 @@ Parsed<std::unique_ptr<FrameSource>> make_source(std::string_view spec,
     return std::string(spec.substr(prefix.size()));
   };
   if (spec == "testcard") return Result(std::make_unique<detail::TestcardSource>(options));
+  if (const std::string_view scheme = url_scheme(spec); !scheme.empty()) {
+    return http_source(spec, scheme, options);
+  }
   if (spec.rfind("file:", 0) == 0 && spec.size() > 5) {
     return Result(std::make_unique<detail::FileSource>(path_after("file:"), options));
   }
@@ -149,7 +201,8 @@ Parsed<std::unique_ptr<FrameSource>> make_source(std::string_view spec,
     if (!words) return Result::failure("exec: " + words.error());
     return Result(std::make_unique<detail::ExecSource>(std::move(words.value()), options));
   }
-  return Result::failure("expected testcard, file:PATH, dir:PATH or exec:PROGRAM ARGS...");
+  return Result::failure(
+      "expected testcard, file:PATH, dir:PATH, exec:PROGRAM ARGS... or http(s)://URL");
 }
 
 }  // namespace pushcgi

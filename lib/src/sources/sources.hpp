@@ -1,6 +1,8 @@
 // The frame sources behind make_source().
 #pragma once
 
+#include <curl/curl.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -78,6 +80,46 @@ class ExecSource : public ThreadedSource {
   std::vector<std::string> env_;
   SourceOptions options_;
 };
+
+// An IP camera over HTTP or HTTPS (libcurl's multi interface, so that stop() is immediate
+// even during DNS, connect or TLS), one connection for every viewer. What it is follows from
+// the response's Content-Type: multipart/* is an MJPEG stream whose JPEGs are passed on byte
+// for byte (found by the splitter, whatever the boundary or the part headers); image/* is a
+// snapshot camera, asked again at options.fps on the same connection; anything else is
+// tried as a bare MJPEG byte stream. A stream that hands over no whole frame for
+// source_timeout is dropped; failures are retried with the exec: backoff and told in words
+// by status() and the incidents. The URL's user-info and query are never shown.
+class HttpSource : public ThreadedSource {
+ public:
+  // description: public_url(url), what describe() shows.
+  HttpSource(std::string url, std::string description, const SourceOptions& options);
+  std::string default_description() const override;
+
+ private:
+  struct Transfer;
+  struct Ending {
+    bool stopping = false;
+    bool snapshot = false;  // a snapshot was taken and handed over: no failure
+    bool healthy = false;   // frames came for Backoff::kHealthyRun
+    std::string reason;     // why it failed, for the status and the incident
+  };
+  void run() override;
+  // One request, until its response ends, the watchdog drops it, or the source stops.
+  Ending transfer(CURLM* multi, CURL* easy);
+  Ending judge(Transfer& transfer, CURLcode code);
+  void configure(CURL* easy) const;
+  static std::size_t on_body(char* data, std::size_t size, std::size_t count, void* transfer);
+  void begin_body(Transfer& transfer);
+  void frame_arrived(Transfer& transfer, std::string jpeg);
+  std::string url_;
+  std::string description_;
+  SourceOptions options_;
+  bool receiving_ = false;  // frames are coming (for one log line per recovery); source thread
+};
+
+// Once per program, before any HttpSource runs: libcurl's global setup is not thread-safe
+// in every build (make_source calls it, from the thread that parses the options).
+void init_curl_once();
 
 // The exec: child's whole environment: PATH (with a default), HOME and LANG as this
 // program has them, then each of passed: NAME copies this program's value (if it has one),

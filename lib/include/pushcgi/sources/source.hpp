@@ -53,17 +53,26 @@ struct SourceOptions {
   int height = 480;
   std::size_t max_frame_bytes = 8 << 20;
   // exec: a child that hands over no whole frame for this long (hung, or writing something
-  // that is not MJPEG) is killed and restarted.
+  // that is not MJPEG) is killed and restarted. http(s): a stream that hands over no whole
+  // frame for this long is dropped and reconnected; a snapshot request gets this long.
   std::chrono::seconds source_timeout{10};
   // What describe() answers instead of its default, when not empty (--source-label).
   std::string label;
   // exec: what the child's environment holds beyond PATH, HOME and LANG (--source-env):
   // NAME (this program's value) or NAME=VALUE.
   std::vector<std::string> environment;
+  // http(s): a .netrc file with the cameras' credentials (machine HOST login USER password
+  // PASS), for URLs without user-info (--source-netrc); "" for none.
+  std::string netrc_file;
+  // https: the CA or self-signed certificate (PEM) that cameras are checked against instead
+  // of the system's CA bundle (--source-ca); "" for the system's.
+  std::string ca_file;
 };
 
 // testcard | file:PATH | dir:PATH | exec:PROGRAM ARGS... (the words split as a shell would
-// split them, with '...' and "..." quoting, but no shell and no expansion).
+// split them, with '...' and "..." quoting, but no shell and no expansion) |
+// http://[USER:PASSWORD@]HOST[:PORT]/PATH (or https://): an MJPEG stream relayed frame by
+// frame, or a still JPEG polled at options.fps. Other URL schemes are refused.
 Parsed<std::unique_ptr<FrameSource>> make_source(std::string_view spec,
                                                  const SourceOptions& options);
 
