@@ -587,7 +587,8 @@ location = /static/frame.jpg {{
                 for round_ in range(self.args.relay_rounds):
                     first = round_ % len(peers)  # each goes first in one round
                     for peer in peers[first:] + peers[:first]:
-                        rows.append(self.relay_run(peer, viewers, round_, relays.get(peer)))
+                        rows.append(self.relay_run(peer, viewers, round_, relays.get(peer),
+                                                   relays if peer == "direct" else {}))
             self.results["relay"] = {"rows": rows, "rounds": self.args.relay_rounds,
                                      "seconds": self.args.relay_seconds, "warmup": self.args.relay_warmup,
                                      "viewers": self.args.relay_viewers}
@@ -595,12 +596,20 @@ location = /static/frame.jpg {{
             for process in relays.values():
                 self.procs.stop(process)
 
-    def relay_run(self, peer, viewers, round_, process):
+    def relay_run(self, peer, viewers, round_, process, idle):
         """One peer, one round: loadgen's figures, and the relay's CPU per relayed frame over a
-        window inside loadgen's (the frames it took in, from its /state)."""
+        window inside loadgen's (the frames it took in, from its /state). idle: relays that have
+        no viewers meanwhile (during the direct runs), whose intake alone is measured too."""
         path = "/webcam" if peer == "direct" else f"/relay-{peer}"
         program = [process.pid] if process else [self.webcam.pid]
         child = descendants(program[0])
+        watched = {peer: (path, program, child)}
+        watched.update({name: (f"/relay-{name}", [p.pid], descendants(p.pid)) for name, p in idle.items()})
+
+        def sample():
+            return {name: (self.state_of(where[1:])["source"]["frames_in"], sum(map(cpu_ns, mine)),
+                           sum(map(cpu_ns, below))) for name, (where, mine, below) in watched.items()}
+
         warmup, seconds = self.args.relay_warmup, self.args.relay_seconds
         argv = [str(self.tools / "loadgen"), "--port", str(self.port), "--path", f"{path}/stream",
                 "--viewers", str(viewers), "--threads", "2", "--warmup", str(warmup), "--seconds", str(seconds),
@@ -608,11 +617,9 @@ location = /static/frame.jpg {{
         load = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             time.sleep(warmup + 0.2)
-            frames0 = self.state_of(path[1:])["source"]["frames_in"]
-            program0, child0 = sum(map(cpu_ns, program)), sum(map(cpu_ns, child))
+            before = sample()
             time.sleep(seconds - 0.4)
-            frames1 = self.state_of(path[1:])["source"]["frames_in"]
-            program1, child1 = sum(map(cpu_ns, program)), sum(map(cpu_ns, child))
+            after = sample()
             out, err = load.communicate(timeout=60)
         finally:
             if load.poll() is None:
@@ -621,15 +628,21 @@ location = /static/frame.jpg {{
         if load.returncode not in (0, 1) or not out.strip():
             raise RuntimeError(f"loadgen failed: {' '.join(argv)}\n{err}")
         result = json.loads(out.strip().splitlines()[-1])
-        frames = max(frames1 - frames0, 1)
-        row = {"peer": peer, "viewers": viewers, "round": round_, "frames_in": frames1 - frames0,
-               "program_us": (program1 - program0) / 1000 / frames, "child_us": (child1 - child0) / 1000 / frames,
+        cpu = {}
+        for name in watched:
+            frames = max(after[name][0] - before[name][0], 1)
+            cpu[name] = {"frames_in": after[name][0] - before[name][0],
+                         "program_us": (after[name][1] - before[name][1]) / 1000 / frames,
+                         "child_us": (after[name][2] - before[name][2]) / 1000 / frames}
+        frames = cpu[peer]["frames_in"]
+        row = {"peer": peer, "viewers": viewers, "round": round_, **cpu.pop(peer), "idle": cpu,
                **{k: result[k] for k in ("fps_min", "fps_median", "latency_p50_ms", "latency_p95_ms",
                                          "latency_p99_ms", "invalid", "connected", "parts")}}
         log(f"relay {peer:6} {viewers:4} round {round_ + 1}: {row['fps_median']:.2f} fps (min {row['fps_min']:.2f}), "
             f"latency p50 {row['latency_p50_ms']:.1f} p95 {row['latency_p95_ms']:.1f} ms; "
             f"{'A' if peer == 'direct' else 'relay'} {row['program_us']:.1f} us"
-            + (f" + child {row['child_us']:.1f} us" if child else "") + f" per frame in ({frames} frames)")
+            + (f" + child {row['child_us']:.1f} us" if child else "") + f" per frame in ({frames} frames)"
+            + "".join(f"; idle {name} {c['program_us'] + c['child_us']:.1f} us" for name, c in row["idle"].items()))
         return row
 
     def program(self):
@@ -725,26 +738,9 @@ plot {lines(6)}
     return made
 
 
-def report(results, bench_args, started, elapsed):
+def fanout_report(results, bench_args, fan):
     viewers = bench_args.viewers
-    fan = {(r["peer"], r["viewers"]): r for r in results["fanout"]}
     lines = [
-        BEGIN,
-        "",
-        f"Run of {started} UTC, {elapsed / 60:.1f} minutes. Machine: {machine()}.",
-        "",
-        "Command: `make bench` (bench/run.py; every figure below comes from this one run, peers "
-        "one after the other). The load client is `build/bench/loadgen` (C++, 2 epoll threads; "
-        "its own CPU is in the tables). CPU is utime+stime from /proc/PID/stat over the "
-        f"measuring window ({bench_args.seconds:g} s after a {bench_args.warmup:g} s warm-up; "
-        "10 ms ticks), RSS is VmRSS at its end.",
-        "",
-        "The frames: `build/bench/feeder`, the 640x480 testcard at 15 frames/s (about 40 KB "
-        "each), marked with the time it was sent. webcam.fcgi reads it as its `exec:` source, "
-        "nchan gets each frame POSTed to its publisher location, the Flask app reads it from a "
-        "pipe, and the static peer serves one such frame. So every peer moves the same bytes and "
-        "the source's CPU is counted apart from the program's.",
-        "",
         "## Fan-out through nginx",
         "",
     ]
@@ -801,6 +797,32 @@ def report(results, bench_args, started, elapsed):
     if plots:
         lines += ["", *[f"![{name[:-4]}](bench/{name})" for name in plots]]
     lines.append("")
+    return lines
+
+
+def report(results, bench_args, started, elapsed):
+    viewers = bench_args.viewers
+    fan = {(r["peer"], r["viewers"]): r for r in results["fanout"]}
+    lines = [
+        BEGIN,
+        "",
+        f"Run of {started} UTC, {elapsed / 60:.1f} minutes. Machine: {machine()}.",
+        "",
+        "Command: `make bench` (bench/run.py; every figure below comes from this one run, peers "
+        "one after the other). The load client is `build/bench/loadgen` (C++, 2 epoll threads; "
+        "its own CPU is in the tables). CPU is utime+stime from /proc/PID/stat over the "
+        f"measuring window ({bench_args.seconds:g} s after a {bench_args.warmup:g} s warm-up; "
+        "10 ms ticks), RSS is VmRSS at its end.",
+        "",
+        "The frames: `build/bench/feeder`, the 640x480 testcard at 15 frames/s (about 40 KB "
+        "each), marked with the time it was sent. webcam.fcgi reads it as its `exec:` source, "
+        "nchan gets each frame POSTed to its publisher location, the Flask app reads it from a "
+        "pipe, and the static peer serves one such frame. So every peer moves the same bytes and "
+        "the source's CPU is counted apart from the program's.",
+        "",
+    ]
+    if results["fanout"]:
+        lines += fanout_report(results, bench_args, fan)
 
     # idle
     idle = results.get("idle")
@@ -954,6 +976,25 @@ def relay_report(results):
                 + (f"{fmt(med('child_us'))} | " if peer == "ffmpeg" else "– | ")
                 + (f"{fmt(median([total(x) for x in mine]))} | " if relay else "– | ")
                 + (f"{ratio:.2f} |" if relay and ratio is not None else "– |"))
+        lines.append("")
+    idle = [(name, x["idle"][name]) for x in rows if x["peer"] == "direct" for name in x.get("idle", {})]
+    if idle:
+        lines += [
+            "The relays' intake alone: their CPU per frame taken in while they had no viewer of their own (their "
+            f"sources lingering), measured during the direct runs ({len(idle) // max(len({n for n, _ in idle}), 1)} "
+            "windows each; median):",
+            "",
+            "| relay | program µs per frame | ffmpeg child µs | total µs |",
+            "| --- | --- | --- | --- |",
+        ]
+        for peer, _ in RELAYS[1:]:
+            mine = [figures for name, figures in idle if name == peer]
+            if not mine:
+                continue
+            child = median([f["child_us"] for f in mine]) if peer == "ffmpeg" else 0
+            lines.append(f"| {peer} | {fmt(median([f['program_us'] for f in mine]))} | "
+                         + (f"{fmt(child)} | " if peer == "ffmpeg" else "– | ")
+                         + f"{fmt(median([f['program_us'] + (f['child_us'] if peer == 'ffmpeg' else 0) for f in mine]))} |")
         lines.append("")
     invalid = sum(x["invalid"] for x in rows)
     short = [x for x in rows if x["connected"] < x["viewers"]]
