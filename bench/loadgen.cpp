@@ -14,9 +14,9 @@
 // stream (default): N HTTP/1.0 multipart streams. Per viewer the parts received in the
 //   measuring window (frames per second, min and median). Per part, its time stamp: the
 //   X-Timestamp part header, or else "t=SECONDS" in a JPEG comment segment right after SOI
-//   (how bench/feeder marks the frames it gives the peers); with --stamp comment the
-//   comment first (a relay's X-Timestamp is when the relay got the frame, the comment when
-//   the frame was made, and the relay passes it through). Latency is arrival minus stamp;
+//   (how bench/feeder marks the frames it gives the peers); with --stamp comment only the
+//   comment (a relay's X-Timestamp is when the relay got the frame, the comment when the
+//   frame was made, and the relay passes it through). Latency is arrival minus stamp;
 //   the spread is between the first and last viewer receiving the same stamp. A part whose
 //   type is image/jpeg and whose body is not a whole JPEG (SOI first, EOI last) is invalid.
 //   --stall K: the first K viewers stop reading for the whole measuring window, then read
@@ -296,7 +296,6 @@ struct Viewer {
           valid = is_whole_jpeg(buffer, body, end);
           if (stamp < 0 && valid) stamp = comment_stamp(buffer, body, end);
         }
-        if (stamp < 0 && stamp_from_comment) stamp = header_stamp(head);
         part(stamp, valid);
       }
       buffer.erase(0, end);
