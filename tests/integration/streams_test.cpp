@@ -151,16 +151,6 @@ class TcpWebcam {
   bool ready_ = false;
 };
 
-// X-Frame numbers of the parts received, in order (length framing).
-std::vector<unsigned long> frame_numbers(const std::string& out) {
-  std::vector<unsigned long> numbers;
-  for (std::size_t at = out.find("\r\nX-Frame: "); at != std::string::npos;
-       at = out.find("\r\nX-Frame: ", at + 1)) {
-    numbers.push_back(std::stoul(out.substr(at + 11)));
-  }
-  return numbers;
-}
-
 // frames_skipped of each viewer in a webcam /state, in its order.
 std::vector<long> frames_skipped_of_viewers(const std::string& state) {
   std::vector<long> skipped;

@@ -41,16 +41,6 @@ void read_all_for(std::vector<FcgiClient>& clients, Clock::duration how_long) {
   for (std::thread& reader : readers) reader.join();
 }
 
-// X-Frame numbers of the parts received, in order (length framing).
-std::vector<unsigned long> frame_numbers(const std::string& out) {
-  std::vector<unsigned long> numbers;
-  for (std::size_t at = out.find("\r\nX-Frame: "); at != std::string::npos;
-       at = out.find("\r\nX-Frame: ", at + 1)) {
-    numbers.push_back(std::stoul(out.substr(at + 11)));
-  }
-  return numbers;
-}
-
 TEST(Webcam, LengthFramedStreamOfWholeJpegs) {
   FcgiProgram webcam("webcam.fcgi", 4, {"--size", "320x240"});
   FcgiClient viewer = webcam.request("/stream");

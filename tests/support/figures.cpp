@@ -220,4 +220,13 @@ std::vector<std::string> part_bodies(const std::string& out) {
   return bodies;
 }
 
+std::vector<unsigned long> frame_numbers(const std::string& out) {
+  std::vector<unsigned long> numbers;
+  for (std::size_t at = out.find("\r\nX-Frame: "); at != std::string::npos;
+       at = out.find("\r\nX-Frame: ", at + 1)) {
+    numbers.push_back(std::stoul(out.substr(at + 11)));
+  }
+  return numbers;
+}
+
 }  // namespace pushcgi::test

@@ -59,5 +59,7 @@ inline auto has_parts(std::size_t n) {
 }
 // The bodies of the complete parts of a length-framed stream, by their Content-Length.
 std::vector<std::string> part_bodies(const std::string& out);
+// X-Frame numbers of the parts received, in order (length framing).
+std::vector<unsigned long> frame_numbers(const std::string& out);
 
 }  // namespace pushcgi::test

@@ -1,6 +1,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +18,7 @@
 #include "pushcgi/sources/source.hpp"
 #include "pushcgi/sources/testcard.hpp"
 #include "support/figures.hpp"
+#include "support/http_client.hpp"
 #include "support/process.hpp"
 
 namespace pushcgi {
@@ -123,9 +126,87 @@ TEST(MakeSource, Specs) {
   EXPECT_EQ((*make_source("exec:ffmpeg -i rtsp://u:pw@cam/", labelled))->describe(), "Front door");
   EXPECT_EQ((*make_source("testcard", labelled))->describe(), "Front door");
   EXPECT_EQ(make_source("camera", options).error(),
-            "expected testcard, file:PATH, dir:PATH or exec:PROGRAM ARGS...");
+            "expected testcard, file:PATH, dir:PATH, exec:PROGRAM ARGS... or http(s)://URL");
   EXPECT_FALSE(make_source("file:", options));
   EXPECT_EQ(make_source("exec:", options).error(), "exec: no program given");
+}
+
+// describe() goes to /state and the log: an IP camera's URL without its user-info, query
+// (cheap cameras take ?user=admin&pwd=...) or fragment.
+TEST(HttpSource, DescribeHidesUserInfoQueryAndFragment) {
+  SourceOptions options;
+  const auto describe = [&](const std::string& url) {
+    auto made = make_source(url, options);
+    return made ? (*made)->describe() : "refused: " + made.error();
+  };
+  EXPECT_EQ(describe("http://cam.example/video.cgi"), "http://cam.example/video.cgi");
+  EXPECT_EQ(describe("http://admin:s3cret@192.168.1.20:8080/mjpg/video.mjpg"),
+            "http://192.168.1.20:8080/mjpg/video.mjpg");
+  EXPECT_EQ(describe("https://admin@cam.example/snapshot.cgi?user=admin&pwd=s3cret#x"),
+            "https://cam.example/snapshot.cgi");
+  EXPECT_EQ(describe("HTTP://user:pw@[::1]:81"), "http://[::1]:81/");
+  options.label = "Front door";
+  EXPECT_EQ(describe("http://u:p@cam/"), "Front door");
+}
+
+TEST(HttpSource, OnlyHttpAndHttpsUrlsAreSources) {
+  const SourceOptions options;
+  EXPECT_TRUE(make_source("http://cam/video", options));
+  EXPECT_TRUE(make_source("https://cam/video", options));
+  EXPECT_EQ(make_source("ftp://user:pw@cam/pic.jpg", options).error(),
+            "unsupported URL scheme 'ftp': expected http:// or https://");
+  EXPECT_EQ(make_source("rtsp://cam/stream", options).error(),
+            "unsupported URL scheme 'rtsp': expected http:// or https://");
+  EXPECT_EQ(make_source("file:///tmp/cam.jpg", options).error(),
+            "file:// URLs are not sources: use file:PATH for a picture that another program "
+            "rewrites");
+  // A URL curl cannot parse is refused without being quoted (it may hold a password).
+  const auto bad = make_source("http://admin:s3cret@[::1/", options);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().rfind("not a valid URL: ", 0), 0u) << bad.error();
+  EXPECT_EQ(bad.error().find("s3cret"), std::string::npos);
+  // Not URLs: a file: path that happens to hold "://" further on is still a path.
+  EXPECT_EQ((*make_source("file:/srv/a://b.jpg", options))->describe(), "file:/srv/a://b.jpg");
+}
+
+// A camera that accepts the connection and never answers: stop() does not wait for it (nor
+// for the watchdog), and the status says nothing was wrong yet.
+TEST(HttpSource, StopsAtOnceWhileTheCameraDoesNotAnswer) {
+  const int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(listen(listener, 4), 0);  // the kernel completes the connection; nobody reads
+  socklen_t size = sizeof address;
+  getsockname(listener, reinterpret_cast<sockaddr*>(&address), &size);
+  auto source = std::move(
+      make_source("http://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/video",
+                  SourceOptions{})
+          .value());
+  Frames frames;
+  source->start(frames.emit());
+  std::this_thread::sleep_for(300ms);
+  const auto start = Clock::now();
+  source->stop();
+  const auto took = Clock::now() - start;
+  EXPECT_LT(took, 100ms);
+  EXPECT_EQ(source->status(), "");
+  EXPECT_EQ(source->incidents().count, 0u);
+  ::close(listener);
+}
+
+TEST(HttpSource, ARefusedConnectionIsToldInWordsAndRetried) {
+  const int port = test::free_port();
+  auto source = std::move(
+      make_source("http://127.0.0.1:" + std::to_string(port) + "/", SourceOptions{}).value());
+  Frames frames;
+  source->start(frames.emit());
+  EXPECT_EQ(wait_for_status(*source), "cannot connect: connection refused; retry in 2 s");
+  source->stop();
+  EXPECT_EQ(source->incidents().count, 1u);
+  EXPECT_NE(source->incidents().last.find(": cannot connect: connection refused"),
+            std::string::npos);
 }
 
 TEST(TestcardSource, EmitsJpegsOfTheSizeAsked) {
