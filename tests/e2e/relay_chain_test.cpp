@@ -178,12 +178,33 @@ TEST(RelayChain, FfmpegReadsTheRelayedStreamWithLengthFraming) {
     while (!done) reference.read_until(has_parts(100000), 200ms);
   });
 
+  // Two outputs of one ffmpeg: the parts as it demuxed them (-c copy), and the same frames
+  // decoded by its own MJPEG decoder into RGB.
   TempDir out;
   constexpr int kFrames = 10;
+  constexpr int kWidth = 640;  // A's testcard
+  constexpr int kHeight = 480;
   const RunResult ffmpeg =
-      run_program({"/usr/bin/ffmpeg", "-nostdin", "-loglevel", "error", "-f", "mpjpeg", "-i",
-                   "http://127.0.0.1:" + std::to_string(b.port()) + "/webcam/stream", "-frames:v",
-                   std::to_string(kFrames), "-c", "copy", out.file("frame%02d.jpg")},
+      run_program({"/usr/bin/ffmpeg",
+                   "-nostdin",
+                   "-loglevel",
+                   "error",
+                   "-f",
+                   "mpjpeg",
+                   "-i",
+                   "http://127.0.0.1:" + std::to_string(b.port()) + "/webcam/stream",
+                   "-frames:v",
+                   std::to_string(kFrames),
+                   "-c",
+                   "copy",
+                   out.file("frame%02d.jpg"),
+                   "-frames:v",
+                   std::to_string(kFrames),
+                   "-pix_fmt",
+                   "rgb24",
+                   "-f",
+                   "rawvideo",
+                   out.file("frames.rgb")},
                   30s);
   std::this_thread::sleep_for(300ms);  // the reference gets the last of ffmpeg's frames too
   // Two viewers of B, one stream of A: what ffmpeg read was relayed.
@@ -198,6 +219,9 @@ TEST(RelayChain, FfmpegReadsTheRelayedStreamWithLengthFraming) {
     sent.emplace(frame_number(body), body);
   }
   ASSERT_GE(sent.size(), static_cast<std::size_t>(kFrames)) << "the reference viewer's parts";
+  const std::string decoded = read_file(out.file("frames.rgb"));
+  constexpr std::size_t kFrameBytes = std::size_t{kWidth} * kHeight * 3;
+  ASSERT_EQ(decoded.size(), kFrames * kFrameBytes) << "ffmpeg did not decode " << kFrames;
   long previous = 0;
   for (int i = 1; i <= kFrames; ++i) {
     char name[32];
@@ -209,6 +233,9 @@ TEST(RelayChain, FfmpegReadsTheRelayedStreamWithLengthFraming) {
     ASSERT_GE(number, 1);
     EXPECT_GT(number, previous);
     previous = number;
+    // ffmpeg's decoding of it shows the same testcard frame.
+    const auto* rgb = reinterpret_cast<const std::uint8_t*>(decoded.data()) + (i - 1) * kFrameBytes;
+    EXPECT_EQ(Testcard::read_pattern(rgb, kWidth, kHeight, kWidth * 3), number);
     // Exactly the part's Content-Length bytes: nothing of the framing inside, nothing cut.
     const auto same = sent.find(number);
     ASSERT_NE(same, sent.end()) << "frame " << number << " was not sent to the reference";
