@@ -1283,7 +1283,10 @@ def main():
     parser.add_argument("--report", default=str(ROOT / "docs" / "BENCHMARKS.md"))
     parser.add_argument("--json", default=str(ROOT / "docs" / "bench" / "results.json"))
     args = parser.parse_args()
-    for tool in ("nginx", "gnuplot"):
+    if set(args.relays) - {name for name, _ in RELAYS[1:]}:
+        parser.error(f"--relays: expected http and/or ffmpeg, got {','.join(args.relays)}")
+    needed = ["nginx", "gnuplot"] + (["ffmpeg"] if "relay" in args.only.split(",") and "ffmpeg" in args.relays else [])
+    for tool in needed:
         if shutil.which(tool) is None:
             sys.exit(f"bench: {tool} is missing (make bench installs it with tools/ensure-packages)")
     if args.from_json:
