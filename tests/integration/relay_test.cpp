@@ -1,68 +1,17 @@
 // webcam.fcgi relaying an IP camera (--source http://...): tests/helpers/camera_server.py
-// stands in for the camera, on a real socket, with its faults on request.
+// stands in for the camera, on a real socket: the frames, the faults, the connections.
 #include <gtest/gtest.h>
-#include <sys/stat.h>
 
-#include <fstream>
 #include <thread>
 
-#include "fcgi_program.hpp"
+#include "relay_support.hpp"
 #include "support/http_client.hpp"
-#include "test_camera.hpp"
 
 namespace pushcgi::test {
 namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-constexpr const char* kBrowser = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101";
-
-// Small figures keep each test short: a stalled camera is noticed in 2 s, the source stops
-// 1 s after its last viewer.
-std::vector<std::string> relay_args(const std::string& url, std::vector<std::string> more = {}) {
-  std::vector<std::string> args = {"--source", url, "--source-timeout", "2", "--linger", "1"};
-  args.insert(args.end(), more.begin(), more.end());
-  return args;
-}
-
-// /state's body once it holds text (reading nothing else meanwhile); what it is after timeout.
-std::string state_with(FcgiProgram& webcam, const std::string& text,
-                       Clock::duration timeout = 10s) {
-  std::string state;
-  const auto deadline = Clock::now() + timeout;
-  while ((state = body_of(webcam.fetch("/state"))).find(text) == std::string::npos &&
-         Clock::now() < deadline) {
-    std::this_thread::sleep_for(50ms);
-  }
-  return state;
-}
-
-// For read_until: a camera frame newer than `than` has come.
-auto camera_frame_after(unsigned long than) {
-  return [than](const std::string& out) {
-    const std::vector<unsigned long> numbers = camera_frames(out);
-    return !numbers.empty() && numbers.back() > than;
-  };
-}
-
-void expect_increasing(const std::vector<unsigned long>& numbers) {
-  for (std::size_t k = 1; k < numbers.size(); ++k) {
-    EXPECT_GT(numbers[k], numbers[k - 1]) << "camera frame " << k;
-  }
-}
-
-// Every body is byte for byte the camera's frame of that number, and they come in order.
-void expect_camera_frames(const TestCamera& camera, const std::vector<std::string>& bodies) {
-  std::vector<unsigned long> numbers;
-  for (const std::string& body : bodies) {
-    const unsigned long n = camera_frame(body);
-    ASSERT_GT(n, 0u) << "a part of " << body.size() << " bytes is not a camera frame";
-    EXPECT_EQ(body, camera.frame(n)) << "camera frame " << n << " was changed";
-    numbers.push_back(n);
-  }
-  expect_increasing(numbers);
-}
 
 // Length and browser framing, from a camera whose parts have a Content-Length and from one
 // whose parts have none and whose boundary is odd.
@@ -117,73 +66,6 @@ TEST(Relay, ASnapshotCameraBecomesAStreamAtFps) {
   EXPECT_EQ(camera.stat("streams_total"), 0);
   EXPECT_NE(webcam.log().find("receiving snapshots (image/jpeg)"), std::string::npos);
   std::printf("%zu snapshots in %.2f s at --fps 5\n", bodies.size(), seconds);
-}
-
-// Credentials from the URL's user-info or from --source-netrc, for a camera that asks for
-// Basic or Digest authentication.
-class RelayCredentials : public ::testing::TestWithParam<std::pair<std::string, std::string>> {};
-
-TEST_P(RelayCredentials, AreAccepted) {
-  const auto& [scheme, where] = GetParam();
-  TempDir dir;
-  TestCamera camera({"--auth", scheme, "--user", "viewer", "--password", "Camera7pw"});
-  std::vector<std::string> args;
-  std::string url = camera.url("/video");
-  if (where == "url") {
-    url = camera.url("/video", "viewer:Camera7pw");
-  } else {
-    const std::string netrc = dir.file("netrc");
-    std::ofstream(netrc) << "machine 127.0.0.1 login viewer password Camera7pw\n";
-    chmod(netrc.c_str(), 0600);
-    args = {"--source-netrc", netrc};
-  }
-  FcgiProgram webcam("webcam.fcgi", kDefaultThreads, relay_args(url, args));
-  FcgiClient viewer = webcam.request("/stream");
-  ASSERT_TRUE(viewer.read_until(has_parts(3), 10s)) << body_of(webcam.fetch("/state"));
-  expect_camera_frames(camera, part_bodies(viewer.out()));
-  EXPECT_EQ(json_field(body_of(webcam.fetch("/state")), "incidents"), 0);
-}
-
-TEST_P(RelayCredentials, WrongOnesShow401InState) {
-  const auto& [scheme, where] = GetParam();
-  TempDir dir;
-  TestCamera camera({"--auth", scheme, "--user", "viewer", "--password", "Camera7pw"});
-  std::vector<std::string> args;
-  std::string url = camera.url("/video");
-  if (where == "url") {
-    url = camera.url("/video", "viewer:wrong");
-  } else {
-    const std::string netrc = dir.file("netrc");
-    std::ofstream(netrc) << "machine 127.0.0.1 login viewer password wrong\n";
-    args = {"--source-netrc", netrc};
-  }
-  FcgiProgram webcam("webcam.fcgi", kDefaultThreads, relay_args(url, args));
-  FcgiClient viewer = webcam.request("/stream");
-  const std::string state =
-      state_with(webcam, "\"problem\":\"upstream answered 401 (wrong or missing credentials)");
-  EXPECT_NE(state.find("\"problem\":\"upstream answered 401 (wrong or missing credentials); "
-                       "retry in 2 s\""),
-            std::string::npos)
-      << state;
-  EXPECT_GE(camera.stat("auth_failures"), 1);
-  EXPECT_EQ(parts_done(viewer.out()), 0u);
-  EXPECT_FALSE(viewer.ended());
-}
-
-INSTANTIATE_TEST_SUITE_P(
-    Camera, RelayCredentials,
-    ::testing::Values(std::make_pair("basic", "url"), std::make_pair("digest", "url"),
-                      std::make_pair("basic", "netrc"), std::make_pair("digest", "netrc")),
-    [](const auto& param_info) { return param_info.param.first + "_" + param_info.param.second; });
-
-TEST(Relay, NoCredentialsShow401InState) {
-  TestCamera camera({"--auth", "basic", "--user", "viewer", "--password", "Camera7pw"});
-  FcgiProgram webcam("webcam.fcgi", kDefaultThreads, relay_args(camera.url("/video")));
-  FcgiClient viewer = webcam.request("/stream");
-  const std::string state = state_with(webcam, "upstream answered 401");
-  EXPECT_NE(state.find("\"problem\":\"upstream answered 401 (wrong or missing credentials)"),
-            std::string::npos)
-      << state;
 }
 
 // Each fault of the camera while a viewer watches: the viewer keeps its connection and gets
@@ -264,88 +146,6 @@ TEST(Relay, ABoundaryChangeGoesUnnoticed) {
   EXPECT_EQ(json_field(state, "incidents"), 0) << state;
   EXPECT_EQ(json_field(state, "frames_dropped"), 0) << state;
   EXPECT_EQ(camera.stat("streams_total"), 1);
-}
-
-// The camera's password (user-info) and a secret in the query, as cheap cameras take it,
-// through every route, a fault and its recovery, with the log at its most talkative.
-TEST(Relay, ThePasswordAndTheQueryAppearInNoResponseAndNoLogLine) {
-  TestCamera camera({"--auth", "basic", "--user", "viewer", "--password", "Secret5pw"});
-  FcgiProgram webcam("webcam.fcgi", kDefaultThreads,
-                     relay_args(camera.url("/video?token=Query5tok&x=1", "viewer:Secret5pw"),
-                                {"--log-level", "debug"}));
-  FcgiClient viewer = webcam.request("/stream");
-  FcgiClient browser = webcam.request("/stream", "", kBrowser);
-  ASSERT_TRUE(viewer.read_until(has_parts(2), 10s)) << webcam.log();
-  ASSERT_TRUE(browser.read_until(has_parts(2), 10s));
-  ASSERT_TRUE(camera.fault("404"));
-  std::string seen = state_with(webcam, "upstream answered 404");
-  ASSERT_TRUE(camera.fault("none"));
-  const std::vector<unsigned long> before = camera_frames(viewer.out());
-  ASSERT_TRUE(viewer.read_until(camera_frame_after(before.back()), 10s));
-  for (const auto& [path, query] : std::initializer_list<std::pair<const char*, const char*>>{
-           {"/", ""},
-           {"/", "mode=pull&interval=2"},
-           {"/snapshot", ""},
-           {"/state", ""},
-           {"/nowhere", ""},
-           {"/stream", "fps=abc"},
-       }) {
-    seen += webcam.fetch(path, query);
-  }
-  seen += viewer.out() + browser.out();
-  EXPECT_NE(seen.find("\"describe\":\"" + camera.url("/video") + "\""), std::string::npos);
-  const std::string log = webcam.log();
-  EXPECT_NE(log.find("upstream answered 404"), std::string::npos) << log;  // the log is there
-  for (const char* secret : {"Secret5pw", "Query5tok", "viewer:", "token="}) {
-    EXPECT_EQ(seen.find(secret), std::string::npos) << secret;
-    EXPECT_EQ(log.find(secret), std::string::npos) << secret << " in\n" << log;
-  }
-}
-
-TEST(Relay, HelpNamesTheUrlsAndTheirOptions) {
-  const RunResult run = run_program({bin_path("webcam.fcgi"), "--help"});
-  EXPECT_EQ(run.status, 0);
-  for (const char* text : {"http(s)://[USER:PASSWORD@]HOST[:PORT]/PATH", "--source-netrc FILE",
-                           "--source-ca FILE", "readable by this program's user only"}) {
-    EXPECT_NE(run.out.find(text), std::string::npos) << text << " in\n" << run.out;
-  }
-}
-
-// An https camera with its own self-signed certificate: refused as untrusted, accepted with
-// --source-ca. openssl s_server -WWW stands in (it serves the file as text/plain and closes:
-// a bare stream of one JPEG, which is all this needs).
-TEST(Relay, HttpsCamerasAreCheckedAgainstSourceCa) {
-  TempDir dir;
-  const RunResult made =
-      run_program({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                   "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", dir.file("key.pem"), "-out",
-                   dir.file("cert.pem"), "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
-                   "subjectAltName=IP:127.0.0.1"});
-  ASSERT_EQ(made.status, 0) << made.err;
-  std::ofstream(dir.file("camera.jpg"), std::ios::binary) << TestCamera::still_jpeg();
-  const int port = free_port();
-  SpawnOptions spawn;
-  spawn.stderr_path = dir.file("s_server.log");
-  spawn.own_process_group = true;
-  Process server({"/bin/sh", "-c",
-                  "cd " + dir.path() + " && exec /usr/bin/openssl s_server -quiet -WWW -accept " +
-                      std::to_string(port) + " -cert cert.pem -key key.pem"},
-                 spawn);
-  ASSERT_TRUE(wait_for_port(port, 5s)) << read_file(dir.file("s_server.log"));
-  const std::string url = "https://127.0.0.1:" + std::to_string(port) + "/camera.jpg";
-  {
-    FcgiProgram webcam("webcam.fcgi", kDefaultThreads, relay_args(url));
-    FcgiClient viewer = webcam.request("/stream");
-    const std::string state = state_with(webcam, "TLS: ");
-    EXPECT_NE(state.find("\"problem\":\"TLS: certificate not trusted; retry in 2 s\""),
-              std::string::npos)
-        << state;
-  }
-  FcgiProgram webcam("webcam.fcgi", kDefaultThreads,
-                     relay_args(url, {"--source-ca", dir.file("cert.pem")}));
-  FcgiClient viewer = webcam.request("/stream");
-  ASSERT_TRUE(viewer.read_until(has_parts(1), 10s)) << body_of(webcam.fetch("/state"));
-  EXPECT_EQ(part_bodies(viewer.out()).at(0), TestCamera::still_jpeg());
 }
 
 TEST(Relay, ConnectionRefusedIsToldInWords) {

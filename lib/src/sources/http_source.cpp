@@ -60,7 +60,7 @@ struct HttpSource::Transfer {
   enum class Kind { unknown, multipart, image, other };
 
   Transfer(HttpSource& owner, CURL* handle)
-      : source(owner), easy(handle), started(Clock::now()), last_frame(started) {}
+      : source(owner), easy(handle), last_frame(Clock::now()) {}
   Transfer(const Transfer&) = delete;
   Transfer& operator=(const Transfer&) = delete;
 
@@ -84,10 +84,9 @@ struct HttpSource::Transfer {
   std::string drop_reason;
   std::size_t drops_handed_on = 0;
   std::uint64_t frames = 0;
-  Clock::time_point started;
   Clock::time_point first_frame;
-  Clock::time_point last_frame;
-  std::string abort_reason;  // why on_body stopped the transfer
+  Clock::time_point last_frame;  // or when the request started
+  std::string abort_reason;      // why on_body stopped the transfer
 };
 
 HttpSource::HttpSource(std::string url, std::string description, const SourceOptions& options)
