@@ -4,7 +4,7 @@
 //   build/bench/loadgen --port PORT --path PATH --viewers N [--threads T] [--seconds S]
 //                       [--warmup W] [--pids PID,PID...] [--accept TYPE]
 //                       [--mode stream|poll|disconnect] [--fps F] [--stall K]
-//                       [--state-path PATH] [--rounds R]
+//                       [--state-path PATH] [--rounds R] [--stamp header|comment]
 //   build/bench/loadgen --port PORT --mode hold --mix PATH=N[,PATH=N...] [--threads T]
 //                       [--serve-wait S] [--seconds S] [--probe PATH] [--probe-hz H]
 //                       [--probe-timeout S] [--never-read K] [--never-read-path PATH]
@@ -14,7 +14,9 @@
 // stream (default): N HTTP/1.0 multipart streams. Per viewer the parts received in the
 //   measuring window (frames per second, min and median). Per part, its time stamp: the
 //   X-Timestamp part header, or else "t=SECONDS" in a JPEG comment segment right after SOI
-//   (how bench/feeder marks the frames it gives the peers). Latency is arrival minus stamp;
+//   (how bench/feeder marks the frames it gives the peers); with --stamp comment only the
+//   comment (a relay's X-Timestamp is when the relay got the frame, the comment when the
+//   frame was made, and the relay passes it through). Latency is arrival minus stamp;
 //   the spread is between the first and last viewer receiving the same stamp. A part whose
 //   type is image/jpeg and whose body is not a whole JPEG (SOI first, EOI last) is invalid.
 //   --stall K: the first K viewers stop reading for the whole measuring window, then read
@@ -88,6 +90,7 @@ struct Options {
   unsigned stall = 0;
   std::string state_path = "/state";
   unsigned rounds = 1;
+  bool stamp_from_comment = false;
   std::vector<pid_t> pids;
   // hold
   std::vector<std::pair<std::string, unsigned>> mix;
@@ -178,6 +181,9 @@ Options parse(int argc, char** argv) {
         options.signal_pid = std::stoi(value);
       } else if (name == "--end-wait") {
         options.end_wait = std::stod(value);
+      } else if (name == "--stamp") {
+        if (value != "header" && value != "comment") usage("--stamp is header or comment");
+        options.stamp_from_comment = value == "comment";
       } else if (name == "--pids") {
         std::istringstream list(value);
         std::string item;
@@ -231,6 +237,7 @@ std::string request_for(const Options& options, const char* version) {
 struct Viewer {
   int fd = -1;
   bool stalled = false;
+  bool stamp_from_comment = false;
   std::string buffer;
   std::string delimiter;  // "\r\n--B"
   bool head_done = false;
@@ -283,7 +290,7 @@ struct Viewer {
       if (head_end != std::string::npos && head_end < end) {
         const std::string head = buffer.substr(0, head_end);
         const std::size_t body = head_end + 4;
-        double stamp = header_stamp(head);
+        double stamp = stamp_from_comment ? -1 : header_stamp(head);
         bool valid = true;
         if (head.find("image/jpeg") != std::string::npos) {
           valid = is_whole_jpeg(buffer, body, end);
@@ -469,6 +476,7 @@ int run_streams(const Options& options) {
   std::vector<Viewer> viewers(options.viewers);
   unsigned connected = 0;
   for (Viewer& viewer : viewers) {
+    viewer.stamp_from_comment = options.stamp_from_comment;
     // poll: the first request goes out on the viewer's schedule
     viewer.fd = options.mode == Mode::poll ? pushcgi::test::connect_loopback(options.port)
                                            : open_viewer(options, request);
@@ -565,13 +573,14 @@ int run_streams(const Options& options) {
   std::printf(
       "{\"mode\":\"%s\",\"viewers\":%u,\"connected\":%u,\"seconds\":%.2f,\"fps_min\":%.2f,"
       "\"fps_median\":%.2f,\"parts\":%llu,\"invalid\":%llu,\"latency_p50_ms\":%.2f,"
-      "\"latency_p99_ms\":%.2f,\"spread_p50_ms\":%.2f,\"spread_p99_ms\":%.2f,"
+      "\"latency_p95_ms\":%.2f,\"latency_p99_ms\":%.2f,\"spread_p50_ms\":%.2f,\"spread_p99_ms\":%."
+      "2f,"
       "\"spread_frames\":%zu,\"client_cpu_percent\":%.1f,\"with_parts\":%u",
       options.mode == Mode::poll ? "poll" : "stream", options.viewers, connected, elapsed,
       quantile(fps, 0), quantile(fps, 0.5), static_cast<unsigned long long>(parts),
-      static_cast<unsigned long long>(invalid), quantile(latencies, 0.5), quantile(latencies, 0.99),
-      quantile(spreads, 0.5), quantile(spreads, 0.99), spreads.size(), client_cpu * 100.0 / elapsed,
-      with_parts);
+      static_cast<unsigned long long>(invalid), quantile(latencies, 0.5), quantile(latencies, 0.95),
+      quantile(latencies, 0.99), quantile(spreads, 0.5), quantile(spreads, 0.99), spreads.size(),
+      client_cpu * 100.0 / elapsed, with_parts);
   if (options.stall > 0) {
     std::printf(
         ",\"stalled\":%u,\"resumed_first_age_s_p50\":%.3f,\"resumed_first_age_s_max\":%.3f,"

@@ -17,6 +17,14 @@ The issue-12 scenarios (default settings: the programs started without --threads
               and nchan at the same counts);
   leave       10,000 streams close at once: until /ps/state counts none;
   sigterm     SIGTERM to ps.fcgi with 10,000 streams open: time to exit, close delimiters.
+The issue-13 scenario:
+  relay       camera A (webcam.fcgi, the 15 fps 640x480 testcard) behind nginx; 10 and 100
+              viewers of A directly, of webcam.fcgi B relaying A (--source http://.../stream)
+              and of webcam.fcgi C relaying A through an ffmpeg child (--source 'exec:ffmpeg
+              -f mpjpeg -i URL -c:v copy -f mjpeg -'), one after the other, --relay-rounds
+              times: each relay's CPU per relayed frame (C: with its ffmpeg child) and the
+              latency it adds against the direct viewers of the same round (medians over
+              the rounds, ratios against B in the same round). About 2 minutes.
 Run one alone with --only NAME[,NAME...] and --report/--json elsewhere (the report holds
 only the scenarios run).
 
@@ -48,6 +56,22 @@ PEERS = [
     ("flask", "Flask generator, gunicorn gthread, behind nginx"),
     ("static", "nginx, one static JPEG per request (keep-alive)"),
 ]
+
+
+# The relay scenario's peers: viewers of camera A directly, and of a webcam.fcgi relaying A.
+RELAYS = [
+    ("direct", "viewers of camera A (webcam.fcgi) itself"),
+    ("http", "webcam.fcgi B, `--source http://127.0.0.1:PORT/webcam/stream` (libcurl)"),
+    ("ffmpeg", "webcam.fcgi C, `--source 'exec:ffmpeg -loglevel error -f mpjpeg -i "
+               "http://127.0.0.1:PORT/webcam/stream -c:v copy -f mjpeg -'`"),
+]
+
+
+def relay_location(shipped, name, run):
+    """The shipped /webcam/ location again for a relay at /relay-NAME/ on its own socket."""
+    block = re.search(r"\nlocation /webcam/ \{.*?\n\}\n", shipped, re.S).group(0)
+    return (block.replace("/webcam", f"/relay-{name}").replace("webcam.sock", f"relay-{name}.sock")
+            .replace("/run/pushcgi/", run + "/"))
 
 
 def log(message):
@@ -92,6 +116,32 @@ def rss_kib(pid):
     except OSError:
         pass
     return 0
+
+
+def descendants(pid):
+    found, queue = [], [pid]
+    while queue:
+        below = children(queue.pop())
+        found += below
+        queue += below
+    return found
+
+
+def cpu_ns(pid):
+    """CPU time of a process's threads in ns: /proc/PID/task/*/schedstat (exact; utime and
+    stime in /proc/PID/stat count 10 ms ticks, too coarse for a relay's few ms a second).
+    Threads that ended are not counted: take it over a window in which none does."""
+    total = 0
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return 0
+    for task in tasks:
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass
+    return total
 
 
 def http_get(port, path, timeout=5):
@@ -169,7 +219,8 @@ class Bench:
         self.procs = Processes(self.run_dir)
         self.port = free_port()
         self.results = {"fanout": [], "stall": [], "idle": None, "disconnect": [], "streams": None,
-                        "webcam": [], "leave": None, "sigterm": None}
+                        "webcam": [], "leave": None, "sigterm": None,
+                        "relay": None}
         self.ps = None  # started by the scenarios that need it
 
     # ---- the stack --------------------------------------------------------------------
@@ -217,7 +268,7 @@ location = /static/frame.jpg {{
     alias {run}/frame.jpg;
     keepalive_requests 1000000;
 }}
-"""
+""" + "".join(relay_location(shipped, name, run) for name, _ in RELAYS[1:])
         )
         (self.run_dir / "nginx-tmp").mkdir(exist_ok=True)
 
@@ -502,6 +553,98 @@ location = /static/frame.jpg {{
         finally:
             self.start_webcam(None)
 
+    # ---- issue 13 ---------------------------------------------------------------------
+    def state_of(self, program):
+        text = http_get(self.port, f"/{program}/state")
+        return json.loads(text[text.index("\r\n\r\n") + 4:])
+
+    def relay(self):
+        camera = f"http://127.0.0.1:{self.port}/webcam/stream"
+        specs = {
+            "http": camera,
+            "ffmpeg": f"exec:ffmpeg -loglevel error -f mpjpeg -i {camera} -c:v copy -f mjpeg -",
+        }
+        relays = {}
+        for name in self.args.relays:
+            spec = specs[name]
+            relays[name] = self.procs.start(
+                f"relay-{name}", [str(self.bin / "webcam.fcgi"), "--socket", str(self.run_dir / f"relay-{name}.sock"),
+                                  "--source", spec, "--linger", "3600"])
+        try:
+            for name in relays:
+                wait_until(lambda: "open_streams" in http_get(self.port, f"/relay-{name}/state"), 20, f"relay {name}")
+            # Every source runs from here on (they linger): A serves both relays in every run,
+            # the direct ones included. ffmpeg takes a few seconds to probe its input.
+            self.loadgen("--path", "/webcam/stream", "--viewers", 1, "--seconds", 0.5, "--warmup", 0.5)
+            for name in relays:
+                self.loadgen("--path", f"/relay-{name}/stream", "--viewers", 1, "--seconds", 1, "--warmup", 3)
+                source = self.state_of(f"relay-{name}")["source"]
+                if source["frames_in"] == 0:
+                    raise RuntimeError(f"relay {name} relays nothing: {source}")
+            rows = []
+            peers = ["direct", *relays]
+            for viewers in self.args.relay_viewers:
+                for round_ in range(self.args.relay_rounds):
+                    first = round_ % len(peers)  # each goes first in one round
+                    for peer in peers[first:] + peers[:first]:
+                        rows.append(self.relay_run(peer, viewers, round_, relays.get(peer),
+                                                   relays if peer == "direct" else {}))
+            self.results["relay"] = {"rows": rows, "rounds": self.args.relay_rounds,
+                                     "seconds": self.args.relay_seconds, "warmup": self.args.relay_warmup,
+                                     "viewers": self.args.relay_viewers}
+        finally:
+            for process in relays.values():
+                self.procs.stop(process)
+
+    def relay_run(self, peer, viewers, round_, process, idle):
+        """One peer, one round: loadgen's figures, and the relay's CPU per relayed frame over a
+        window inside loadgen's (the frames it took in, from its /state). idle: relays that have
+        no viewers meanwhile (during the direct runs), whose intake alone is measured too."""
+        path = "/webcam" if peer == "direct" else f"/relay-{peer}"
+        program = [process.pid] if process else [self.webcam.pid]
+        child = descendants(program[0])
+        watched = {peer: (path, program, child)}
+        watched.update({name: (f"/relay-{name}", [p.pid], descendants(p.pid)) for name, p in idle.items()})
+
+        def sample():
+            return {name: (self.state_of(where[1:])["source"]["frames_in"], sum(map(cpu_ns, mine)),
+                           sum(map(cpu_ns, below))) for name, (where, mine, below) in watched.items()}
+
+        warmup, seconds = self.args.relay_warmup, self.args.relay_seconds
+        argv = [str(self.tools / "loadgen"), "--port", str(self.port), "--path", f"{path}/stream",
+                "--viewers", str(viewers), "--threads", "2", "--warmup", str(warmup), "--seconds", str(seconds),
+                "--stamp", "comment"]
+        load = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            time.sleep(warmup + 0.2)
+            before = sample()
+            time.sleep(seconds - 0.4)
+            after = sample()
+            out, err = load.communicate(timeout=60)
+        finally:
+            if load.poll() is None:
+                load.kill()
+                load.wait()
+        if load.returncode not in (0, 1) or not out.strip():
+            raise RuntimeError(f"loadgen failed: {' '.join(argv)}\n{err}")
+        result = json.loads(out.strip().splitlines()[-1])
+        cpu = {}
+        for name in watched:
+            frames = max(after[name][0] - before[name][0], 1)
+            cpu[name] = {"frames_in": after[name][0] - before[name][0],
+                         "program_us": (after[name][1] - before[name][1]) / 1000 / frames,
+                         "child_us": (after[name][2] - before[name][2]) / 1000 / frames}
+        frames = cpu[peer]["frames_in"]
+        row = {"peer": peer, "viewers": viewers, "round": round_, **cpu.pop(peer), "idle": cpu,
+               **{k: result[k] for k in ("fps_min", "fps_median", "latency_p50_ms", "latency_p95_ms",
+                                         "latency_p99_ms", "invalid", "connected", "parts")}}
+        log(f"relay {peer:6} {viewers:4} round {round_ + 1}: {row['fps_median']:.2f} fps (min {row['fps_min']:.2f}), "
+            f"latency p50 {row['latency_p50_ms']:.1f} p95 {row['latency_p95_ms']:.1f} ms; "
+            f"{'A' if peer == 'direct' else 'relay'} {row['program_us']:.1f} us"
+            + (f" + child {row['child_us']:.1f} us" if child else "") + f" per frame in ({frames} frames)"
+            + "".join(f"; idle {name} {c['program_us'] + c['child_us']:.1f} us" for name, c in row["idle"].items()))
+        return row
+
     def program(self):
         self.results["program"] = {}
         for name, argv in (("part_latency", []), ("ps_fanout", ["--seconds", "10"])):
@@ -595,26 +738,9 @@ plot {lines(6)}
     return made
 
 
-def report(results, bench_args, started, elapsed):
+def fanout_report(results, bench_args, fan):
     viewers = bench_args.viewers
-    fan = {(r["peer"], r["viewers"]): r for r in results["fanout"]}
     lines = [
-        BEGIN,
-        "",
-        f"Run of {started} UTC, {elapsed / 60:.1f} minutes. Machine: {machine()}.",
-        "",
-        "Command: `make bench` (bench/run.py; every figure below comes from this one run, peers "
-        "one after the other). The load client is `build/bench/loadgen` (C++, 2 epoll threads; "
-        "its own CPU is in the tables). CPU is utime+stime from /proc/PID/stat over the "
-        f"measuring window ({bench_args.seconds:g} s after a {bench_args.warmup:g} s warm-up; "
-        "10 ms ticks), RSS is VmRSS at its end.",
-        "",
-        "The frames: `build/bench/feeder`, the 640x480 testcard at 15 frames/s (about 40 KB "
-        "each), marked with the time it was sent. webcam.fcgi reads it as its `exec:` source, "
-        "nchan gets each frame POSTed to its publisher location, the Flask app reads it from a "
-        "pipe, and the static peer serves one such frame. So every peer moves the same bytes and "
-        "the source's CPU is counted apart from the program's.",
-        "",
         "## Fan-out through nginx",
         "",
     ]
@@ -671,6 +797,32 @@ def report(results, bench_args, started, elapsed):
     if plots:
         lines += ["", *[f"![{name[:-4]}](bench/{name})" for name in plots]]
     lines.append("")
+    return lines
+
+
+def report(results, bench_args, started, elapsed):
+    viewers = bench_args.viewers
+    fan = {(r["peer"], r["viewers"]): r for r in results["fanout"]}
+    lines = [
+        BEGIN,
+        "",
+        f"Run of {started} UTC, {elapsed / 60:.1f} minutes. Machine: {machine()}.",
+        "",
+        "Command: `make bench` (bench/run.py; every figure below comes from this one run, peers "
+        "one after the other). The load client is `build/bench/loadgen` (C++, 2 epoll threads; "
+        "its own CPU is in the tables). CPU is utime+stime from /proc/PID/stat over the "
+        f"measuring window ({bench_args.seconds:g} s after a {bench_args.warmup:g} s warm-up; "
+        "10 ms ticks), RSS is VmRSS at its end.",
+        "",
+        "The frames: `build/bench/feeder`, the 640x480 testcard at 15 frames/s (about 40 KB "
+        "each), marked with the time it was sent. webcam.fcgi reads it as its `exec:` source, "
+        "nchan gets each frame POSTed to its publisher location, the Flask app reads it from a "
+        "pipe, and the static peer serves one such frame. So every peer moves the same bytes and "
+        "the source's CPU is counted apart from the program's.",
+        "",
+    ]
+    if results["fanout"]:
+        lines += fanout_report(results, bench_args, fan)
 
     # idle
     idle = results.get("idle")
@@ -747,9 +899,107 @@ def report(results, bench_args, started, elapsed):
             "",
         ]
     lines += issue12(results, bench_args)
+    lines += relay_report(results)
     lines += [t for t in (targets(results, fan), targets12(results)) if t for t in (t, "")]
     lines.append(END)
     return "\n".join(lines)
+
+
+def median(values):
+    values = sorted(v for v in values if v is not None)
+    if not values:
+        return None
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+
+
+def relay_report(results):
+    """The issue-13 relay scenario: medians over the rounds, each figure against the direct
+    viewers (latency) or the http relay (CPU) of the same round."""
+    r = results.get("relay")
+    if not r:
+        return []
+    rows = r["rows"]
+    by = {(x["peer"], x["viewers"], x["round"]): x for x in rows}
+    lines = [
+        "## Relay: webcam.fcgi relaying a camera, against ffmpeg as the relay",
+        "",
+        "Camera A: webcam.fcgi with the 15 frames/s 640x480 testcard (bench/feeder, which marks each frame "
+        "with the time it was made in a JPEG comment) behind nginx. The relays connect to A through the "
+        "same nginx, each with its own webcam.fcgi behind that nginx, and run all along (a long --linger), "
+        "so that A serves both relays in every run, the direct one included:",
+        "",
+        *[f"- **{name}**: {text}" for name, text in RELAYS],
+        "",
+        f"Each viewer count: {r['rounds']} rounds of the three, one after the other (each first in one round), "
+        f"{r['warmup']:g} s warm-up and {r['seconds']:g} s measured by `build/bench/loadgen --stamp comment` "
+        "(latency: arrival of the whole part at the viewer minus the time in the frame's comment, which both "
+        "relays pass through byte for byte). Added latency: the relay's quantile minus the direct viewers' in "
+        "the same round. CPU per relayed frame: the relay program's threads (/proc/PID/task/*/schedstat, in "
+        "ns) over a window inside the measured one, divided by the frames it took in meanwhile (its /state "
+        "frames_in); for C also its exec: child (ffmpeg, and the keeper process between them). For the direct "
+        "row, A's own CPU per frame it made (serving the viewers and both relays). Medians over the rounds; "
+        "÷ http: C's total against B's, per round, then the median.",
+        "",
+    ]
+    for viewers in r["viewers"]:
+        lines += [
+            f"### {viewers:,} viewers",
+            "",
+            "| peer | frames/s min / median | latency p50 / p95 | added p50 / p95 | program µs per frame | "
+            "ffmpeg child µs | total µs | ÷ http |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for peer, _ in RELAYS:
+            mine = [x for x in rows if x["peer"] == peer and x["viewers"] == viewers]
+            if not mine:
+                continue
+
+            def med(key, items=mine):
+                return median([x[key] for x in items])
+
+            def added(q):
+                return median([x[q] - by[("direct", viewers, x["round"])][q] for x in mine
+                               if ("direct", viewers, x["round"]) in by])
+
+            def total(x):
+                return x["program_us"] + (x["child_us"] if x["peer"] == "ffmpeg" else 0)
+
+            ratio = median([total(x) / total(by[("http", viewers, x["round"])]) for x in mine
+                            if ("http", viewers, x["round"]) in by and total(by[("http", viewers, x["round"])]) > 0])
+            relay = peer != "direct"
+            lines.append(
+                f"| {peer} | {med('fps_min'):.2f} / {med('fps_median'):.2f} | {fmt(med('latency_p50_ms'), 2)} / "
+                f"{fmt(med('latency_p95_ms'), 2)} ms | "
+                + (f"{added('latency_p50_ms'):+.2f} / {added('latency_p95_ms'):+.2f} ms | " if relay else "– | ")
+                + f"{fmt(med('program_us'))}{'' if relay else ' (A)'} | "
+                + (f"{fmt(med('child_us'))} | " if peer == "ffmpeg" else "– | ")
+                + (f"{fmt(median([total(x) for x in mine]))} | " if relay else "– | ")
+                + (f"{ratio:.2f} |" if relay and ratio is not None else "– |"))
+        lines.append("")
+    idle = [(name, x["idle"][name]) for x in rows if x["peer"] == "direct" for name in x.get("idle", {})]
+    if idle:
+        lines += [
+            "The relays' intake alone: their CPU per frame taken in while they had no viewer of their own (their "
+            f"sources lingering), measured during the direct runs ({len(idle) // max(len({n for n, _ in idle}), 1)} "
+            "windows each; median):",
+            "",
+            "| relay | program µs per frame | ffmpeg child µs | total µs |",
+            "| --- | --- | --- | --- |",
+        ]
+        for peer, _ in RELAYS[1:]:
+            mine = [figures for name, figures in idle if name == peer]
+            if not mine:
+                continue
+            child = median([f["child_us"] for f in mine]) if peer == "ffmpeg" else 0
+            lines.append(f"| {peer} | {fmt(median([f['program_us'] for f in mine]))} | "
+                         + (f"{fmt(child)} | " if peer == "ffmpeg" else "– | ")
+                         + f"{fmt(median([f['program_us'] + (f['child_us'] if peer == 'ffmpeg' else 0) for f in mine]))} |")
+        lines.append("")
+    invalid = sum(x["invalid"] for x in rows)
+    short = [x for x in rows if x["connected"] < x["viewers"]]
+    lines += [f"Invalid parts (not a whole JPEG) in all runs: {invalid}; runs with viewers not connected: {len(short)}.", ""]
+    return lines
 
 
 def probe_text(p):
@@ -1015,7 +1265,7 @@ def main():
     parser.add_argument("--idle-viewers", type=int, default=2000)
     parser.add_argument("--bin", default=str(ROOT / "build" / "bin"), help="where webcam.fcgi and ps.fcgi are")
     parser.add_argument("--peers", type=lambda s: s.split(","), default=[p for p, _ in PEERS])
-    parser.add_argument("--only", default="program,fanout,idle,disconnect,stall,streams,webcam,leave,sigterm",
+    parser.add_argument("--only", default="program,fanout,idle,disconnect,stall,streams,webcam,leave,sigterm,relay",
                         help="scenarios to run, comma-separated (see the top of this file)")
     parser.add_argument("--streams", type=int, default=10000, help="streams of the streams, leave and sigterm scenarios")
     parser.add_argument("--never-read", type=int, default=1000)
@@ -1023,11 +1273,20 @@ def main():
                         help="at most this long for the streams to be served (then counted as they are)")
     parser.add_argument("--end-wait", type=float, default=15, help="at most this long for streams to end")
     parser.add_argument("--webcam-viewers", type=lambda s: [int(v) for v in s.split(",")], default=[1000, 3000])
+    parser.add_argument("--relay-viewers", type=lambda s: [int(v) for v in s.split(",")], default=[10, 100])
+    parser.add_argument("--relay-rounds", type=int, default=3)
+    parser.add_argument("--relays", type=lambda s: s.split(","), default=["http", "ffmpeg"],
+                        help="the relay scenario's relays (http, ffmpeg)")
+    parser.add_argument("--relay-seconds", type=float, default=3)
+    parser.add_argument("--relay-warmup", type=float, default=2)
     parser.add_argument("--from-json", action="store_true", help="only rewrite the report from --json")
     parser.add_argument("--report", default=str(ROOT / "docs" / "BENCHMARKS.md"))
     parser.add_argument("--json", default=str(ROOT / "docs" / "bench" / "results.json"))
     args = parser.parse_args()
-    for tool in ("nginx", "gnuplot"):
+    if set(args.relays) - {name for name, _ in RELAYS[1:]}:
+        parser.error(f"--relays: expected http and/or ffmpeg, got {','.join(args.relays)}")
+    needed = ["nginx", "gnuplot"] + (["ffmpeg"] if "relay" in args.only.split(",") and "ffmpeg" in args.relays else [])
+    for tool in needed:
         if shutil.which(tool) is None:
             sys.exit(f"bench: {tool} is missing (make bench installs it with tools/ensure-packages)")
     if args.from_json:
@@ -1060,6 +1319,8 @@ def main():
             bench.leave()
         if "sigterm" in only:
             bench.sigterm()
+        if "relay" in only:
+            bench.relay()
     finally:
         bench.procs.stop_all()
     elapsed = time.monotonic() - start

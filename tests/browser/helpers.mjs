@@ -5,6 +5,8 @@ import { chromium } from 'playwright-core';
 
 export const base = process.env.PUSHCGI_BASE_URL;
 if (!base) throw new Error('PUSHCGI_BASE_URL is not set: run tests/browser/run.sh');
+// A second stack whose webcam.fcgi relays the first one's (--source http://BASE/webcam/stream).
+export const relay = process.env.PUSHCGI_RELAY_URL;
 
 // Flags for a closed network and root (DESIGN.md F): no sandbox, no background traffic.
 export async function launch() {
@@ -16,8 +18,8 @@ export async function launch() {
   });
 }
 
-export async function state(program) {
-  const response = await fetch(`${base}/${program}/state`);
+export async function state(program, from = base) {
+  const response = await fetch(`${from}/${program}/state`);
   return response.json();
 }
 
@@ -31,9 +33,9 @@ export async function waitFor(predicate, timeoutMs, stepMs = 10) {
 }
 
 // Reads a length-framed stream; calls onPart({frame, timestamp, arrived}) per part.
-export function referenceViewer(path, onPart) {
+export function referenceViewer(path, onPart, from = base) {
   let buffer = Buffer.alloc(0);
-  const request = http.get(`${base}${path}`, { headers: { 'User-Agent': 'reference/1.0' } },
+  const request = http.get(`${from}${path}`, { headers: { 'User-Agent': 'reference/1.0' } },
     (response) => {
       response.on('data', (chunk) => {
         const arrived = Date.now();
@@ -55,4 +57,37 @@ export function referenceViewer(path, onPart) {
     });
   request.on('error', () => {});
   return () => request.destroy();
+}
+
+// Runs in the page: reads the frame number the testcard draws as 16 black/white cells
+// (Testcard::pattern_cell) from the <img> through a canvas, every few ms, and records when
+// it changes. Chromium draws an MJPEG <img>'s current frame into a canvas.
+export function watchFrames(durationMs) {
+  return new Promise((resolve) => {
+    const img = document.querySelector('img');
+    const canvas = document.createElement('canvas');
+    canvas.width = img.naturalWidth;
+    canvas.height = img.naturalHeight;
+    const context = canvas.getContext('2d', { willReadFrequently: true });
+    const size = Math.max(8, Math.floor(canvas.width / 20));
+    const changes = [];
+    let last = -1;
+    const until = Date.now() + durationMs;
+    const tick = () => {
+      context.drawImage(img, 0, 0);
+      let number = 0;
+      for (let bit = 0; bit < 16; bit++) {
+        const x = size * 2 + bit * size + size / 2;
+        const y = canvas.height - size * 2 + size / 2;
+        const [r, g, b] = context.getImageData(x, y, 1, 1).data;
+        number = number * 2 + ((r + g + b) / 3 > 127 ? 1 : 0);
+      }
+      if (number !== last) {
+        changes.push({ number, at: Date.now() });
+        last = number;
+      }
+      if (Date.now() < until) setTimeout(tick, 5); else resolve(changes);
+    };
+    tick();
+  });
 }

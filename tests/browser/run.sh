@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the browser tests: starts the demo stack (nginx, webcam testcard at 2 fps) on a free
-# loopback port, runs node's test runner over tests/browser/*.test.mjs with Debian's Chromium,
-# stops everything, and closes with "browser: N passed, N failed".
+# loopback port, and a second stack whose webcam.fcgi relays the first one's stream
+# (--source http://, --linger 0), runs node's test runner over tests/browser/*.test.mjs with
+# Debian's Chromium, stops everything, and closes with "browser: N passed, N failed".
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -12,31 +13,42 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 run=$(mktemp -d /tmp/pushcgi-browser-XXXXXX)
 chmod 711 "$run"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+port=$(free_port)
+relay_port=$(free_port)
 PUSHCGI_BIN=$bin WEBCAM_OPTIONS="--fps 2" setsid tools/dev-stack "$run/stack" "$port" nginx \
   2>"$run/stack.log" &
 stack=$!
+PUSHCGI_BIN=$bin WEBCAM_OPTIONS="--source http://127.0.0.1:$port/webcam/stream --linger 0" \
+  setsid tools/dev-stack "$run/relay" "$relay_port" nginx 2>"$run/relay.log" &
+relay=$!
 cleanup() {
-  kill -TERM -- "-$stack" 2>/dev/null
-  wait "$stack" 2>/dev/null
-  kill -KILL -- "-$stack" 2>/dev/null
+  kill -TERM -- "-$stack" "-$relay" 2>/dev/null
+  wait "$stack" "$relay" 2>/dev/null
+  kill -KILL -- "-$stack" "-$relay" 2>/dev/null
   rm -rf "$run"
 }
 trap cleanup EXIT
-for _ in $(seq 200); do
-  curl -sf "http://127.0.0.1:$port/webcam/state" >/dev/null 2>&1 &&
-    curl -sf "http://127.0.0.1:$port/ps/state" >/dev/null 2>&1 && break
-  sleep 0.05
+for p in "$port" "$relay_port"; do
+  for _ in $(seq 200); do
+    curl -sf "http://127.0.0.1:$p/webcam/state" >/dev/null 2>&1 &&
+      curl -sf "http://127.0.0.1:$p/ps/state" >/dev/null 2>&1 && break
+    sleep 0.05
+  done
 done
 shots=${PUSHCGI_SCREENSHOTS:-$root/build/screenshots}
 mkdir -p "$shots"
-PUSHCGI_BASE_URL="http://127.0.0.1:$port" PUSHCGI_SCREENSHOTS="$shots" PUSHCGI_TMP="$run" \
+PUSHCGI_BASE_URL="http://127.0.0.1:$port" PUSHCGI_RELAY_URL="http://127.0.0.1:$relay_port" \
+  PUSHCGI_SCREENSHOTS="$shots" PUSHCGI_TMP="$run" \
   node --test --test-concurrency=1 tests/browser/ 2>&1 | tee "$run/node.log"
 status=${PIPESTATUS[0]}
 passed=$(sed -n 's/^# pass \([0-9]*\)/\1/p' "$run/node.log")
 failed=$(sed -n 's/^# fail \([0-9]*\)/\1/p' "$run/node.log")
 if [ "$status" -ne 0 ]; then
   echo "--- stack log"; cat "$run/stack.log"; cat "$run"/stack/*.log 2>/dev/null | tail -50
+  echo "--- relay stack log"; cat "$run/relay.log"; cat "$run"/relay/*.log 2>/dev/null | tail -50
 fi
 echo "browser: ${passed:-0} passed, ${failed:-1} failed"
 exit "$status"

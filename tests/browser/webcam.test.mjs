@@ -3,44 +3,11 @@
 // so that one frame late would be 500 ms late.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { base, launch, referenceViewer, state, waitFor } from './helpers.mjs';
+import { base, launch, referenceViewer, state, waitFor, watchFrames } from './helpers.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
-
-// Runs in the page: reads the frame number the testcard draws as 16 black/white cells
-// (Testcard::pattern_cell) from the <img> through a canvas, every few ms, and records when
-// it changes. Chromium draws an MJPEG <img>'s current frame into a canvas.
-function watchFrames(durationMs) {
-  return new Promise((resolve) => {
-    const img = document.querySelector('img');
-    const canvas = document.createElement('canvas');
-    canvas.width = img.naturalWidth;
-    canvas.height = img.naturalHeight;
-    const context = canvas.getContext('2d', { willReadFrequently: true });
-    const size = Math.max(8, Math.floor(canvas.width / 20));
-    const changes = [];
-    let last = -1;
-    const until = Date.now() + durationMs;
-    const tick = () => {
-      context.drawImage(img, 0, 0);
-      let number = 0;
-      for (let bit = 0; bit < 16; bit++) {
-        const x = size * 2 + bit * size + size / 2;
-        const y = canvas.height - size * 2 + size / 2;
-        const [r, g, b] = context.getImageData(x, y, 1, 1).data;
-        number = number * 2 + ((r + g + b) / 3 > 127 ? 1 : 0);
-      }
-      if (number !== last) {
-        changes.push({ number, at: Date.now() });
-        last = number;
-      }
-      if (Date.now() < until) setTimeout(tick, 5); else resolve(changes);
-    };
-    tick();
-  });
-}
 
 test('the picture moves, and every frame shows when it is sent', async (t) => {
   // A reference viewer of the same stream: when each frame (X-Frame) left the server.
