@@ -93,7 +93,8 @@ CameraOptions::CameraOptions(Options& options) {
                       labels_.push_back({std::move(camera), std::move(label), std::string(value)});
                       return std::string();
                     });
-  options.add_value("fps", "[NAME=]N", "frames per second of testcard, dir: and an http(s) snapshot URL (default 15)",
+  options.add_value("fps", "[NAME=]N",
+                    "frames per second of testcard, dir: and an http(s) snapshot URL (default 15)",
                     [this](std::string_view value) {
                       auto [camera, fps] = split_prefix(value, false);
                       if (!parse_fps(fps)) return fps_error(fps);
@@ -213,6 +214,7 @@ Parsed<std::vector<CameraConfig>> CameraOptions::cameras(const SourceOptions& co
       std::tie(camera.source.width, camera.source.height) = *parse_size(size->value);
     }
     for (const Setting* label : settings_for(labels, camera)) camera.source.label = label->value;
+    camera.source.camera = camera.name;
     camera.skip_unchanged = !settings_for(skip_unchanged_, camera).empty();
   }
   return cameras;

@@ -146,6 +146,13 @@ TEST(Cameras, OnlyWatchedCamerasRunTheirSource) {
   EXPECT_TRUE(running(camera_in(state, "c"))) << "c stopped with a: " << state;
   EXPECT_EQ(json_field(camera_in(state, "b"), "starts"), 0) << state;
   EXPECT_TRUE(c.read_until(has_parts(parts_done(c.out()) + 3), 5s)) << "c's viewer starved";
+  // The log names each camera: "exec: mjpeg_loop" alone would not tell a from b.
+  const std::string log = webcam.log();
+  EXPECT_NE(log.find("starting the source: camera a: exec: mjpeg_loop"), std::string::npos) << log;
+  EXPECT_NE(log.find("stopped the source: camera a: exec: mjpeg_loop (nobody watches)"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("camera b:"), std::string::npos) << log;
 }
 
 // Two cameras watching the same still scene; --skip-unchanged=still sets only one of them.

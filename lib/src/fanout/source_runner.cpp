@@ -48,7 +48,7 @@ void SourceRunner::control() {
       ++starts_;
       started_at_ = std::chrono::steady_clock::now();
       lock.unlock();
-      log(LogLevel::info, "starting the source: " + source_->describe());
+      log(LogLevel::info, "starting the source: " + source_->log_name());
       source_->start(
           [this](std::string jpeg) { accept(std::move(jpeg)); },
           [this](std::string_view reason, std::uint64_t count) { count_drop(reason, count); });
@@ -65,7 +65,7 @@ void SourceRunner::control() {
       lock.unlock();
       source_->stop();
       drop_log_.flush(LogLevel::warning);
-      log(LogLevel::info, "stopped the source: nobody watches");
+      log(LogLevel::info, "stopped the source: " + source_->log_name() + " (nobody watches)");
       lock.lock();
       continue;
     }
@@ -131,7 +131,7 @@ void SourceRunner::count_drop(std::string_view reason, std::uint64_t count) {
 
 void SourceRunner::record_drop(const std::string& message, std::string_view reason,
                                std::uint64_t count) {
-  drop_log_.log(LogLevel::warning, message, count);
+  drop_log_.log(LogLevel::warning, source_->log_name() + ": " + message, count);
   const std::lock_guard<std::mutex> lock(mutex_);
   dropped_ += count;
   drop_reason_ = reason;

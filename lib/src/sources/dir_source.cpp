@@ -23,7 +23,7 @@ bool is_jpeg_name(const std::string& name) {
 }  // namespace
 
 DirSource::DirSource(std::string path, const SourceOptions& options)
-    : ThreadedSource(options.label), path_(std::move(path)), options_(options) {}
+    : ThreadedSource(options), path_(std::move(path)), options_(options) {}
 
 std::string DirSource::default_description() const {
   return "dir:" + path_ + " at " + std::to_string(options_.fps) + " fps";

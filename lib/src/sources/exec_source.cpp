@@ -78,7 +78,7 @@ std::vector<std::string> exec_environment(const std::vector<std::string>& passed
 }
 
 ExecSource::ExecSource(std::vector<std::string> argv, const SourceOptions& options)
-    : ThreadedSource(options.label),
+    : ThreadedSource(options),
       argv_(std::move(argv)),
       env_(exec_environment(options.environment)),
       options_(options) {}
@@ -109,20 +109,20 @@ ExecSource::ChildEnd ExecSource::run_child() {
       KeptChild::start({resolve(argv_[0], value_in(env_, "PATH")), argv_, env_, kStopGrace});
   if (!started) {
     const std::string what = "cannot start the child: " + started.error();
-    log(LogLevel::warning, describe() + ": " + what);
+    log(LogLevel::warning, log_name() + ": " + what);
     record_incident(what);
     return {false, what};
   }
   KeptChild& child = started.value();
   set_status({});
   log(LogLevel::info,
-      "started " + describe() + " (keeper pid " + std::to_string(child.pid()) + ")");
+      "started " + log_name() + " (keeper pid " + std::to_string(child.pid()) + ")");
   const auto started_at = Clock::now();
   const Reading reading = read_frames(child.output());
   if (reading.end == Reading::End::stopping) {
     child.stop(true);
     child.wait(kStopGrace + std::chrono::seconds(5));
-    log(LogLevel::info, "stopped " + describe());
+    log(LogLevel::info, "stopped " + log_name());
     return {true, "stopped"};
   }
   std::optional<int> status;
@@ -141,7 +141,7 @@ ExecSource::ChildEnd ExecSource::run_child() {
                : "child wrote " + std::to_string(reading.bytes_since_frame) +
                      " bytes but no whole JPEG in " + seconds + "; killed";
   }
-  log(LogLevel::warning, describe() + ": " + what);
+  log(LogLevel::warning, log_name() + ": " + what);
   record_incident(what);
   return {Clock::now() - started_at > Backoff::kHealthyRun, what};
 }

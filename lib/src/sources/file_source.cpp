@@ -27,7 +27,7 @@ std::string base_of(const std::string& path) {
 }  // namespace
 
 FileSource::FileSource(std::string path, const SourceOptions& options)
-    : ThreadedSource(options.label), path_(std::move(path)), options_(options) {}
+    : ThreadedSource(options), path_(std::move(path)), options_(options) {}
 
 std::string FileSource::default_description() const {
   return "file:" + path_;

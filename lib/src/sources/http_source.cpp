@@ -90,7 +90,7 @@ struct HttpSource::Transfer {
 };
 
 HttpSource::HttpSource(std::string url, std::string description, const SourceOptions& options)
-    : ThreadedSource(options.label),
+    : ThreadedSource(options),
       url_(std::move(url)),
       description_(std::move(description)),
       options_(options) {}
@@ -150,7 +150,7 @@ void HttpSource::run() {
       continue;
     }
     receiving_ = false;
-    log(LogLevel::warning, describe() + ": " + end.reason);
+    log(LogLevel::warning, log_name() + ": " + end.reason);
     record_incident(end.reason);
     const std::chrono::seconds delay = backoff.next(end.healthy);
     set_status(end.reason + "; retry in " + std::to_string(delay.count()) + " s");
@@ -281,7 +281,7 @@ void HttpSource::frame_arrived(Transfer& transfer, std::string jpeg) {
     const char* what = transfer.kind == Transfer::Kind::image       ? "snapshots"
                        : transfer.kind == Transfer::Kind::multipart ? "an MJPEG stream"
                                                                     : "a bare MJPEG stream";
-    log(LogLevel::info, describe() + ": receiving " + what + " (" +
+    log(LogLevel::info, log_name() + ": receiving " + what + " (" +
                             (transfer.type.empty() ? "no Content-Type" : transfer.type) + ")");
   }
   emit(std::move(jpeg));

@@ -17,13 +17,19 @@
 namespace pushcgi {
 namespace detail {
 
-ThreadedSource::ThreadedSource(std::string label)
-    : label_(std::move(label)), stop_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+ThreadedSource::ThreadedSource(const SourceOptions& options)
+    : label_(options.label),
+      camera_(options.camera),
+      stop_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   if (stop_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
 }
 
 std::string ThreadedSource::describe() const {
   return label_.empty() ? default_description() : label_;
+}
+
+std::string ThreadedSource::log_name() const {
+  return camera_.empty() ? describe() : "camera " + camera_ + ": " + describe();
 }
 
 ThreadedSource::~ThreadedSource() {
@@ -57,7 +63,7 @@ void ThreadedSource::set_status(std::string status) {
 }
 
 void ThreadedSource::report_problem(const std::string& problem) {
-  problem_log_.log(LogLevel::warning, describe() + ": " + problem);
+  problem_log_.log(LogLevel::warning, log_name() + ": " + problem);
   set_status(problem);
 }
 

@@ -5,7 +5,7 @@
 namespace pushcgi::detail {
 
 TestcardSource::TestcardSource(const SourceOptions& options)
-    : ThreadedSource(options.label), options_(options) {}
+    : ThreadedSource(options), options_(options) {}
 
 std::string TestcardSource::default_description() const {
   return "testcard " + std::to_string(options_.width) + "x" + std::to_string(options_.height) +

@@ -39,6 +39,9 @@ class FrameSource {
   // What it is, for /state and the log: "testcard 640x480 at 15 fps", "exec: ffmpeg" (the
   // program's name, never its arguments: they may hold a password), or the operator's label.
   virtual std::string describe() const = 0;
+  // What log lines call it: describe(), after the camera's name when the program has
+  // several ("camera door: exec: ffmpeg").
+  virtual std::string log_name() const { return describe(); }
   // What it is doing, for /state ("child exited with status 1; restart in 2 s"); "" when
   // all is well.
   virtual std::string status() const { return {}; }
@@ -58,6 +61,8 @@ struct SourceOptions {
   std::chrono::seconds source_timeout{10};
   // What describe() answers instead of its default, when not empty (--source-label).
   std::string label;
+  // The camera's name when a program has several cameras (log lines begin with it).
+  std::string camera;
   // exec: what the child's environment holds beyond PATH, HOME and LANG (--source-env):
   // NAME (this program's value) or NAME=VALUE.
   std::vector<std::string> environment;
@@ -91,9 +96,11 @@ class ThreadedSource : public FrameSource {
   SourceIncidents incidents() const override;
   // The operator's label when there is one (--source-label), else default_description().
   std::string describe() const final;
+  std::string log_name() const final;
 
  protected:
-  explicit ThreadedSource(std::string label);
+  // Takes the label and the camera's name from options.
+  explicit ThreadedSource(const SourceOptions& options);
   // What the source is when the operator gave no label.
   virtual std::string default_description() const = 0;
   // Produces until stopping() (checked through wait_*); runs on the source's thread.
@@ -115,6 +122,7 @@ class ThreadedSource : public FrameSource {
 
  private:
   const std::string label_;
+  const std::string camera_;
   int stop_fd_;
   Emit emit_;
   Drop drop_;
