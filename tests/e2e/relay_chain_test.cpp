@@ -122,7 +122,7 @@ TEST(RelayChain, FiftyViewersOfTheRelaySeeItsSourcesFramesInOrderOverOneUpstream
   ASSERT_GT(made, 0);
   ASSERT_LT(made, 65536);
 
-  // Every viewer: whole JPEGs of A's testcard, numbers strictly increasing, each one A made,
+  // Every viewer: whole JPEGs of A's testcard, numbers in order, each one A made,
   // and the same bytes for the same number whoever got it (passed through, not re-encoded).
   std::map<long, std::string> frames;
   for (std::size_t i = 0; i < kViewers; ++i) {
@@ -132,18 +132,23 @@ TEST(RelayChain, FiftyViewersOfTheRelaySeeItsSourcesFramesInOrderOverOneUpstream
     const std::vector<std::string> bodies = part_bodies(viewers[i].response());
     ASSERT_GE(bodies.size(), kFrames);
     long previous = 0;
+    std::size_t advances = 0;
     for (const std::string& body : bodies) {
       ASSERT_TRUE(whole_jpeg(body));
       const long number = frame_number(body);
       ASSERT_GE(number, 1);
       EXPECT_LE(number, made) << "a number A has not made";
-      EXPECT_GT(number, previous) << "out of order or repeated";
+      // The same number again is B's repeat after a second of quiet (A slowed down, as under
+      // a sanitizer); never an older one.
+      EXPECT_GE(number, previous) << "out of order";
+      if (number > previous) ++advances;
       previous = number;
       const auto [known, fresh] = frames.emplace(number, body);
       if (!fresh) {
         EXPECT_TRUE(known->second == body) << "frame " << number << " differs between viewers";
       }
     }
+    EXPECT_GE(advances, bodies.size() / 2) << "B repeats instead of relaying";
   }
   std::printf("%zu viewers of B, %zu distinct frames of A among them, A made %ld\n", kViewers,
               frames.size(), made);
@@ -231,7 +236,7 @@ TEST(RelayChain, FfmpegReadsTheRelayedStreamWithLengthFraming) {
     ASSERT_TRUE(whole_jpeg(jpeg)) << jpeg.size() << " bytes";
     const long number = frame_number(jpeg);
     ASSERT_GE(number, 1);
-    EXPECT_GT(number, previous);
+    EXPECT_GE(number, previous) << "out of order (the same again is B's 1 s repeat)";
     previous = number;
     // ffmpeg's decoding of it shows the same testcard frame.
     const auto* rgb = reinterpret_cast<const std::uint8_t*>(decoded.data()) + (i - 1) * kFrameBytes;
