@@ -308,8 +308,8 @@ TEST(Webcam, AFloodOfStartMarkersIsCountedNotLoggedLineByLine) {
   EXPECT_GT(json_field(state, "frames_dropped"), 10 * 32766) << state;
   const std::string log = webcam.log();
   std::size_t lines = 0;
-  for (std::size_t at = log.find("warning: dropped "); at != std::string::npos;
-       at = log.find("warning: dropped ", at + 1)) {
+  for (std::size_t at = log.find("warning: exec: mjpeg_loop: dropped "); at != std::string::npos;
+       at = log.find("warning: exec: mjpeg_loop: dropped ", at + 1)) {
     ++lines;
   }
   EXPECT_GE(lines, 1u);
