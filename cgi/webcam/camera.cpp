@@ -27,7 +27,7 @@ std::pair<int, int> Camera::picture_size() const {
   if (const auto latest = hub_.latest(); latest.data) {
     return {latest.data->width, latest.data->height};
   }
-  return {WebcamPage().width, WebcamPage().height};
+  return {0, 0};
 }
 
 // A frame from an earlier run of the source is stale: older than this run.

@@ -38,7 +38,7 @@ class Camera {
   const std::string& name() const { return name_; }
   // What the source is ("testcard 640x480 at 15 fps", the --source-label), for the pages.
   std::string describe() const;
-  // The size of the newest frame, or 640x480 before the first one (the page's <img> size).
+  // The size of the newest frame, or {0, 0} before the first one (the page's <img> size).
   std::pair<int, int> picture_size() const;
 
   // The answers of its routes. The page's links lead to SCRIPT_NAME + "/" for the plain

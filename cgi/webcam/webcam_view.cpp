@@ -17,9 +17,15 @@ std::string head(const std::string& extra, const std::string& title = "Webcam") 
          title + "</h1>\n";
 }
 
+// ' width="W" height="H"', or nothing while the size is not known.
+std::string size_attributes(int width, int height) {
+  if (width <= 0 || height <= 0) return {};
+  return " width=\"" + std::to_string(width) + "\" height=\"" + std::to_string(height) + "\"";
+}
+
 std::string image(const WebcamPage& page, const std::string& src, const char* alt) {
-  return "<img src=\"" + html_escape(src) + "\" width=\"" + std::to_string(page.width) +
-         "\" height=\"" + std::to_string(page.height) + "\" alt=\"" + alt + "\">\n";
+  return "<img src=\"" + html_escape(src) + "\"" + size_attributes(page.width, page.height) +
+         " alt=\"" + alt + "\">\n";
 }
 
 std::string page_title(const WebcamPage& page) {
@@ -62,9 +68,9 @@ std::string render_camera_list(const std::string& root, const std::vector<Camera
   for (const CameraTile& camera : cameras) {
     const std::string base = html_escape(root + camera.name + "/");
     const std::string name = html_escape(camera.name);
-    text += "<figure><a href=\"" + base + "\"><img src=\"" + base + "snapshot\" width=\"" +
-            std::to_string(camera.width) + "\" height=\"" + std::to_string(camera.height) +
-            "\" alt=\"" + name + "\"></a>\n<figcaption><a href=\"" + base + "\">" + name +
+    text += "<figure><a href=\"" + base + "\"><img src=\"" + base + "snapshot\"" +
+            size_attributes(camera.width, camera.height) + " alt=\"" + name +
+            "\"></a>\n<figcaption><a href=\"" + base + "\">" + name +
             "</a>: " + html_escape(camera.describe) + "</figcaption></figure>\n";
   }
   return text + "</div>\n<nav><a href=\"" + html_escape(root) +

@@ -8,8 +8,10 @@ namespace pushcgi {
 
 struct WebcamPage {
   std::string base = "/";  // where the camera's routes are: SCRIPT_NAME + "/" (+ "NAME/")
-  int width = 640;         // of the picture, for the <img> (no layout jump)
-  int height = 480;
+  // Of the picture, for the <img> (no layout jump); 0 before the camera's first frame: the
+  // browser then takes the picture's own size rather than stretch it to a guess.
+  int width = 0;
+  int height = 0;
   std::string title;     // a named camera's name; "" for the one camera of the program
   std::string describe;  // what its source is (shown with a title)
   std::string listing;   // the page listing every camera; "" for none
@@ -30,8 +32,8 @@ std::string render_webcam_pull_page(const WebcamPage& page, unsigned interval,
 struct CameraTile {
   std::string name;
   std::string describe;
-  int width = 640;
-  int height = 480;
+  int width = 0;  // as WebcamPage's
+  int height = 0;
 };
 std::string render_camera_list(const std::string& root, const std::vector<CameraTile>& cameras);
 

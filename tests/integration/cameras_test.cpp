@@ -223,6 +223,10 @@ TEST(Cameras, ListPagesAndUnknownCameras) {
   EXPECT_EQ(list.find("/stream"), std::string::npos) << "the list holds a stream";
   EXPECT_NE(list.find("&lt;b&gt;Front &amp; back&lt;/b&gt;"), std::string::npos) << list;
   EXPECT_EQ(list.find("<b>Front"), std::string::npos) << list;
+  // Before a camera's first frame its size is not known: no guess that would stretch it.
+  EXPECT_NE(list.find("<img src=\"/app/door/snapshot\" alt="), std::string::npos) << list;
+  const std::string first_page = webcam.fetch("/door/");
+  EXPECT_NE(first_page.find("<img src=\"/app/door/stream\" alt="), std::string::npos) << first_page;
 
   const std::string snapshot = webcam.fetch("/door/snapshot");
   const auto info = inspect_jpeg(body_of(snapshot));
