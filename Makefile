@@ -246,8 +246,10 @@ install-check: all
 	    $(CXX) $(WARNINGS) $(CXXFLAGS) $(LDFLAGS) examples/hello_push.cpp \
 	      $$(pkg-config --cflags --libs pushcgi) -o $(INSTALL_CHECK)/hello_push && \
 	    $(CXX) $(WARNINGS) $(CXXFLAGS) $(LDFLAGS) tests/install/jpeg_user.cpp \
-	      $$(pkg-config --cflags --libs pushcgi-jpeg) -o $(INSTALL_CHECK)/jpeg_user
-	@echo "  install-check: hello_push builds with pushcgi.pc, a JPEG user with pushcgi-jpeg.pc"
+	      $$(pkg-config --cflags --libs pushcgi-jpeg) -o $(INSTALL_CHECK)/jpeg_user && \
+	    $(INSTALL_CHECK)/jpeg_user >/dev/null
+	@echo "  install-check: hello_push builds with pushcgi.pc, a JPEG and http source user" \
+	      "with pushcgi-jpeg.pc"
 
 FORMAT_FILES = $(shell git ls-files --cached --others --exclude-standard '*.cpp' '*.hpp' 2>/dev/null || \
                  find lib cgi examples tests bench -name '*.[ch]pp' 2>/dev/null)

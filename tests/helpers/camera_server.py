@@ -3,11 +3,14 @@
 
     camera_server.py --port-file FILE --jpeg FILE [--fps N]
                      [--auth basic|digest --user U --password P] [--boundary B] [--no-length]
+                     [--snapshot-type TYPE]
 
 Listens on 127.0.0.1 (an ephemeral port, written to --port-file once it listens) and serves:
   GET /video         multipart/x-mixed-replace of image/jpeg parts, the newest frame each
                      1/fps (with Content-Length unless --no-length), as cheap cameras do;
-  GET /snapshot.jpg  the newest frame, one JPEG per request (HTTP/1.1 keep-alive);
+  GET /snapshot.jpg  the newest frame, one JPEG per request (HTTP/1.1 keep-alive), with
+                     Content-Type: image/jpeg or --snapshot-type (application/octet-stream,
+                     text/plain, as cheap cameras say);
   GET /control?fault=NAME
                      sets a fault for the open connections and the next ones (200 "ok"):
                      none (clears), drop (each open stream is cut in the middle of its next
@@ -15,9 +18,11 @@ Listens on 127.0.0.1 (an ephemeral port, written to --port-file once it listens)
                      401 / 404 (requests get that status, open streams are closed),
                      garbage (parts whose bodies are no JPEG), boundary (open streams switch
                      to a delimiter their head did not declare; new streams declare a new
-                     boundary);
+                     boundary), silent (requests get no answer until cleared, connections
+                     stay open), big_header (answers carry 400 KB of headers);
   GET /stats         JSON: streams_open, streams_total, snapshots_total, auth_failures,
-                     requests_total.
+                     requests_total, connections_total (TCP connections that asked for
+                     /video or /snapshot.jpg: 1 for any number of kept-alive snapshots).
 With --auth, /video and /snapshot.jpg need the credentials (Basic, or Digest with MD5 and
 qop=auth); /control and /stats never do.
 
@@ -37,7 +42,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-FAULTS = {"none", "drop", "stall", "401", "404", "garbage", "boundary"}
+FAULTS = {"none", "drop", "stall", "401", "404", "garbage", "boundary", "silent", "big_header"}
 
 
 def numbered_jpeg(jpeg, number):
@@ -56,7 +61,7 @@ class Camera:
         self.fault = "none"
         self.fault_serial = 0  # a new fault (even the same one again) is a new event
         self.stats = {"streams_open": 0, "streams_total": 0, "snapshots_total": 0,
-                      "auth_failures": 0, "requests_total": 0}
+                      "auth_failures": 0, "requests_total": 0, "connections_total": 0}
 
     def number(self):
         return int((time.monotonic() - self.started) / self.period) + 1
@@ -89,6 +94,10 @@ class Handler(BaseHTTPRequestHandler):
     def camera(self):
         return self.server.camera
 
+    def setup(self):
+        super().setup()
+        self.counted = False  # this connection in connections_total
+
     def do_GET(self):
         self.camera.count("requests_total")
         url = urlsplit(self.path)
@@ -104,14 +113,21 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(200, "application/json", body)
         if url.path not in ("/video", "/snapshot.jpg"):
             return self.reply(404, "text/plain", b"not found\n")
+        if not self.counted:
+            self.counted = True
+            self.camera.count("connections_total")
         if not self.authorized():
             return None
         fault, _ = self.camera.current_fault()
+        while fault == "silent" and not self.server.stopping:
+            time.sleep(0.05)
+            fault, _ = self.camera.current_fault()
         if fault in ("401", "404"):
             return self.reply(int(fault), "text/plain", b"fault %s\n" % fault.encode())
         if url.path == "/snapshot.jpg":
             self.camera.count("snapshots_total")
-            return self.reply(200, "image/jpeg", self.camera.frame(self.camera.number()))
+            return self.reply(200, self.server.options.snapshot_type,
+                              self.camera.frame(self.camera.number()))
         return self.stream()
 
     def reply(self, status, content_type, body, headers=()):
@@ -120,8 +136,15 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         for name, value in headers:
             self.send_header(name, value)
+        self.big_header()
         self.end_headers()
         self.wfile.write(body)
+
+    def big_header(self):
+        camera_path = urlsplit(self.path).path in ("/video", "/snapshot.jpg")
+        if camera_path and self.camera.current_fault()[0] == "big_header":
+            for n in range(400):
+                self.send_header("X-Padding-%d" % n, "x" * 1000)
 
     # Authentication: Basic, or Digest (RFC 7616, MD5, qop=auth).
     def authorized(self):
@@ -169,6 +192,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=" + boundary)
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Connection", "close")
+        self.big_header()
         self.end_headers()
         self.close_connection = True
         camera = self.camera
@@ -264,6 +288,7 @@ def main():
     parser.add_argument("--password", default="")
     parser.add_argument("--boundary", default="myboundary")
     parser.add_argument("--no-length", action="store_true")
+    parser.add_argument("--snapshot-type", default="image/jpeg")
     options = parser.parse_args()
     with open(options.jpeg, "rb") as f:
         jpeg = f.read()

@@ -2,6 +2,7 @@
 // stands in for the camera, on a real socket: the frames, the faults, the connections.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <thread>
 
 #include "relay_support.hpp"
@@ -49,8 +50,10 @@ INSTANTIATE_TEST_SUITE_P(Camera, RelayFraming,
                                                    {"--no-length", "--boundary=--frame"}}),
                          [](const auto& param_info) { return std::string(param_info.param.name); });
 
-TEST(Relay, ASnapshotCameraBecomesAStreamAtFps) {
-  TestCamera camera({"--fps", "30"});
+// A snapshot camera polled at --fps 5 on one kept-alive connection, whatever the
+// Content-Type of its JPEG: a whole JPEG and the end of the response is a snapshot.
+void expect_snapshots_at_fps(const std::string& content_type) {
+  TestCamera camera({"--fps", "30", "--snapshot-type", content_type});
   FcgiProgram webcam("webcam.fcgi", kDefaultThreads,
                      relay_args(camera.url("/snapshot.jpg"), {"--fps", "5"}));
   FcgiClient viewer = webcam.request("/stream");
@@ -64,8 +67,64 @@ TEST(Relay, ASnapshotCameraBecomesAStreamAtFps) {
   EXPECT_GE(bodies.size(), 1 + static_cast<std::size_t>(seconds * 5) - 2) << seconds << " s";
   EXPECT_LE(bodies.size(), 1 + static_cast<std::size_t>(seconds * 5) + 2) << seconds << " s";
   EXPECT_EQ(camera.stat("streams_total"), 0);
-  EXPECT_NE(webcam.log().find("receiving snapshots (image/jpeg)"), std::string::npos);
-  std::printf("%zu snapshots in %.2f s at --fps 5\n", bodies.size(), seconds);
+  EXPECT_EQ(camera.stat("connections_total"), 1) << "not kept alive";
+  EXPECT_GE(camera.stat("snapshots_total"), static_cast<long>(bodies.size()));
+  EXPECT_EQ(json_field(body_of(webcam.fetch("/state")), "incidents"), 0) << webcam.log();
+  std::printf("%s: %zu snapshots in %.2f s at --fps 5\n", content_type.c_str(), bodies.size(),
+              seconds);
+}
+
+TEST(Relay, ASnapshotCameraBecomesAStreamAtFps) {
+  expect_snapshots_at_fps("image/jpeg");
+}
+
+// Cheap cameras call their snapshot application/octet-stream or text/plain.
+TEST(Relay, ASnapshotOfAnotherContentTypeIsStillASnapshot) {
+  expect_snapshots_at_fps("application/octet-stream");
+  expect_snapshots_at_fps("text/plain");
+}
+
+// A snapshot camera that stops answering on the kept-alive connection: it did not answer,
+// which is no failure to connect.
+TEST(Relay, ASnapshotCameraThatStopsAnsweringIsToldSo) {
+  TestCamera camera;
+  FcgiProgram webcam("webcam.fcgi", kDefaultThreads,
+                     relay_args(camera.url("/snapshot.jpg"), {"--fps", "5"}));
+  FcgiClient viewer = webcam.request("/stream");
+  ASSERT_TRUE(viewer.read_until(has_parts(2), 10s)) << webcam.log();
+  ASSERT_TRUE(camera.fault("silent"));
+  const std::string state = state_with(webcam, "retry in");
+  EXPECT_NE(state.find("\"problem\":\"upstream did not answer in 2 s; retry in "),
+            std::string::npos)
+      << state;
+  EXPECT_EQ(webcam.log().find("cannot connect"), std::string::npos) << webcam.log();
+  EXPECT_EQ(camera.stat("connections_total"), 1);
+}
+
+// A stream whose answer opens with 400 KB of headers.
+TEST(Relay, TooMuchHeaderIsToldInWords) {
+  TestCamera camera;
+  ASSERT_TRUE(camera.fault("big_header"));
+  FcgiProgram webcam("webcam.fcgi", kDefaultThreads, relay_args(camera.url("/video")));
+  FcgiClient viewer = webcam.request("/stream");
+  const std::string state = state_with(webcam, "retry in");
+  EXPECT_NE(state.find("\"problem\":\"upstream sent too much header; retry in "), std::string::npos)
+      << state;
+}
+
+// A system-wide proxy in the environment is not used for the cameras (here it would refuse
+// every connection).
+TEST(Relay, TheEnvironmentsProxyIsIgnored) {
+  TestCamera camera;
+  const std::string proxy = "http://127.0.0.1:" + std::to_string(free_port());
+  FcgiLaunch launch;
+  launch.env =
+      std::vector<std::string>{"PATH=/usr/bin:/bin", "http_proxy=" + proxy, "https_proxy=" + proxy,
+                               "ALL_PROXY=" + proxy, "all_proxy=" + proxy};
+  FcgiProgram webcam("webcam.fcgi", kDefaultThreads, relay_args(camera.url("/video")), launch);
+  FcgiClient viewer = webcam.request("/stream");
+  ASSERT_TRUE(viewer.read_until(has_parts(3), 10s)) << body_of(webcam.fetch("/state"));
+  expect_camera_frames(camera, part_bodies(viewer.out()));
 }
 
 // Each fault of the camera while a viewer watches: the viewer keeps its connection and gets
@@ -158,6 +217,43 @@ TEST(Relay, ConnectionRefusedIsToldInWords) {
             std::string::npos)
       << state;
   EXPECT_NE(webcam.log().find("cannot connect: connection refused"), std::string::npos);
+}
+
+// A self-signed certificate made by openssl for 127.0.0.1, as cert.pem and key.pem in dir.
+void make_certificate(const std::string& dir) {
+  const RunResult made =
+      run_program({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                   "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", dir + "/key.pem", "-out",
+                   dir + "/cert.pem", "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
+                   "subjectAltName=IP:127.0.0.1"});
+  ASSERT_EQ(made.status, 0) << made.err;
+}
+
+// --source-ca replaces the system's CAs: with another certificate as the only one trusted,
+// the camera's is refused. (Whether the system's CA folder is still looked at cannot be
+// seen from here without a certificate signed by a system CA: this is a guard, not a proof.)
+TEST(Relay, SourceCaIsTheOnlyCertificateTrusted) {
+  TempDir camera_dir, other_dir;
+  make_certificate(camera_dir.path());
+  make_certificate(other_dir.path());
+  std::ofstream(camera_dir.file("camera.jpg"), std::ios::binary) << TestCamera::still_jpeg();
+  const int port = free_port();
+  SpawnOptions spawn;
+  spawn.stderr_path = camera_dir.file("s_server.log");
+  spawn.own_process_group = true;
+  Process server(
+      {"/bin/sh", "-c",
+       "cd " + camera_dir.path() + " && exec /usr/bin/openssl s_server -quiet -WWW -accept " +
+           std::to_string(port) + " -cert cert.pem -key key.pem"},
+      spawn);
+  ASSERT_TRUE(wait_for_port(port, 5s)) << read_file(camera_dir.file("s_server.log"));
+  FcgiProgram webcam("webcam.fcgi", kDefaultThreads,
+                     relay_args("https://127.0.0.1:" + std::to_string(port) + "/camera.jpg",
+                                {"--source-ca", other_dir.file("cert.pem")}));
+  FcgiClient viewer = webcam.request("/stream");
+  const std::string state = state_with(webcam, "TLS: ");
+  EXPECT_NE(state.find("\"problem\":\"TLS: certificate not trusted; retry in "), std::string::npos)
+      << state;
 }
 
 // One connection to the camera whatever the number of viewers, closed --linger after the

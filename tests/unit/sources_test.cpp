@@ -17,6 +17,7 @@
 #include "pushcgi/rate_meter.hpp"
 #include "pushcgi/sources/source.hpp"
 #include "pushcgi/sources/testcard.hpp"
+#include "sources/http_text.hpp"
 #include "support/figures.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
@@ -194,6 +195,22 @@ TEST(HttpSource, StopsAtOnceWhileTheCameraDoesNotAnswer) {
   EXPECT_EQ(source->status(), "");
   EXPECT_EQ(source->incidents().count, 0u);
   ::close(listener);
+}
+
+// curl's own timeout is the connect's (the watchdog, which is not curl's, has its words).
+TEST(HttpSource, CurlsTimeoutIsToldAsNoAnswerToTheConnect) {
+  EXPECT_EQ(detail::failure_words(CURLE_OPERATION_TIMEDOUT, 0, 0),
+            "cannot connect: no answer in 10 s");
+}
+
+// The same while the camera's name is being resolved: curl's resolver thread is not waited
+// for. In a program of its own, whose getaddrinfo() takes 5 s (slow_resolve.cpp).
+TEST(HttpSource, StopsAtOnceWhileTheHostIsBeingResolved) {
+  const test::RunResult run = test::run_program({test::test_bin_path("slow_resolve")});
+  ASSERT_EQ(run.status, 0) << run.out << run.err;
+  const std::string prefix = "stopped in ";
+  ASSERT_EQ(run.out.rfind(prefix, 0), 0u) << run.out;
+  EXPECT_LT(std::stol(run.out.substr(prefix.size())), 100) << run.out;
 }
 
 TEST(HttpSource, ARefusedConnectionIsToldInWordsAndRetried) {

@@ -43,6 +43,10 @@ class Attached {
   CURL* easy_;
 };
 
+// Response headers beyond this are refused (a camera sends a few hundred bytes): told as too
+// much header rather than as curl's own limit (300 KB), which reads as a closed connection.
+constexpr std::size_t kMostHeaderBytes = 64 * 1024;
+
 // Longest wait in curl_multi_poll, so that the watchdog is looked at now and then even when
 // curl has no timer of its own.
 constexpr std::chrono::milliseconds kLongestPoll{1000};
@@ -86,7 +90,9 @@ struct HttpSource::Transfer {
   std::uint64_t frames = 0;
   Clock::time_point first_frame;
   Clock::time_point last_frame;  // or when the request started
-  std::string abort_reason;      // why on_body stopped the transfer
+  std::string abort_reason;      // why on_body or on_header stopped the transfer
+  std::size_t header_bytes = 0;  // of every response of this request (redirects, 401s)
+  bool watchdog_fired = false;   // no whole frame for source_timeout
 };
 
 HttpSource::HttpSource(std::string url, std::string description, const SourceOptions& options)
@@ -107,7 +113,13 @@ void HttpSource::configure(CURL* easy) const {
   curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 1L);
   curl_easy_setopt(easy, CURLOPT_MAXREDIRS, 5L);
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, 10L);
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, static_cast<long>(kConnectTimeout.count()));
+  // stop() must not wait for a name being resolved: curl's threaded resolver is left to finish
+  // on its own instead of being joined in curl_multi_remove_handle.
+  curl_easy_setopt(easy, CURLOPT_QUICK_EXIT, 1L);
+  // No proxy, whatever http_proxy, https_proxy or ALL_PROXY say: cameras sit on the LAN, and
+  // their traffic and credentials must not go through a system-wide proxy by surprise.
+  curl_easy_setopt(easy, CURLOPT_PROXY, "");
   curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
   // Basic or Digest, whichever the camera asks for; curl sends the credentials to no other
   // host after a redirect (CURLOPT_UNRESTRICTED_AUTH stays off).
@@ -117,12 +129,17 @@ void HttpSource::configure(CURL* easy) const {
   curl_easy_setopt(easy, CURLOPT_FAILONERROR, 1L);
   curl_easy_setopt(easy, CURLOPT_USERAGENT, user_agent.c_str());
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &HttpSource::on_body);
+  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &HttpSource::on_header);
   if (!options_.netrc_file.empty()) {
     // The URL's own user-info, when it has some, wins.
     curl_easy_setopt(easy, CURLOPT_NETRC, static_cast<long>(CURL_NETRC_OPTIONAL));
     curl_easy_setopt(easy, CURLOPT_NETRC_FILE, options_.netrc_file.c_str());
   }
-  if (!options_.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, options_.ca_file.c_str());
+  if (!options_.ca_file.empty()) {
+    // Instead of the system's CAs, not beside them: Debian's libcurl also has a CA folder.
+    curl_easy_setopt(easy, CURLOPT_CAINFO, options_.ca_file.c_str());
+    curl_easy_setopt(easy, CURLOPT_CAPATH, nullptr);
+  }
 }
 
 void HttpSource::run() {
@@ -161,6 +178,7 @@ void HttpSource::run() {
 HttpSource::Ending HttpSource::transfer(CURLM* multi, CURL* easy) {
   Transfer transfer(*this, easy);
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, &transfer);
+  curl_easy_setopt(easy, CURLOPT_HEADERDATA, &transfer);
   const Attached attached(multi, easy);
   for (;;) {
     int running = 0;
@@ -172,7 +190,10 @@ HttpSource::Ending HttpSource::transfer(CURLM* multi, CURL* easy) {
       }
     }
     const auto now = Clock::now();
-    if (now >= transfer.deadline()) return judge(transfer, CURLE_OPERATION_TIMEDOUT);
+    if (now >= transfer.deadline()) {
+      transfer.watchdog_fired = true;
+      return judge(transfer, CURLE_OK);
+    }
     const auto wait = std::min<Clock::duration>(transfer.deadline() - now, kLongestPoll);
     const auto wait_ms = std::chrono::ceil<std::chrono::milliseconds>(wait).count();
     curl_waitfd stopping{stop_fd(), CURL_WAIT_POLLIN, 0};
@@ -185,7 +206,7 @@ HttpSource::Ending HttpSource::transfer(CURLM* multi, CURL* easy) {
   }
 }
 
-// How a transfer ended, in words; CURLE_OPERATION_TIMEDOUT here is the watchdog's.
+// How a transfer ended, in words.
 HttpSource::Ending HttpSource::judge(Transfer& transfer, CURLcode code) {
   if (transfer.splitter) {
     transfer.splitter->finish();  // a frame cut short is dropped
@@ -201,14 +222,21 @@ HttpSource::Ending HttpSource::judge(Transfer& transfer, CURLcode code) {
       "not a JPEG stream (" +
       (transfer.type.empty() ? std::string("no Content-Type") : "Content-Type: " + transfer.type) +
       ")";
-  if (code == CURLE_OPERATION_TIMEDOUT) {
+  if (transfer.watchdog_fired) {
     const std::string seconds = std::to_string(options_.source_timeout.count()) + " s";
-    curl_off_t connected = 0;
-    curl_easy_getinfo(transfer.easy, CURLINFO_CONNECT_TIME_T, &connected);
+    // A kept-alive connection (a snapshot camera's) was not made by this request: neither
+    // curl's connect time nor its count of connections says it is there. Whether the
+    // request went out does.
+    long connections = 0;
+    curl_off_t request_sent = 0;
+    curl_easy_getinfo(transfer.easy, CURLINFO_NUM_CONNECTS, &connections);
+    curl_easy_getinfo(transfer.easy, CURLINFO_PRETRANSFER_TIME_T, &request_sent);
     if (transfer.kind == Transfer::Kind::other && transfer.frames == 0) {
       end.reason = not_jpeg;
-    } else if (connected == 0) {
+    } else if (status == 0 && connections == 0 && request_sent == 0) {
       end.reason = "cannot connect: no answer in " + seconds;
+    } else if (status == 0) {
+      end.reason = "upstream did not answer in " + seconds;
     } else {
       end.reason = "no whole frame for " + seconds;
     }
@@ -218,6 +246,15 @@ HttpSource::Ending HttpSource::judge(Transfer& transfer, CURLcode code) {
     end.snapshot = true;
     // Checked by the caller (SourceRunner), as every source's frames.
     frame_arrived(transfer, std::move(transfer.image));
+  } else if (code == CURLE_OK && success && transfer.kind == Transfer::Kind::other &&
+             transfer.frames == 1) {
+    // One whole JPEG and the end: a snapshot camera that calls it application/octet-stream
+    // or text/plain. Its frame has been handed over by the splitter.
+    end.snapshot = true;
+  } else if (code == CURLE_OUT_OF_MEMORY && transfer.kind == Transfer::Kind::unknown &&
+             transfer.header_bytes > 0) {
+    // curl refuses a single header line over 100 KB this way.
+    end.reason = "upstream sent too much header";
   } else if (code == CURLE_OK && !success) {
     end.reason = "upstream answered " + std::to_string(status);
   } else if (code == CURLE_OK && transfer.kind == Transfer::Kind::unknown) {
@@ -246,6 +283,17 @@ std::size_t HttpSource::on_body(char* data, std::size_t size, std::size_t count,
   }
   transfer.splitter->feed(std::string_view(data, bytes));
   transfer.hand_on_drops();
+  return bytes;
+}
+
+std::size_t HttpSource::on_header(char* /*line*/, std::size_t size, std::size_t count, void* user) {
+  Transfer& transfer = *static_cast<Transfer*>(user);
+  const std::size_t bytes = size * count;
+  transfer.header_bytes += bytes;
+  if (transfer.header_bytes > kMostHeaderBytes) {
+    transfer.abort_reason = "upstream sent too much header";
+    return 0;  // ends the transfer with CURLE_WRITE_ERROR
+  }
   return bytes;
 }
 

@@ -71,7 +71,8 @@ std::string failure_words(CURLcode code, long http_status, long os_errno) {
     case CURLE_COULDNT_CONNECT:
       return "cannot connect: " + errno_words(os_errno);
     case CURLE_OPERATION_TIMEDOUT:
-      return "cannot connect: timed out";
+      // The only timeout curl has of its own (the watchdog is not curl's).
+      return "cannot connect: no answer in " + std::to_string(kConnectTimeout.count()) + " s";
     case CURLE_PEER_FAILED_VERIFICATION:
       return "TLS: certificate not trusted";
     case CURLE_SSL_CACERT_BADFILE:

@@ -5,6 +5,7 @@
 
 #include <curl/curl.h>
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,9 @@ namespace pushcgi::detail {
 // cameras take ?user=admin&pwd=... in the query). Refused if curl cannot parse it; the
 // message never quotes it.
 Parsed<std::string> public_url(std::string_view url);
+
+// curl's own timeout: for the connection (the watchdog takes care of the rest).
+constexpr std::chrono::seconds kConnectTimeout{10};
 
 // Why a transfer failed, from what curl returned, the HTTP status of the last response and
 // the errno of a failed connect: "cannot connect: connection refused", "upstream answered

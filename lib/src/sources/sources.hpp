@@ -86,9 +86,10 @@ class ExecSource : public ThreadedSource {
 // the response's Content-Type: multipart/* is an MJPEG stream whose JPEGs are passed on byte
 // for byte (found by the splitter, whatever the boundary or the part headers); image/* is a
 // snapshot camera, asked again at options.fps on the same connection; anything else is
-// tried as a bare MJPEG byte stream. A stream that hands over no whole frame for
-// source_timeout is dropped; failures are retried with the exec: backoff and told in words
-// by status() and the incidents. The URL's user-info and query are never shown.
+// tried as a bare MJPEG byte stream, and is a snapshot camera too when its answer is one
+// whole JPEG and the end. The environment's proxy variables are ignored. A stream that hands over
+// no whole frame for source_timeout is dropped; failures are retried with the exec: backoff and
+// told in words by status() and the incidents. The URL's user-info and query are never shown.
 class HttpSource : public ThreadedSource {
  public:
   // description: public_url(url), what describe() shows.
@@ -109,6 +110,7 @@ class HttpSource : public ThreadedSource {
   Ending judge(Transfer& transfer, CURLcode code);
   void configure(CURL* easy) const;
   static std::size_t on_body(char* data, std::size_t size, std::size_t count, void* transfer);
+  static std::size_t on_header(char* data, std::size_t size, std::size_t count, void* transfer);
   void begin_body(Transfer& transfer);
   void frame_arrived(Transfer& transfer, std::string jpeg);
   std::string url_;
