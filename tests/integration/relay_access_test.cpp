@@ -71,6 +71,32 @@ INSTANTIATE_TEST_SUITE_P(
                       std::make_pair("basic", "netrc"), std::make_pair("digest", "netrc")),
     [](const auto& param_info) { return param_info.param.first + "_" + param_info.param.second; });
 
+// A --source-netrc that others may read is worth a warning at start-up, as ssh gives for its
+// keys, naming the file and never its content; webcam.fcgi still starts.
+TEST(Relay, ANetrcOthersMayReadIsWarnedAbout) {
+  for (const mode_t mode : {0644, 0640, 0600, 0400}) {
+    TempDir dir;
+    const std::string netrc = dir.file("netrc");
+    std::ofstream(netrc) << "machine 127.0.0.1 login viewer password Netrc8pw\n";
+    ASSERT_EQ(chmod(netrc.c_str(), mode), 0);
+    FcgiProgram webcam("webcam.fcgi", kDefaultThreads, {"--source-netrc", netrc});
+    EXPECT_NE(webcam.fetch("/state").find("\"open_streams\""), std::string::npos);  // started
+    const std::string log = webcam.log();
+    const bool shared = (mode & 077) != 0;
+    EXPECT_EQ(log.find(" warning: --source-netrc " + netrc + " has mode 0") != std::string::npos,
+              shared)
+        << std::oct << mode << "\n"
+        << log;
+    std::size_t warnings = 0;
+    for (std::size_t at = log.find(" warning: "); at != std::string::npos;
+         at = log.find(" warning: ", at + 1)) {
+      ++warnings;
+    }
+    EXPECT_EQ(warnings, shared ? 1u : 0u) << log;
+    EXPECT_EQ(log.find("Netrc8pw"), std::string::npos) << log;
+  }
+}
+
 TEST(Relay, NoCredentialsShow401InState) {
   TestCamera camera({"--auth", "basic", "--user", "viewer", "--password", "Camera7pw"});
   FcgiProgram webcam("webcam.fcgi", kDefaultThreads, relay_args(camera.url("/video")));
