@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <cstdio>
 #include <fstream>
+#include <sstream>
 
 #include "relay_support.hpp"
 #include "support/http_client.hpp"
@@ -152,6 +154,31 @@ TEST(Relay, HelpNamesTheUrlsAndTheirOptions) {
   }
 }
 
+// Every listening TCP socket on port is bound to 127.0.0.1 or ::1 (and there is one).
+bool listens_on_loopback_only(int port) {
+  char port_hex[8];
+  std::snprintf(port_hex, sizeof port_hex, "%04X", static_cast<unsigned>(port));
+  int listening = 0;
+  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::istringstream lines(read_file(table));
+    std::string line;
+    std::getline(lines, line);  // the heading
+    while (std::getline(lines, line)) {
+      std::istringstream fields(line);
+      std::string slot, local, remote, state;
+      fields >> slot >> local >> remote >> state;
+      const std::size_t colon = local.find(':');
+      if (state != "0A" || colon == std::string::npos || local.substr(colon + 1) != port_hex) {
+        continue;
+      }
+      ++listening;
+      const std::string address = local.substr(0, colon);
+      if (address != "0100007F" && address != "00000000000000000000000001000000") return false;
+    }
+  }
+  return listening > 0;
+}
+
 // An https camera with its own self-signed certificate: refused as untrusted, accepted with
 // --source-ca. openssl s_server -WWW stands in (it serves the file as text/plain and closes:
 // a bare stream of one JPEG, which is all this needs).
@@ -167,12 +194,13 @@ TEST(Relay, HttpsCamerasAreCheckedAgainstSourceCa) {
   const int port = free_port();
   SpawnOptions spawn;
   spawn.stderr_path = dir.file("s_server.log");
-  spawn.own_process_group = true;
-  Process server({"/bin/sh", "-c",
-                  "cd " + dir.path() + " && exec /usr/bin/openssl s_server -quiet -WWW -accept " +
-                      std::to_string(port) + " -cert cert.pem -key key.pem"},
+  spawn.working_directory = dir.path();  // -WWW serves the files of its working directory
+  Process server({"/usr/bin/openssl", "s_server", "-quiet", "-WWW", "-accept",
+                  "127.0.0.1:" + std::to_string(port), "-cert", dir.file("cert.pem"), "-key",
+                  dir.file("key.pem")},
                  spawn);
   ASSERT_TRUE(wait_for_port(port, 5s)) << read_file(dir.file("s_server.log"));
+  EXPECT_TRUE(listens_on_loopback_only(port));  // the test's key is no service to the network
   const std::string url = "https://127.0.0.1:" + std::to_string(port) + "/camera.jpg";
   {
     FcgiProgram webcam("webcam.fcgi", kDefaultThreads, relay_args(url));
