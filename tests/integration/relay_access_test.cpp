@@ -1,12 +1,20 @@
 // webcam.fcgi relaying an IP camera that wants credentials or TLS: Basic and Digest from the
 // URL or --source-netrc, --source-ca for a self-signed certificate, and the password and the
 // URL's query kept out of every response and log line.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <mutex>
 #include <sstream>
+#include <thread>
 
 #include "relay_support.hpp"
 #include "support/http_client.hpp"
@@ -142,6 +150,115 @@ TEST(Relay, ThePasswordAndTheQueryAppearInNoResponseAndNoLogLine) {
   for (const char* secret : {"Secret5pw", "Query5tok", "viewer:", "token="}) {
     EXPECT_EQ(seen.find(secret), std::string::npos) << secret;
     EXPECT_EQ(log.find(secret), std::string::npos) << secret << " in\n" << log;
+  }
+}
+
+// A stand-in camera that answers every request with one fixed response and keeps the
+// requests' heads; or, without a response, a port that only counts the connections made to it
+// (whatever protocol a client would speak there).
+class FixedAnswer {
+ public:
+  explicit FixedAnswer(std::string response = "") : response_(std::move(response)) {
+    listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t size = sizeof address;
+    if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), size) == 0 &&
+        listen(listen_fd_, 16) == 0 &&
+        getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&address), &size) == 0) {
+      port_ = ntohs(address.sin_port);
+    }
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~FixedAnswer() {
+    stop_ = true;
+    thread_.join();
+    close(listen_fd_);
+  }
+  FixedAnswer(const FixedAnswer&) = delete;
+  FixedAnswer& operator=(const FixedAnswer&) = delete;
+
+  int port() const { return port_; }
+  int connections() const { return connections_; }
+  std::string requests() const {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    return requests_;
+  }
+
+ private:
+  void serve() {
+    while (!stop_) {
+      pollfd listening{listen_fd_, POLLIN, 0};
+      if (poll(&listening, 1, 50) != 1) continue;
+      const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0) continue;
+      ++connections_;
+      std::string head;
+      char buffer[4096];
+      while (!response_.empty() && head.find("\r\n\r\n") == std::string::npos) {
+        pollfd connection{fd, POLLIN, 0};
+        if (poll(&connection, 1, 2000) != 1) break;
+        const ssize_t n = read(fd, buffer, sizeof buffer);
+        if (n <= 0) break;
+        head.append(buffer, static_cast<std::size_t>(n));
+      }
+      {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        requests_ += head;
+      }
+      if (!response_.empty()) {
+        [[maybe_unused]] const ssize_t written = write(fd, response_.data(), response_.size());
+      }
+      close(fd);
+    }
+  }
+
+  std::string response_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> connections_{0};
+  mutable std::mutex mutex_;
+  std::string requests_;
+  std::thread thread_;
+};
+
+// What keeps the exec-importing code of libcurl and of what it links dormant in webcam.fcgi
+// (tests/e2e/security_test.cpp, Security.NoWayToRunAShellIsReachable), seen from outside:
+// the http source answers an NTLM challenge with no credentials (curl's NTLM helper,
+// ntlm_auth, is started with execl for CURLAUTH_NTLM_WB; CURLAUTH_ANY or CURLAUTH_NTLM would
+// send NTLM here, which this sees; only a mask with NTLM_WB and without NTLM would pass), and
+// follows a redirect to no protocol but http and https (rtmp://
+// would bring in librtmp, GnuTLS and p11-kit, whose module loader can run a command).
+TEST(Relay, OnlyBasicOrDigestAndOnlyHttpOrHttpsAreUsed) {
+  {
+    const FixedAnswer camera(
+        "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: NTLM\r\nContent-Length: "
+        "0\r\nConnection: close\r\n\r\n");
+    ASSERT_GT(camera.port(), 0);
+    FcgiProgram webcam(
+        "webcam.fcgi", kDefaultThreads,
+        relay_args("http://viewer:Camera7pw@127.0.0.1:" + std::to_string(camera.port()) + "/"));
+    FcgiClient viewer = webcam.request("/stream");
+    const std::string state = state_with(webcam, "upstream answered 401");
+    EXPECT_NE(state.find("upstream answered 401"), std::string::npos) << state;
+    const std::string requests = camera.requests();
+    EXPECT_NE(requests.find("GET / HTTP/1.1\r\n"), std::string::npos) << requests;
+    EXPECT_EQ(requests.find("Authorization:"), std::string::npos) << requests;
+  }
+  for (const std::string scheme : {"ftp", "rtmp", "telnet", "dict", "gopher", "smb", "ldap"}) {
+    const FixedAnswer elsewhere;
+    const FixedAnswer camera("HTTP/1.1 302 Found\r\nLocation: " + scheme +
+                             "://127.0.0.1:" + std::to_string(elsewhere.port()) +
+                             "/x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    FcgiProgram webcam("webcam.fcgi", kDefaultThreads,
+                       relay_args("http://127.0.0.1:" + std::to_string(camera.port()) + "/"));
+    FcgiClient viewer = webcam.request("/stream");
+    const std::string state = state_with(webcam, "redirected to a URL that is not http or https");
+    EXPECT_NE(state.find("redirected to a URL that is not http or https"), std::string::npos)
+        << scheme << ": " << state;
+    EXPECT_EQ(elsewhere.connections(), 0) << scheme;
   }
 }
 
