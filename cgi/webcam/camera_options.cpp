@@ -65,11 +65,13 @@ std::pair<std::optional<std::string>, std::string> split_prefix(std::string_view
 
 }  // namespace
 
-std::string check_camera_name(std::string_view name) {
+std::string check_camera_name(std::string_view name, std::string_view source) {
   if (name.empty() || name.size() > CameraOptions::kMaxName ||
       !std::all_of(name.begin(), name.end(), name_char)) {
     return "expected a camera name of 1 to " + std::to_string(CameraOptions::kMaxName) +
-           " characters a-z, 0-9, _ and -, got " + quote_input(name);
+           " characters a-z, 0-9, _ and -" +
+           (source.empty() ? ", got " + quote_input(name)
+                           : " before the '=' of " + std::string(source));
   }
   if (name == "state") return "'state' cannot name a camera: /state lists them all";
   return {};
@@ -87,9 +89,9 @@ CameraOptions::CameraOptions(Options& options) {
                     "for exec:, never its arguments)",
                     [this](std::string_view value) {
                       auto [camera, label] = split_prefix(value, true);
-                      // A plain camera's label is taken whole; checked then too.
+                      // Only the text after NAME= is the label; a plain camera takes the
+                      // whole value, checked by cameras() once it is known to be plain.
                       if (auto error = label_error(label); !error.empty()) return error;
-                      if (auto error = label_error(value); !error.empty()) return error;
                       labels_.push_back({std::move(camera), std::move(label), std::string(value)});
                       return std::string();
                     });
@@ -123,36 +125,46 @@ CameraOptions::CameraOptions(Options& options) {
       });
 }
 
+// The value of --source is never quoted in an error: a URL may hold a password. A message
+// says which --source instead: its camera's name, or its place on the command line.
 std::string CameraOptions::add_source(std::string_view value) {
+  ++sources_given_;
+  const std::string which = "--source " + std::to_string(sources_given_);
   const std::size_t eq = value.find('=');
   // No spec has an '=' before a ':' or '/' (testcard, file:, dir:, exec:, http://): a word
   // before the first '=' names a camera.
   const bool named = eq != std::string_view::npos &&
                      value.substr(0, eq).find_first_of(":/ \t'\"") == std::string_view::npos;
+  const auto mixed = [&](const std::string& plain, const std::string& named_one) {
+    return "cannot mix a plain --source SPEC with named ones (NAME=SPEC): " + plain +
+           " is plain, " + named_one;
+  };
   if (!named) {
     if (value.empty()) return "expected a value, got ''";
     if (!plain_ && !cameras_.empty()) {
-      return "cannot mix a plain --source SPEC with named ones (NAME=SPEC), got " +
-             quote_input(value);
+      return mixed(which, "--source " + std::to_string(cameras_.front().given) + " names camera " +
+                              quote_input(cameras_.front().name));
     }
     // As before several cameras: a second plain --source replaces the first.
     plain_ = true;
-    cameras_.assign(1, CameraConfig{"", std::string(value), {}, false});
+    plain_given_ = sources_given_;
+    cameras_.assign(1, CameraConfig{"", std::string(value), {}, false, sources_given_});
     return {};
   }
   const std::string_view name = value.substr(0, eq);
-  if (auto error = check_camera_name(name); !error.empty()) return error;
+  if (auto error = check_camera_name(name, which); !error.empty()) return error;
   if (eq + 1 == value.size()) {
-    return "expected NAME=SPEC, got nothing after " + quote_input(value);
+    return "camera " + quote_input(name) + ": expected a SPEC after the '='";
   }
   if (plain_) {
-    return "cannot mix a plain --source SPEC with named ones (NAME=SPEC), got " +
-           quote_input(value);
+    return mixed("--source " + std::to_string(plain_given_),
+                 which + " names camera " + quote_input(name));
   }
   for (const CameraConfig& camera : cameras_) {
     if (camera.name == name) return "camera " + quote_input(name) + " is named twice";
   }
-  cameras_.push_back(CameraConfig{std::string(name), std::string(value.substr(eq + 1)), {}, false});
+  cameras_.push_back(CameraConfig{
+      std::string(name), std::string(value.substr(eq + 1)), {}, false, sources_given_});
   return {};
 }
 
@@ -192,7 +204,12 @@ Parsed<std::vector<CameraConfig>> CameraOptions::cameras(const SourceOptions& co
   // A plain camera has no name to prefix, so its label is taken whole.
   std::vector<Setting> labels = labels_;
   if (plain_ || cameras_.empty()) {
-    for (Setting& label : labels) label = {std::nullopt, label.whole, label.whole};
+    for (Setting& label : labels) {
+      if (auto error = label_error(label.whole); !error.empty()) {
+        return Parsed<std::vector<CameraConfig>>::failure("option --source-label: " + error);
+      }
+      label = {std::nullopt, label.whole, label.whole};
+    }
   }
   const std::pair<const char*, const std::vector<Setting>*> checked[] = {
       {"source-label", &labels},
@@ -205,7 +222,7 @@ Parsed<std::vector<CameraConfig>> CameraOptions::cameras(const SourceOptions& co
     }
   }
   std::vector<CameraConfig> cameras = cameras_;
-  if (cameras.empty()) cameras.push_back(CameraConfig{"", "testcard", {}, false});
+  if (cameras.empty()) cameras.push_back(CameraConfig{"", "testcard", {}, false, 0});
   for (CameraConfig& camera : cameras) {
     camera.source = common;
     for (const Setting* fps : settings_for(fps_, camera))

@@ -24,11 +24,13 @@ struct CameraConfig {
   std::string spec;
   SourceOptions source;
   bool skip_unchanged = false;
+  unsigned given = 0;  // its --source is the given-th on the command line (for errors)
 };
 
 // 1 to 32 of a-z, 0-9, _ and -, and not "state" (the route /state lists every camera).
-// Returns "" or what is wrong with it.
-std::string check_camera_name(std::string_view name);
+// Returns "" or what is wrong with it, quoting the name; or, given the --source it comes
+// from, naming that instead (a --source's text before its '=' might be part of a secret).
+std::string check_camera_name(std::string_view name, std::string_view source = {});
 
 class CameraOptions {
  public:
@@ -60,6 +62,8 @@ class CameraOptions {
 
   std::vector<CameraConfig> cameras_;  // from --source, without their settings yet
   bool plain_ = false;                 // a --source without a name was given
+  unsigned plain_given_ = 0;           // the place of the last plain --source
+  unsigned sources_given_ = 0;         // how many --source were read
   std::vector<Setting> fps_;
   std::vector<Setting> sizes_;
   std::vector<Setting> labels_;

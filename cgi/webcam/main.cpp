@@ -1,6 +1,7 @@
 // webcam.fcgi: a moving picture inline in a plain <img>, from one camera or several, or any
 // JPEG source, for many viewers. See webcam_service.hpp for the routes, camera_options.hpp
 // for the cameras of the command line and sources/source.hpp for the sources.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -38,6 +39,23 @@ std::string check_readable(std::string_view value, std::string& path) {
   }
   path = std::string(value);
   return {};
+}
+
+// As ssh does with its keys: credentials that others may read or change are worth a
+// warning (one line, naming the file, never its content), but not a refusal.
+void warn_if_shared(const std::string& path) {
+  struct stat info {};
+  if (path.empty() || ::stat(path.c_str(), &info) != 0 || (info.st_mode & 077) == 0) return;
+  std::string shown = path;
+  for (char& c : shown) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(info.st_mode & 07777));
+  pushcgi::log(pushcgi::LogLevel::warning,
+               "--source-netrc " + shown + " has mode " + mode +
+                   ": others than its owner may read or change the cameras' credentials "
+                   "(chmod 600 it)");
 }
 
 }  // namespace
@@ -79,6 +97,7 @@ int main(int argc, char** argv) {
                     "instead of the system's",
                     [&](std::string_view value) { return check_readable(value, common.ca_file); });
   if (const auto status = server.parse_options(argc, argv)) return *status;
+  warn_if_shared(common.netrc_file);
   common.source_timeout = std::chrono::seconds(source_timeout);
   common.max_frame_bytes = std::size_t{max_frame_kib} * 1024;
   const auto configs = camera_options.cameras(common);

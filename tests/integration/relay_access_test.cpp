@@ -1,10 +1,20 @@
 // webcam.fcgi relaying an IP camera that wants credentials or TLS: Basic and Digest from the
 // URL or --source-netrc, --source-ca for a self-signed certificate, and the password and the
 // URL's query kept out of every response and log line.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <cstdio>
 #include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
 
 #include "relay_support.hpp"
 #include "support/http_client.hpp"
@@ -71,6 +81,32 @@ INSTANTIATE_TEST_SUITE_P(
                       std::make_pair("basic", "netrc"), std::make_pair("digest", "netrc")),
     [](const auto& param_info) { return param_info.param.first + "_" + param_info.param.second; });
 
+// A --source-netrc that others may read is worth a warning at start-up, as ssh gives for its
+// keys, naming the file and never its content; webcam.fcgi still starts.
+TEST(Relay, ANetrcOthersMayReadIsWarnedAbout) {
+  for (const mode_t mode : {0644, 0640, 0600, 0400}) {
+    TempDir dir;
+    const std::string netrc = dir.file("netrc");
+    std::ofstream(netrc) << "machine 127.0.0.1 login viewer password Netrc8pw\n";
+    ASSERT_EQ(chmod(netrc.c_str(), mode), 0);
+    FcgiProgram webcam("webcam.fcgi", kDefaultThreads, {"--source-netrc", netrc});
+    EXPECT_NE(webcam.fetch("/state").find("\"open_streams\""), std::string::npos);  // started
+    const std::string log = webcam.log();
+    const bool shared = (mode & 077) != 0;
+    EXPECT_EQ(log.find(" warning: --source-netrc " + netrc + " has mode 0") != std::string::npos,
+              shared)
+        << std::oct << mode << "\n"
+        << log;
+    std::size_t warnings = 0;
+    for (std::size_t at = log.find(" warning: "); at != std::string::npos;
+         at = log.find(" warning: ", at + 1)) {
+      ++warnings;
+    }
+    EXPECT_EQ(warnings, shared ? 1u : 0u) << log;
+    EXPECT_EQ(log.find("Netrc8pw"), std::string::npos) << log;
+  }
+}
+
 TEST(Relay, NoCredentialsShow401InState) {
   TestCamera camera({"--auth", "basic", "--user", "viewer", "--password", "Camera7pw"});
   FcgiProgram webcam("webcam.fcgi", kDefaultThreads, relay_args(camera.url("/video")));
@@ -117,6 +153,115 @@ TEST(Relay, ThePasswordAndTheQueryAppearInNoResponseAndNoLogLine) {
   }
 }
 
+// A stand-in camera that answers every request with one fixed response and keeps the
+// requests' heads; or, without a response, a port that only counts the connections made to it
+// (whatever protocol a client would speak there).
+class FixedAnswer {
+ public:
+  explicit FixedAnswer(std::string response = "") : response_(std::move(response)) {
+    listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t size = sizeof address;
+    if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), size) == 0 &&
+        listen(listen_fd_, 16) == 0 &&
+        getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&address), &size) == 0) {
+      port_ = ntohs(address.sin_port);
+    }
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~FixedAnswer() {
+    stop_ = true;
+    thread_.join();
+    close(listen_fd_);
+  }
+  FixedAnswer(const FixedAnswer&) = delete;
+  FixedAnswer& operator=(const FixedAnswer&) = delete;
+
+  int port() const { return port_; }
+  int connections() const { return connections_; }
+  std::string requests() const {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    return requests_;
+  }
+
+ private:
+  void serve() {
+    while (!stop_) {
+      pollfd listening{listen_fd_, POLLIN, 0};
+      if (poll(&listening, 1, 50) != 1) continue;
+      const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0) continue;
+      ++connections_;
+      std::string head;
+      char buffer[4096];
+      while (!response_.empty() && head.find("\r\n\r\n") == std::string::npos) {
+        pollfd connection{fd, POLLIN, 0};
+        if (poll(&connection, 1, 2000) != 1) break;
+        const ssize_t n = read(fd, buffer, sizeof buffer);
+        if (n <= 0) break;
+        head.append(buffer, static_cast<std::size_t>(n));
+      }
+      {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        requests_ += head;
+      }
+      if (!response_.empty()) {
+        [[maybe_unused]] const ssize_t written = write(fd, response_.data(), response_.size());
+      }
+      close(fd);
+    }
+  }
+
+  std::string response_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> connections_{0};
+  mutable std::mutex mutex_;
+  std::string requests_;
+  std::thread thread_;
+};
+
+// What keeps the exec-importing code of libcurl and of what it links dormant in webcam.fcgi
+// (tests/e2e/security_test.cpp, Security.NoWayToRunAShellIsReachable), seen from outside:
+// the http source answers an NTLM challenge with no credentials (curl's NTLM helper,
+// ntlm_auth, is started with execl for CURLAUTH_NTLM_WB; CURLAUTH_ANY or CURLAUTH_NTLM would
+// send NTLM here, which this sees; only a mask with NTLM_WB and without NTLM would pass), and
+// follows a redirect to no protocol but http and https (rtmp://
+// would bring in librtmp, GnuTLS and p11-kit, whose module loader can run a command).
+TEST(Relay, OnlyBasicOrDigestAndOnlyHttpOrHttpsAreUsed) {
+  {
+    const FixedAnswer camera(
+        "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: NTLM\r\nContent-Length: "
+        "0\r\nConnection: close\r\n\r\n");
+    ASSERT_GT(camera.port(), 0);
+    FcgiProgram webcam(
+        "webcam.fcgi", kDefaultThreads,
+        relay_args("http://viewer:Camera7pw@127.0.0.1:" + std::to_string(camera.port()) + "/"));
+    FcgiClient viewer = webcam.request("/stream");
+    const std::string state = state_with(webcam, "upstream answered 401");
+    EXPECT_NE(state.find("upstream answered 401"), std::string::npos) << state;
+    const std::string requests = camera.requests();
+    EXPECT_NE(requests.find("GET / HTTP/1.1\r\n"), std::string::npos) << requests;
+    EXPECT_EQ(requests.find("Authorization:"), std::string::npos) << requests;
+  }
+  for (const std::string scheme : {"ftp", "rtmp", "telnet", "dict", "gopher", "smb", "ldap"}) {
+    const FixedAnswer elsewhere;
+    const FixedAnswer camera("HTTP/1.1 302 Found\r\nLocation: " + scheme +
+                             "://127.0.0.1:" + std::to_string(elsewhere.port()) +
+                             "/x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    FcgiProgram webcam("webcam.fcgi", kDefaultThreads,
+                       relay_args("http://127.0.0.1:" + std::to_string(camera.port()) + "/"));
+    FcgiClient viewer = webcam.request("/stream");
+    const std::string state = state_with(webcam, "redirected to a URL that is not http or https");
+    EXPECT_NE(state.find("redirected to a URL that is not http or https"), std::string::npos)
+        << scheme << ": " << state;
+    EXPECT_EQ(elsewhere.connections(), 0) << scheme;
+  }
+}
+
 TEST(Relay, HelpNamesTheUrlsAndTheirOptions) {
   const RunResult run = run_program({bin_path("webcam.fcgi"), "--help"});
   EXPECT_EQ(run.status, 0);
@@ -124,6 +269,31 @@ TEST(Relay, HelpNamesTheUrlsAndTheirOptions) {
                            "--source-ca FILE", "readable by this program's user only"}) {
     EXPECT_NE(run.out.find(text), std::string::npos) << text << " in\n" << run.out;
   }
+}
+
+// Every listening TCP socket on port is bound to 127.0.0.1 or ::1 (and there is one).
+bool listens_on_loopback_only(int port) {
+  char port_hex[8];
+  std::snprintf(port_hex, sizeof port_hex, "%04X", static_cast<unsigned>(port));
+  int listening = 0;
+  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::istringstream lines(read_file(table));
+    std::string line;
+    std::getline(lines, line);  // the heading
+    while (std::getline(lines, line)) {
+      std::istringstream fields(line);
+      std::string slot, local, remote, state;
+      fields >> slot >> local >> remote >> state;
+      const std::size_t colon = local.find(':');
+      if (state != "0A" || colon == std::string::npos || local.substr(colon + 1) != port_hex) {
+        continue;
+      }
+      ++listening;
+      const std::string address = local.substr(0, colon);
+      if (address != "0100007F" && address != "00000000000000000000000001000000") return false;
+    }
+  }
+  return listening > 0;
 }
 
 // An https camera with its own self-signed certificate: refused as untrusted, accepted with
@@ -141,12 +311,13 @@ TEST(Relay, HttpsCamerasAreCheckedAgainstSourceCa) {
   const int port = free_port();
   SpawnOptions spawn;
   spawn.stderr_path = dir.file("s_server.log");
-  spawn.own_process_group = true;
-  Process server({"/bin/sh", "-c",
-                  "cd " + dir.path() + " && exec /usr/bin/openssl s_server -quiet -WWW -accept " +
-                      std::to_string(port) + " -cert cert.pem -key key.pem"},
+  spawn.working_directory = dir.path();  // -WWW serves the files of its working directory
+  Process server({"/usr/bin/openssl", "s_server", "-quiet", "-WWW", "-accept",
+                  "127.0.0.1:" + std::to_string(port), "-cert", dir.file("cert.pem"), "-key",
+                  dir.file("key.pem")},
                  spawn);
   ASSERT_TRUE(wait_for_port(port, 5s)) << read_file(dir.file("s_server.log"));
+  EXPECT_TRUE(listens_on_loopback_only(port));  // the test's key is no service to the network
   const std::string url = "https://127.0.0.1:" + std::to_string(port) + "/camera.jpg";
   {
     FcgiProgram webcam("webcam.fcgi", kDefaultThreads, relay_args(url));

@@ -38,9 +38,14 @@ void expect_camera_frames(const TestCamera& camera, const std::vector<std::strin
     EXPECT_EQ(body, camera.frame(n)) << "camera frame " << n << " was changed";
     numbers.push_back(n);
   }
+  // The same number again is webcam.fcgi's repeat of the last frame after a second of quiet
+  // (the camera slowed down by a loaded machine or a sanitizer): legal, but not most of them.
+  std::size_t new_frames = numbers.empty() ? 0 : 1;
   for (std::size_t k = 1; k < numbers.size(); ++k) {
-    EXPECT_GT(numbers[k], numbers[k - 1]) << "camera frame " << k;
+    EXPECT_GE(numbers[k], numbers[k - 1]) << "camera frame " << k << " out of order";
+    if (numbers[k] > numbers[k - 1]) ++new_frames;
   }
+  EXPECT_GE(new_frames * 2, numbers.size()) << "webcam.fcgi repeats instead of relaying";
 }
 
 }  // namespace pushcgi::test

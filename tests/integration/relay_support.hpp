@@ -24,7 +24,8 @@ std::string state_with(FcgiProgram& webcam, const std::string& text,
 // For read_until: a camera frame newer than `than` has come.
 std::function<bool(const std::string&)> camera_frame_after(unsigned long than);
 
-// Every body is byte for byte the camera's frame of its number, and they come in order.
+// Every body is byte for byte the camera's frame of its number, they come in order (the same
+// one again is webcam.fcgi's repeat after a second of quiet) and at least half are new.
 void expect_camera_frames(const TestCamera& camera, const std::vector<std::string>& bodies);
 
 }  // namespace pushcgi::test

@@ -4,6 +4,7 @@
 
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "fcgi_program.hpp"
 
@@ -88,6 +89,30 @@ TEST(SourcePrivacy, ALabelWithAControlCharacterIsRefused) {
   EXPECT_EQ(run.err,
             "webcam.fcgi: option --source-label: expected 1 to 80 printable characters, got "
             "'a?b' (see --help)\n");
+}
+
+// A --source that is refused is never quoted (a URL may hold a password): the error names
+// it by its camera or its place, whatever the order and whichever check refuses it.
+TEST(SourcePrivacy, ARefusedSourceIsNotQuoted) {
+  const std::string url = "http://admin:Secret9@cam.local/video.cgi";
+  const std::vector<std::vector<std::string>> cases = {
+      {"--source", "door=testcard", "--source", url},
+      {"--source", url, "--source", "door=testcard"},
+      {"--source", "door=ftp://admin:Secret9@cam.local/video.cgi"},
+      {"--source", "ftp://admin:Secret9@cam.local/video.cgi"},
+      {"--source", "http://admin:Secret9@/video.cgi"},
+      {"--source", "door=http://admin:Secret9@cam.local:99999/video.cgi"},
+  };
+  for (const auto& args : cases) {
+    std::vector<std::string> argv = {bin_path("webcam.fcgi")};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const RunResult run = run_program(argv);
+    EXPECT_EQ(run.status, 2) << run.err;
+    EXPECT_EQ(run.err.rfind("webcam.fcgi: option --source: ", 0), 0u) << run.err;
+    EXPECT_EQ(run.err.find("Secret9"), std::string::npos) << run.err;
+    EXPECT_EQ(run.err.find("admin"), std::string::npos) << run.err;
+    EXPECT_EQ(run.err.find("cam.local"), std::string::npos) << run.err;
+  }
 }
 
 }  // namespace

@@ -37,6 +37,7 @@ struct SpawnOptions {
   bool close_stderr = false;                    // start it with descriptor 2 closed
   std::vector<std::string> extra_env;           // added to the inherited environment
   bool own_process_group = false;               // kill() and stop() then signal the group
+  std::string working_directory;                // default: ours
 };
 
 class Process {

@@ -83,6 +83,30 @@ TEST_F(CameraOptionsTest, PrefixedSettingsWinWhateverTheOrder) {
   EXPECT_TRUE(cameras[2].skip_unchanged);
 }
 
+// The label after NAME= has 80 characters at most, not NAME=TEXT; a plain camera's label is
+// the whole value.
+TEST_F(CameraOptionsTest, ALabelsLimitIsOnTheLabelAfterItsPrefix) {
+  const std::string longest(80, 'x');
+  const std::string prefixed = "door=" + longest;
+  auto cameras = parse({"--source", "door=testcard", "--source-label", prefixed.c_str()});
+  ASSERT_EQ(cameras.size(), 1u) << error_;
+  EXPECT_EQ(cameras[0].source.label, longest);
+
+  CommandLine plain;
+  EXPECT_TRUE(plain.parse({"--source", "testcard", "--source-label", prefixed.c_str()}).empty());
+  EXPECT_EQ(plain.error_.rfind("option --source-label: expected 1 to 80 printable characters", 0),
+            0u)
+      << plain.error_;
+
+  CommandLine too_long;
+  const std::string over = "door=" + longest + "x";
+  EXPECT_TRUE(
+      too_long.parse({"--source", "door=testcard", "--source-label", over.c_str()}).empty());
+  EXPECT_EQ(
+      too_long.error_.rfind("option --source-label: expected 1 to 80 printable characters", 0), 0u)
+      << too_long.error_;
+}
+
 TEST_F(CameraOptionsTest, SkipUnchangedAloneSetsEveryCamera) {
   const auto cameras =
       parse({"--source", "a=testcard", "--skip-unchanged", "--source", "b=testcard"});
@@ -95,18 +119,18 @@ TEST_F(CameraOptionsTest, ErrorsAreOneLineAndNameTheOption) {
   const std::vector<std::pair<std::vector<const char*>, std::string>> cases = {
       {{"--source", "a=testcard", "--source", "a=testcard"},
        "option --source: camera 'a' is named twice"},
-      {{"--source", "Door=testcard"},
-       "option --source: expected a camera name of 1 to 32 characters a-z, 0-9, _ and -, got "
-       "'Door'"},
+      {{"--source", "a=testcard", "--source", "Door=testcard"},
+       "option --source: expected a camera name of 1 to 32 characters a-z, 0-9, _ and - "
+       "before the '=' of --source 2"},
       {{"--source", "state=testcard"},
        "option --source: 'state' cannot name a camera: /state lists them all"},
-      {{"--source", "a="}, "option --source: expected NAME=SPEC, got nothing after 'a='"},
+      {{"--source", "a="}, "option --source: camera 'a': expected a SPEC after the '='"},
       {{"--source", "testcard", "--source", "a=testcard"},
-       "option --source: cannot mix a plain --source SPEC with named ones (NAME=SPEC), got "
-       "'a=testcard'"},
-      {{"--source", "a=testcard", "--source", "testcard"},
-       "option --source: cannot mix a plain --source SPEC with named ones (NAME=SPEC), got "
-       "'testcard'"},
+       "option --source: cannot mix a plain --source SPEC with named ones (NAME=SPEC): --source "
+       "1 is plain, --source 2 names camera 'a'"},
+      {{"--source", "a=testcard", "--source", "b=testcard", "--source", "testcard"},
+       "option --source: cannot mix a plain --source SPEC with named ones (NAME=SPEC): --source "
+       "3 is plain, --source 1 names camera 'a'"},
       {{"--fps", "b=3", "--source", "a=testcard"},
        "option --fps: no camera named 'b' (cameras: a)"},
       {{"--source", "a=testcard", "--size", "b=100x100"},
