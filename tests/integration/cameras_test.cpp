@@ -77,11 +77,13 @@ TEST(Cameras, ThreeCamerasEachWithItsOwnViewersAndRates) {
       ASSERT_TRUE(info) << who;
       EXPECT_EQ(info->width, viewer.width) << who << ": a picture of another camera";
     }
-    // The first frame at once, then one per period; the bounds catch a viewer that got
-    // another camera's rate (the nearest is 2.5 times its own or less).
+    // The first frame at once, then one per period. Generous bounds (a loaded machine or a
+    // sanitizer build delivers late, never early): the upper one catches a viewer that got a
+    // faster camera's rate or no cap (at least 1.8 times its own count here), the lower one
+    // a camera that did not run at its own rate at all.
     const double expected = 1 + viewer.rate * seconds;
-    EXPECT_GE(static_cast<double>(bodies.size()), expected * 0.7) << who;
-    EXPECT_LE(static_cast<double>(bodies.size()), expected * 1.2 + 1) << who;
+    EXPECT_GE(static_cast<double>(bodies.size()), expected * 0.4) << who;
+    EXPECT_LE(static_cast<double>(bodies.size()), expected * 1.5 + 1) << who;
   }
 
   const std::string state = body_of(webcam.fetch("/state"));

@@ -71,8 +71,11 @@ TEST_F(OptionsTest, ErrorsNameTheOption) {
   expect_error({"--bogus=1"}, "unknown option '--bogus'");
   // Found by tests/fuzz/options_fuzz: the name was echoed as it came, line breaks included.
   expect_error({"--2lro\n"}, "unknown option '--2lro?'");
-  expect_error({"stray"}, "unexpected argument 'stray'");
-  expect_error({"-x"}, "unexpected argument '-x'");
+  expect_error({"stray"}, "unexpected argument 1 (not an option: options begin with --)");
+  expect_error({"-x"}, "unexpected argument 1 (not an option: options begin with --)");
+  // A stray word is not echoed: it may be a URL with a password, meant for the option before.
+  expect_error({"--show-args", "http://admin:Secret9@cam/"},
+               "unexpected argument 2 (not an option: options begin with --)");
   expect_error({"--show-args=yes"}, "option --show-args takes no value");
   expect_error({"--socket="}, "option --socket: expected a value, got ''");
 }
@@ -88,7 +91,7 @@ TEST_F(OptionsTest, OptionalValueOnlyJoined) {
   skips_.clear();
   const auto stray = parse({"--skip", "door"});
   EXPECT_EQ(stray.outcome, Options::Outcome::error);
-  EXPECT_EQ(stray.message, "unexpected argument 'door'");
+  EXPECT_EQ(stray.message, "unexpected argument 2 (not an option: options begin with --)");
   EXPECT_EQ(skips_, std::vector<std::string>{"(all)"});
 
   const auto empty = parse({"--skip="});

@@ -65,7 +65,10 @@ Options::Result Options::parse(int argc, const char* const* argv) {
     const std::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h") return {Outcome::help, ""};
     if (arg.substr(0, 2) != "--" || arg.size() == 2) {
-      return {Outcome::error, "unexpected argument " + quote_input(arg)};
+      // Not quoted: a stray word is often a value meant for the option before it, and that
+      // may be a camera's URL with its password (--skip-unchanged http://user:pw@...).
+      return {Outcome::error, "unexpected argument " + std::to_string(i) +
+                                  " (not an option: options begin with --)"};
     }
     const std::size_t eq = arg.find('=');
     const std::string_view name = arg.substr(2, eq == std::string_view::npos ? eq : eq - 2);
