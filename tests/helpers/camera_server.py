@@ -3,11 +3,13 @@
 
     camera_server.py --port-file FILE --jpeg FILE [--fps N]
                      [--auth basic|digest --user U --password P] [--boundary B] [--no-length]
-                     [--snapshot-type TYPE]
+                     [--snapshot-type TYPE] [--bare]
 
 Listens on 127.0.0.1 (an ephemeral port, written to --port-file once it listens) and serves:
   GET /video         multipart/x-mixed-replace of image/jpeg parts, the newest frame each
                      1/fps (with Content-Length unless --no-length), as cheap cameras do;
+                     --bare: the JPEGs one after the other as application/octet-stream
+                     (ffmpeg -f mjpeg served over HTTP);
   GET /snapshot.jpg  the newest frame, one JPEG per request (HTTP/1.1 keep-alive), with
                      Content-Type: image/jpeg or --snapshot-type (application/octet-stream,
                      text/plain, as cheap cameras say);
@@ -19,7 +21,8 @@ Listens on 127.0.0.1 (an ephemeral port, written to --port-file once it listens)
                      garbage (parts whose bodies are no JPEG), boundary (open streams switch
                      to a delimiter their head did not declare; new streams declare a new
                      boundary), silent (requests get no answer until cleared, connections
-                     stay open), big_header (answers carry 400 KB of headers);
+                     stay open), big_header (answers carry 400 KB of headers), one_frame
+                     (streams end after one whole frame);
   GET /stats         JSON: streams_open, streams_total, snapshots_total, auth_failures,
                      requests_total, connections_total (TCP connections that asked for
                      /video or /snapshot.jpg: 1 for any number of kept-alive snapshots).
@@ -42,7 +45,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-FAULTS = {"none", "drop", "stall", "401", "404", "garbage", "boundary", "silent", "big_header"}
+FAULTS = {"none", "drop", "stall", "401", "404", "garbage", "boundary", "silent", "big_header",
+          "one_frame"}
 
 
 def numbered_jpeg(jpeg, number):
@@ -189,7 +193,9 @@ class Handler(BaseHTTPRequestHandler):
     def stream(self):
         boundary = self.server.next_boundary()
         self.send_response(200)
-        self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=" + boundary)
+        bare = self.server.options.bare
+        self.send_header("Content-Type", "application/octet-stream" if bare else
+                         "multipart/x-mixed-replace; boundary=" + boundary)
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Connection", "close")
         self.big_header()
@@ -227,14 +233,18 @@ class Handler(BaseHTTPRequestHandler):
                 if not self.server.options.no_length:
                     head += b"Content-Length: %d\r\n" % len(body)
                 head += b"\r\n"
+                if bare:
+                    head = b""
                 if fault == "drop" and new_fault:
                     self.wfile.write(head + body[: len(body) // 2])
                     self.wfile.flush()
                     self.connection.shutdown(socket.SHUT_RDWR)
                     return
-                self.wfile.write(head + body + b"\r\n")
+                self.wfile.write(head + body + (b"" if bare else b"\r\n"))
                 self.wfile.flush()
                 new_fault = False
+                if fault == "one_frame":
+                    return
         except (BrokenPipeError, ConnectionResetError, OSError):
             pass
         finally:
@@ -289,6 +299,7 @@ def main():
     parser.add_argument("--boundary", default="myboundary")
     parser.add_argument("--no-length", action="store_true")
     parser.add_argument("--snapshot-type", default="image/jpeg")
+    parser.add_argument("--bare", action="store_true")
     options = parser.parse_args()
     with open(options.jpeg, "rb") as f:
         jpeg = f.read()

@@ -8,7 +8,8 @@
 namespace pushcgi {
 
 // The text as it may be quoted in a one-line message: at most 40 characters, anything
-// outside printable ASCII shown as '?'.
+// outside printable ASCII shown as '?', and a URL's user-info and query as "***" (they may
+// hold a password).
 std::string quote_input(std::string_view text);
 
 // ASCII case-insensitive equality, as HTTP field names compare (RFC 9110 5.1); other bytes

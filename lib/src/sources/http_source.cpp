@@ -115,7 +115,11 @@ void HttpSource::configure(CURL* easy) const {
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, static_cast<long>(kConnectTimeout.count()));
   // stop() must not wait for a name being resolved: curl's threaded resolver is left to finish
-  // on its own instead of being joined in curl_multi_remove_handle.
+  // on its own instead of being joined in curl_multi_remove_handle (a camera's DNS that does
+  // not answer held the stop, and with it the camera's next start, for 14 s). libcurl before
+  // 8.14 has a narrow race on this path (curl issue 17256: a stop in the very instant the
+  // lookup ends reads the resolver's freed state); the wait it avoids is certain, the race
+  // needs a lookup that ends within nanoseconds of the stop.
   curl_easy_setopt(easy, CURLOPT_QUICK_EXIT, 1L);
   // No proxy, whatever http_proxy, https_proxy or ALL_PROXY say: cameras sit on the LAN, and
   // their traffic and credentials must not go through a system-wide proxy by surprise.
@@ -247,9 +251,11 @@ HttpSource::Ending HttpSource::judge(Transfer& transfer, CURLcode code) {
     // Checked by the caller (SourceRunner), as every source's frames.
     frame_arrived(transfer, std::move(transfer.image));
   } else if (code == CURLE_OK && success && transfer.kind == Transfer::Kind::other &&
-             transfer.frames == 1) {
+             transfer.frames == 1 && !bare_stream_seen_) {
     // One whole JPEG and the end: a snapshot camera that calls it application/octet-stream
-    // or text/plain. Its frame has been handed over by the splitter.
+    // or text/plain. Its frame has been handed over by the splitter. (Once an answer of this
+    // URL held several frames it is a stream, and one that ends after a frame has failed:
+    // it is not asked again at --fps without backoff.)
     end.snapshot = true;
   } else if (code == CURLE_OUT_OF_MEMORY && transfer.kind == Transfer::Kind::unknown &&
              transfer.header_bytes > 0) {
@@ -323,6 +329,7 @@ void HttpSource::begin_body(Transfer& transfer) {
 void HttpSource::frame_arrived(Transfer& transfer, std::string jpeg) {
   transfer.last_frame = Clock::now();
   if (transfer.frames++ == 0) transfer.first_frame = transfer.last_frame;
+  if (transfer.frames > 1 && transfer.kind == Transfer::Kind::other) bare_stream_seen_ = true;
   if (!receiving_) {
     receiving_ = true;
     set_status({});

@@ -116,6 +116,9 @@ class HttpSource : public ThreadedSource {
   std::string url_;
   std::string description_;
   SourceOptions options_;
+  // An answer of this URL held several frames without a multipart type: a bare MJPEG stream,
+  // whose one-frame answers are failures, not snapshots. Source thread only.
+  bool bare_stream_seen_ = false;
   bool receiving_ = false;  // frames are coming (for one log line per recovery); source thread
 };
 
