@@ -57,7 +57,9 @@ Process::Process(const std::vector<std::string>& argv, const SpawnOptions& optio
     posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   }
   if (!options.working_directory.empty()) {
-    posix_spawn_file_actions_addchdir_np(&actions, options.working_directory.c_str());
+    if (posix_spawn_file_actions_addchdir_np(&actions, options.working_directory.c_str()) != 0) {
+      throw std::runtime_error("cannot set the working directory of " + argv.at(0));
+    }
   }
 
   std::vector<char*> args;

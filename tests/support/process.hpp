@@ -37,7 +37,9 @@ struct SpawnOptions {
   bool close_stderr = false;                    // start it with descriptor 2 closed
   std::vector<std::string> extra_env;           // added to the inherited environment
   bool own_process_group = false;               // kill() and stop() then signal the group
-  std::string working_directory;                // default: ours
+  // Default: ours. The program's path is taken after the change, stderr_path before it:
+  // give both as absolute paths.
+  std::string working_directory;
 };
 
 class Process {

@@ -47,6 +47,15 @@ class Attached {
 // much header rather than as curl's own limit (300 KB), which reads as a closed connection.
 constexpr std::size_t kMostHeaderBytes = 64 * 1024;
 
+// libcurl 8.6 and later name a header line over its limit CURLE_TOO_LARGE.
+bool is_too_large([[maybe_unused]] CURLcode code) {
+#if LIBCURL_VERSION_NUM >= 0x080600
+  return code == CURLE_TOO_LARGE;
+#else
+  return false;
+#endif
+}
+
 // Longest wait in curl_multi_poll, so that the watchdog is looked at now and then even when
 // curl has no timer of its own.
 constexpr std::chrono::milliseconds kLongestPoll{1000};
@@ -257,9 +266,9 @@ HttpSource::Ending HttpSource::judge(Transfer& transfer, CURLcode code) {
     // URL held several frames it is a stream, and one that ends after a frame has failed:
     // it is not asked again at --fps without backoff.)
     end.snapshot = true;
-  } else if (code == CURLE_OUT_OF_MEMORY && transfer.kind == Transfer::Kind::unknown &&
-             transfer.header_bytes > 0) {
-    // curl refuses a single header line over 100 KB this way.
+  } else if ((code == CURLE_OUT_OF_MEMORY || is_too_large(code)) &&
+             transfer.kind == Transfer::Kind::unknown && transfer.header_bytes > 0) {
+    // curl refuses a single header line over 100 KB this way (CURLE_TOO_LARGE from 8.6).
     end.reason = "upstream sent too much header";
   } else if (code == CURLE_OK && !success) {
     end.reason = "upstream answered " + std::to_string(status);
