@@ -20,8 +20,12 @@ endif
 
 ALL_CXXFLAGS := -std=c++17 $(WARNINGS) $(CXXFLAGS) -pthread
 ALL_CPPFLAGS := -Ilib/include -MMD -MP $(CPPFLAGS)
-# -lcurl rather than pkg-config's answer: this line is read before tools/packages installs it.
-LIBS         := -lfcgi -lturbojpeg -lcurl -pthread
+LIBS         := -lfcgi -lturbojpeg -pthread
+# libcurl, for the http(s) frame source: linked only into what uses the frame sources (below),
+# so that ps.fcgi and the examples do not load it and the libraries it brings (a sanitizer
+# build links every library named, needed or not). -lcurl rather than pkg-config's answer:
+# this line is read before tools/packages installs it.
+SOURCE_LIBS  := -lcurl
 TEST_LIBS    := -lgtest -lgtest_main
 
 ifeq ($(V),1)
@@ -129,6 +133,11 @@ $(BUILD)/bin/%: $(BUILD)/obj/examples/%.o $(LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CXX) $(ALL_CXXFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
+
+# What uses the frame sources (make_source) links libcurl too ("private": not what is built
+# on the way, such as ps.fcgi for the integration tests).
+$(BUILD)/bin/webcam.fcgi $(HELPER_BINS) $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS) $(FUZZ_BINS): \
+    private LIBS += $(SOURCE_LIBS)
 
 # Tests find the programs through this path.
 $(SUPPORT_OBJS): ALL_CPPFLAGS += -Ilib/src -Itests -DPUSHCGI_BIN_DIR='"$(abspath $(BUILD)/bin)"' \
@@ -267,6 +276,7 @@ clean:
 # the load client) and rewrites the generated part of docs/BENCHMARKS.md.
 BENCH_SRCS := $(wildcard bench/*.cpp)
 BENCH_BINS := $(BENCH_SRCS:bench/%.cpp=$(BUILD)/bench/%)
+$(BENCH_BINS): private LIBS += $(SOURCE_LIBS)
 $(BENCH_SRCS:%.cpp=$(BUILD)/obj/%.o): ALL_CPPFLAGS += -Ilib/src $(PROGRAM_INCLUDES) -Itests
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(SUPPORT_OBJS) $(PROGRAM_ARCHIVES) $(LIB) | $(EXAMPLE_BINS) $(CGI_BINS)

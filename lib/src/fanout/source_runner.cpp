@@ -147,8 +147,11 @@ SourceStatus SourceRunner::status() const {
   status.describe = source_->describe();
   status.frames_in = frames_in_.total();
   status.frames_in_per_second = frames_in_.per_second();
-  const std::string problem = source_->status();
+  // Incidents first: a source records an incident and its status together, so a reader that
+  // sees the incident sees the status too (the other order could show the incident, and the
+  // status from before it).
   status.incidents = source_->incidents();
+  const std::string problem = source_->status();
   const std::lock_guard<std::mutex> lock(mutex_);
   status.running = running_;
   status.starts = starts_;

@@ -98,8 +98,8 @@ void ExecSource::run() {
     if (poll(&stopping, 1, 0) > 0) return;
     // A child that keeps failing at once is restarted ever more slowly.
     const std::chrono::seconds delay = backoff.next(end.healthy);
-    // One update, so that a reader never sees half of it.
-    set_status(end.reason + "; restart in " + std::to_string(delay.count()) + " s");
+    // One update of the incident and the status, so that a reader never sees half of it.
+    record_failure(end.reason, end.reason + "; restart in " + std::to_string(delay.count()) + " s");
     if (!wait_until(Clock::now() + delay)) return;
   }
 }
@@ -110,7 +110,6 @@ ExecSource::ChildEnd ExecSource::run_child() {
   if (!started) {
     const std::string what = "cannot start the child: " + started.error();
     log(LogLevel::warning, log_name() + ": " + what);
-    record_incident(what);
     return {false, what};
   }
   KeptChild& child = started.value();
@@ -142,7 +141,6 @@ ExecSource::ChildEnd ExecSource::run_child() {
                      " bytes but no whole JPEG in " + seconds + "; killed";
   }
   log(LogLevel::warning, log_name() + ": " + what);
-  record_incident(what);
   return {Clock::now() - started_at > Backoff::kHealthyRun, what};
 }
 

@@ -181,9 +181,8 @@ void HttpSource::run() {
     }
     receiving_ = false;
     log(LogLevel::warning, log_name() + ": " + end.reason);
-    record_incident(end.reason);
     const std::chrono::seconds delay = backoff.next(end.healthy);
-    set_status(end.reason + "; retry in " + std::to_string(delay.count()) + " s");
+    record_failure(end.reason, end.reason + "; retry in " + std::to_string(delay.count()) + " s");
     next_request = Clock::now() + delay;
   }
 }

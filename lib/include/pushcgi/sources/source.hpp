@@ -117,8 +117,10 @@ class ThreadedSource : public FrameSource {
   // Something the source cannot use (a file that is not a regular one): the status, and a
   // warning, at most one line per 10 s, since a folder is read again and again.
   void report_problem(const std::string& problem);
-  // Counts an incident and keeps its description, stamped with the local time.
-  void record_incident(const std::string& what);
+  // Counts an incident and keeps its description (what), stamped with the local time, and
+  // sets the status, in one step: a reader of incidents() then status() that sees the
+  // incident sees its status.
+  void record_failure(const std::string& what, std::string status);
 
  private:
   const std::string label_;
