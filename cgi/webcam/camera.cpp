@@ -112,18 +112,22 @@ void Camera::snapshot(const Request&, Response& response) {
                 format.error(503, "no picture from the source yet", {{"Retry-After", "2"}})));
 }
 
-std::size_t Camera::open_streams() const {
-  const std::vector<SubscriptionStats> all = hub_.stats();
-  return static_cast<std::size_t>(std::count_if(
-      all.begin(), all.end(), [](const SubscriptionStats& s) { return s.label == "stream"; }));
-}
-
-void Camera::add_figures(JsonObject& object) const {
-  const SourceStatus source = runner_.status();
+// Its viewers' streams (not the snapshots waiting for a frame).
+std::vector<SubscriptionStats> Camera::stream_stats() const {
   std::vector<SubscriptionStats> streams = hub_.stats();
   streams.erase(std::remove_if(streams.begin(), streams.end(),
                                [](const SubscriptionStats& s) { return s.label != "stream"; }),
                 streams.end());
+  return streams;
+}
+
+std::size_t Camera::open_streams() const {
+  return stream_stats().size();
+}
+
+void Camera::add_figures(JsonObject& object) const {
+  const SourceStatus source = runner_.status();
+  std::vector<SubscriptionStats> streams = stream_stats();
   const std::size_t total = streams.size();
   std::vector<JsonObject> viewers;
   for (const SubscriptionStats& viewer : sample_viewers(std::move(streams), kListedViewers)) {

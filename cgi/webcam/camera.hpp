@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "pushcgi/hub.hpp"
 #include "pushcgi/json.hpp"
@@ -54,6 +55,7 @@ class Camera {
 
  private:
   std::chrono::steady_clock::duration max_frame_age() const;
+  std::vector<SubscriptionStats> stream_stats() const;
 
   const std::string name_;
   const std::string boundary_;  // one for all its streams: frames are checked for it once

@@ -13,12 +13,7 @@ WebcamService::WebcamService(std::vector<std::unique_ptr<Camera>> cameras)
 void WebcamService::add_routes(Server& server) {
   server_ = &server;
   if (!named()) {
-    Camera& camera = *cameras_.front();
-    server.route("/", [&camera](const Request& q, Response& r) { camera.page(q, r); });
-    server.route("/stream", [&camera](const Request& q, Response& r) { camera.stream(q, r); });
-    server.route("/snapshot", [&camera](const Request& q, Response& r) { camera.snapshot(q, r); });
-    server.route("/state",
-                 [this, &camera](const Request&, Response& r) { camera_state(camera, r); });
+    add_camera_routes(server, *cameras_.front());
     return;
   }
   server.route("/", [this](const Request& q, Response& r) { list(q, r); });
@@ -27,10 +22,13 @@ void WebcamService::add_routes(Server& server) {
   server.route_fallback([this](const Request& q, Response& r) { not_found(q, r); });
 }
 
+// Below /NAME for a named camera, at the top for the one camera of a plain --source.
 void WebcamService::add_camera_routes(Server& server, Camera& camera) {
-  const std::string at = "/" + camera.name();
-  server.route(at,
-               [this, &camera](const Request& q, Response& r) { redirect_to_page(camera, q, r); });
+  const std::string at = camera.name().empty() ? "" : "/" + camera.name();
+  if (!at.empty()) {
+    server.route(
+        at, [this, &camera](const Request& q, Response& r) { redirect_to_page(camera, q, r); });
+  }
   server.route(at + "/", [&camera](const Request& q, Response& r) { camera.page(q, r); });
   server.route(at + "/stream", [&camera](const Request& q, Response& r) { camera.stream(q, r); });
   server.route(at + "/snapshot",

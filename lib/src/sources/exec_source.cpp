@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "backoff.hpp"
+#include "batched_splitter.hpp"
 #include "kept_child.hpp"
 #include "pushcgi/jpeg.hpp"
 #include "pushcgi/log.hpp"
@@ -148,23 +149,14 @@ ExecSource::ChildEnd ExecSource::run_child() {
 ExecSource::Reading ExecSource::read_frames(int output) {
   Reading reading;
   auto last_frame = Clock::now();
-  // A hostile child can make the splitter drop a frame every two bytes: they are handed on
-  // once per read, with their count (the splitter's own), not one call (and lock) each.
-  std::string drop_reason;
-  std::size_t drops_handed_on = 0;
-  MjpegSplitter splitter(
+  BatchedSplitter splitter(
       options_.max_frame_bytes,
       [&](std::string frame) {
         last_frame = Clock::now();
         reading.bytes_since_frame = 0;
         emit(std::move(frame));
       },
-      [&](std::string_view reason) { drop_reason.assign(reason); });
-  const auto hand_on_drops = [&] {
-    if (splitter.dropped() == drops_handed_on) return;
-    drop(drop_reason, splitter.dropped() - drops_handed_on);
-    drops_handed_on = splitter.dropped();
-  };
+      [this](std::string_view reason, std::uint64_t count) { drop(reason, count); });
   char buffer[65536];
   for (;;) {
     const auto left = last_frame + options_.source_timeout - Clock::now();
@@ -187,11 +179,9 @@ ExecSource::Reading ExecSource::read_frames(int output) {
       if (n <= 0) break;  // the child closed its output
       reading.bytes_since_frame += static_cast<std::uint64_t>(n);
       splitter.feed(std::string_view(buffer, static_cast<std::size_t>(n)));
-      hand_on_drops();
     }
   }
   splitter.finish();
-  hand_on_drops();
   return reading;
 }
 

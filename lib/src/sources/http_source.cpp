@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "backoff.hpp"
+#include "batched_splitter.hpp"
 #include "http_text.hpp"
 #include "pushcgi/jpeg.hpp"
 #include "pushcgi/log.hpp"
@@ -80,22 +81,12 @@ struct HttpSource::Transfer {
   // The watchdog: source_timeout for each whole frame, the first included (a snapshot too).
   Clock::time_point deadline() const { return last_frame + source.options_.source_timeout; }
 
-  // A hostile camera can make the splitter drop a frame every two bytes: they are handed on
-  // once per piece of body, with their count, not one call (and lock) each.
-  void hand_on_drops() {
-    if (!splitter || splitter->dropped() == drops_handed_on) return;
-    source.drop(drop_reason, splitter->dropped() - drops_handed_on);
-    drops_handed_on = splitter->dropped();
-  }
-
   HttpSource& source;
   CURL* easy;
   Kind kind = Kind::unknown;
   std::string type;   // the response's media type, for the words
   std::string image;  // image: the body so far
-  std::optional<MjpegSplitter> splitter;
-  std::string drop_reason;
-  std::size_t drops_handed_on = 0;
+  std::optional<BatchedSplitter> splitter;
   std::uint64_t frames = 0;
   Clock::time_point first_frame;
   Clock::time_point last_frame;  // or when the request started
@@ -222,7 +213,6 @@ HttpSource::Ending HttpSource::transfer(CURLM* multi, CURL* easy) {
 HttpSource::Ending HttpSource::judge(Transfer& transfer, CURLcode code) {
   if (transfer.splitter) {
     transfer.splitter->finish();  // a frame cut short is dropped
-    transfer.hand_on_drops();
   }
   Ending end;
   end.healthy =
@@ -296,7 +286,6 @@ std::size_t HttpSource::on_body(char* data, std::size_t size, std::size_t count,
     return bytes;
   }
   transfer.splitter->feed(std::string_view(data, bytes));
-  transfer.hand_on_drops();
   return bytes;
 }
 
@@ -331,7 +320,9 @@ void HttpSource::begin_body(Transfer& transfer) {
   transfer.splitter.emplace(
       options_.max_frame_bytes,
       [&transfer](std::string frame) { transfer.source.frame_arrived(transfer, std::move(frame)); },
-      [&transfer](std::string_view reason) { transfer.drop_reason.assign(reason); });
+      [&transfer](std::string_view reason, std::uint64_t count) {
+        transfer.source.drop(reason, count);
+      });
 }
 
 void HttpSource::frame_arrived(Transfer& transfer, std::string jpeg) {
