@@ -61,10 +61,10 @@ void Camera::page(const Request& request, Response& response) const {
   }
   add_refresh(head, {*interval, ""});
   const auto now = std::chrono::system_clock::now().time_since_epoch();
-  response.send(
-      std::move(head),
-      render_webcam_pull_page(page, *interval,
-                              std::chrono::duration_cast<std::chrono::milliseconds>(now).count()));
+  const long long cache_buster = std::chrono::duration_cast<std::chrono::milliseconds>(now).count();
+  // The snapshot the page shows: pushed with the page over HTTP/2 where that still works.
+  head.add_preload(page.base + "snapshot?t=" + std::to_string(cache_buster), "image");
+  response.send(std::move(head), render_webcam_pull_page(page, *interval, cache_buster));
 }
 
 void Camera::stream(const Request& request, Response& response) {

@@ -41,6 +41,19 @@ std::string check_readable(std::string_view value, std::string& path) {
   return {};
 }
 
+// --wall-panel: a page of this site ("/ps/?top=12"), never another site's: the wall shows
+// it in a frame.
+std::string check_site_path(std::string_view value, std::string& path) {
+  const auto visible = [](char c) { return c > 0x20 && c < 0x7f; };
+  if (value.size() < 1 || value.size() > 512 || value[0] != '/' ||
+      (value.size() > 1 && (value[1] == '/' || value[1] == '\\')) ||
+      !std::all_of(value.begin(), value.end(), visible)) {
+    return "expected a path on this site such as /ps/?top=12, got " + pushcgi::quote_input(value);
+  }
+  path = std::string(value);
+  return {};
+}
+
 // As ssh does with its keys: credentials that others may read or change are worth a
 // warning (one line, naming the file, never its content), but not a refusal.
 void warn_if_shared(const std::string& path) {
@@ -69,6 +82,7 @@ int main(int argc, char** argv) {
   unsigned linger = 3;
   unsigned max_frame_kib = 8192;
   unsigned source_timeout = 10;
+  std::string wall_panel;
   auto& options = server.options();
   const pushcgi::CameraOptions camera_options(options);
   options.add_value(
@@ -96,6 +110,10 @@ int main(int argc, char** argv) {
                     "https: the CA or self-signed certificate (PEM) to check the camera against, "
                     "instead of the system's",
                     [&](std::string_view value) { return check_readable(value, common.ca_file); });
+  options.add_value("wall-panel", "PATH",
+                    "with several cameras: a page of this site shown beside them on the wall "
+                    "(/), e.g. /ps/?top=12 for a live process list",
+                    [&](std::string_view value) { return check_site_path(value, wall_panel); });
   if (const auto status = server.parse_options(argc, argv)) return *status;
   warn_if_shared(common.netrc_file);
   common.source_timeout = std::chrono::seconds(source_timeout);
@@ -103,6 +121,12 @@ int main(int argc, char** argv) {
   const auto configs = camera_options.cameras(common);
   if (!configs) {
     std::fprintf(stderr, "webcam.fcgi: %s (see --help)\n", configs.error().c_str());
+    return 2;
+  }
+  if (!wall_panel.empty() && configs->front().name.empty()) {
+    std::fprintf(stderr,
+                 "webcam.fcgi: option --wall-panel: the wall needs several cameras "
+                 "(--source NAME=SPEC) (see --help)\n");
     return 2;
   }
   std::vector<std::unique_ptr<pushcgi::Camera>> cameras;
@@ -118,7 +142,7 @@ int main(int argc, char** argv) {
         config.name, std::move(made.value()),
         pushcgi::CameraSettings{std::chrono::seconds(linger), config.skip_unchanged}));
   }
-  pushcgi::WebcamService service(std::move(cameras));
+  pushcgi::WebcamService service(std::move(cameras), wall_panel);
   service.add_routes(server);
   return server.serve();
 }

@@ -7,8 +7,8 @@
 
 namespace pushcgi {
 
-WebcamService::WebcamService(std::vector<std::unique_ptr<Camera>> cameras)
-    : cameras_(std::move(cameras)) {}
+WebcamService::WebcamService(std::vector<std::unique_ptr<Camera>> cameras, std::string wall_panel)
+    : cameras_(std::move(cameras)), wall_panel_(std::move(wall_panel)) {}
 
 void WebcamService::add_routes(Server& server) {
   server_ = &server;
@@ -16,7 +16,7 @@ void WebcamService::add_routes(Server& server) {
     add_camera_routes(server, *cameras_.front());
     return;
   }
-  server.route("/", [this](const Request& q, Response& r) { list(q, r); });
+  server.route("/", [this](const Request& q, Response& r) { wall(q, r); });
   server.route("/state", [this](const Request& q, Response& r) { state(q, r); });
   for (const auto& camera : cameras_) add_camera_routes(server, *camera);
   server.route_fallback([this](const Request& q, Response& r) { not_found(q, r); });
@@ -37,16 +37,23 @@ void WebcamService::add_camera_routes(Server& server, Camera& camera) {
                [this, &camera](const Request&, Response& r) { camera_state(camera, r); });
 }
 
-void WebcamService::list(const Request& request, Response& response) const {
-  std::vector<CameraTile> tiles;
+void WebcamService::wall(const Request& request, Response& response) const {
+  CameraWall wall;
+  wall.root = std::string(request.script_name()) + "/";
+  wall.panel = wall_panel_;
+  // What the web server says the browser spoke: "HTTP/2.0" from nginx and Apache's
+  // mod_http2, "HTTP/3.0" from a server with QUIC.
+  const std::string_view protocol = request.param("SERVER_PROTOCOL").value_or("");
+  wall.multiplexed = protocol.rfind("HTTP/2", 0) == 0 || protocol.rfind("HTTP/3", 0) == 0;
   for (const auto& camera : cameras_) {
-    CameraTile& tile = tiles.emplace_back();
+    CameraTile& tile = wall.cameras.emplace_back();
     tile.name = camera->name();
     tile.describe = camera->describe();
     std::tie(tile.width, tile.height) = camera->picture_size();
   }
-  response.send(uncached_head("text/html; charset=utf-8"),
-                render_camera_list(std::string(request.script_name()) + "/", tiles));
+  ResponseHead head = uncached_head("text/html; charset=utf-8");
+  for (const std::string& path : wall_preloads(wall)) head.add_preload(path, "image");
+  response.send(std::move(head), render_camera_wall(wall));
 }
 
 void WebcamService::state(const Request&, Response& response) const {

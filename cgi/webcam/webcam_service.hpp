@@ -15,8 +15,9 @@
 //              per viewer frames sent, frames skipped and seconds connected
 //
 // Several cameras (--source NAME=SPEC, repeatable):
-//   /               the list: each camera's snapshot (a still picture, no connection held)
-//                   and a link to its page
+//   /               the wall: every camera's picture, live (over HTTP/1.x as many as the
+//                   browser's six connections allow, the others a snapshot a second), each
+//                   linking to its page, and the --wall-panel page beside them
 //   /NAME/          that camera's page as / above (its <img> shows /NAME/stream); /NAME
 //                   redirects there
 //   /NAME/stream, /NAME/snapshot   as /stream and /snapshot, from that camera
@@ -40,7 +41,8 @@ class WebcamService {
  public:
   // cameras: one without a name (today's routes), or any number with names (routes below
   // their names).
-  explicit WebcamService(std::vector<std::unique_ptr<Camera>> cameras);
+  // wall_panel: a page of this site shown beside the cameras on the wall ("" for none).
+  WebcamService(std::vector<std::unique_ptr<Camera>> cameras, std::string wall_panel);
   WebcamService(const WebcamService&) = delete;
   WebcamService& operator=(const WebcamService&) = delete;
 
@@ -49,13 +51,14 @@ class WebcamService {
  private:
   bool named() const { return !cameras_.empty() && !cameras_.front()->name().empty(); }
   void add_camera_routes(Server& server, Camera& camera);
-  void list(const Request& request, Response& response) const;
+  void wall(const Request& request, Response& response) const;
   void state(const Request& request, Response& response) const;
   void camera_state(const Camera& camera, Response& response) const;
   void redirect_to_page(const Camera& camera, const Request& request, Response& response) const;
   void not_found(const Request& request, Response& response) const;
 
   std::vector<std::unique_ptr<Camera>> cameras_;
+  std::string wall_panel_;
   const Server* server_ = nullptr;
 };
 

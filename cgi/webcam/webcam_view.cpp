@@ -1,5 +1,7 @@
 #include "webcam_view.hpp"
 
+#include <algorithm>
+
 #include "pushcgi/client_pull.hpp"
 #include "pushcgi/text.hpp"
 
@@ -12,7 +14,9 @@ std::string head(const std::string& extra, const std::string& title = "Webcam") 
   return std::string(kHtmlDocumentStart) + extra + "<title>" + title +
          "</title>\n<style>body{font-family:sans-serif;margin:1em}"
          "img{max-width:100%;height:auto;background:#222}nav a{margin-right:1em}"
-         "figure{display:inline-block;margin:0 1em 1em 0;max-width:420px}</style>\n"
+         "#wall{display:grid;grid-template-columns:repeat(auto-fill,minmax(240px,1fr));gap:1em}"
+         "figure{margin:0}figure img{width:100%}"
+         ".panel{grid-column:span 2;min-height:360px;width:100%;border:1px solid #ccc}</style>\n"
          "</head>\n<body>\n<h1>" +
          title + "</h1>\n";
 }
@@ -63,18 +67,106 @@ std::string render_webcam_pull_page(const WebcamPage& page, unsigned interval,
          "snapshot\">snapshot only</a></p>\n</body>\n</html>\n";
 }
 
-std::string render_camera_list(const std::string& root, const std::vector<CameraTile>& cameras) {
-  std::string text = head("", "Webcams") + "<div>\n";
-  for (const CameraTile& camera : cameras) {
-    const std::string base = html_escape(root + camera.name + "/");
+std::size_t live_pictures(const CameraWall& wall) {
+  if (wall.multiplexed) return wall.cameras.size();
+  constexpr std::size_t kConnectionsPerHost = 6;  // Chromium, Firefox and Safari over HTTP/1.x
+  const std::size_t taken = 1 + (wall.panel.empty() ? 0 : 1);  // one kept free, the panel's
+  return std::min(wall.cameras.size(), kConnectionsPerHost - taken);
+}
+
+std::vector<std::string> wall_preloads(const CameraWall& wall) {
+  std::vector<std::string> paths;
+  for (const CameraTile& camera : wall.cameras) {
+    paths.push_back(wall.root + camera.name + "/snapshot");
+  }
+  return paths;
+}
+
+namespace {
+
+// The wall's behaviour (render_camera_wall); the pictures and their addresses come from the
+// markup's data- attributes.
+constexpr std::string_view kWallScript = R"(<script>
+(async () => {
+  const wall = document.getElementById("wall");
+  const pictures = [...wall.querySelectorAll("img[data-stream]")];
+  const budget = Number(wall.dataset.live);
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  const reload = (img) => {
+    clearTimeout(img.timer);
+    img.timer = setTimeout(() => {
+      if (img.dataset.mode === "pull") img.src = img.dataset.snapshot + "?t=" + Date.now();
+    }, 1000);
+  };
+  const live = [];
+  const play = (img) => {
+    img.dataset.mode = "live";
+    img.src = img.dataset.stream;
+    live.push(img);
+  };
+  const pull = (img) => {
+    img.dataset.mode = "pull";
+    if (img.complete) reload(img);
+  };
+  for (const img of pictures) {
+    const again = () => { if (img.dataset.mode === "pull") reload(img); };
+    img.addEventListener("load", again);
+    img.addEventListener("error", again);
+    img.closest("a").addEventListener("click", (event) => {
+      if (img.dataset.mode !== "pull") return;
+      event.preventDefault();
+      const longest = live.shift();
+      if (longest) {
+        longest.dataset.mode = "pull";
+        longest.src = longest.dataset.snapshot + "?t=" + Date.now();
+      }
+      play(img);
+    });
+  }
+  if (budget >= pictures.length) {
+    for (let i = 0; i < 4; i++) {
+      try { await fetch(wall.dataset.state, { cache: "no-store" }); } catch (e) {}
+      await sleep(120);
+    }
+  }
+  pictures.forEach((img, i) => (i < budget ? play(img) : pull(img)));
+})();
+</script>
+)";
+
+}  // namespace
+
+std::string render_camera_wall(const CameraWall& wall) {
+  const std::size_t live = live_pictures(wall);
+  std::string text = head("", "Webcams");
+  const std::size_t count = wall.cameras.size();
+  if (live < count) {
+    text +=
+        "<p id=\"note\">This page came over HTTP/1.1, where a browser opens at most six "
+        "connections to one host and a seventh stream would freeze the page: " +
+        std::to_string(live) + " of the " + std::to_string(count) +
+        " pictures are live, the others show a new snapshot every second (click one to "
+        "watch it live). Over HTTP/2 (https) every picture is live.</p>\n";
+  } else {
+    text += "<p id=\"note\">All " + std::to_string(count) + " pictures are live.</p>\n";
+  }
+  text += "<div id=\"wall\" data-live=\"" + std::to_string(live) + "\" data-state=\"" +
+          html_escape(wall.root + "state") + "\">\n";
+  for (const CameraTile& camera : wall.cameras) {
+    const std::string base = html_escape(wall.root + camera.name + "/");
     const std::string name = html_escape(camera.name);
-    text += "<figure><a href=\"" + base + "\"><img src=\"" + base + "snapshot\"" +
+    text += "<figure><a href=\"" + base + "\"><img src=\"" + base + "snapshot\" data-snapshot=\"" +
+            base + "snapshot\" data-stream=\"" + base + "stream\"" +
             size_attributes(camera.width, camera.height) + " alt=\"" + name +
             "\"></a>\n<figcaption><a href=\"" + base + "\">" + name +
             "</a>: " + html_escape(camera.describe) + "</figcaption></figure>\n";
   }
-  return text + "</div>\n<nav><a href=\"" + html_escape(root) +
-         "state\">state</a></nav>\n</body>\n</html>\n";
+  if (!wall.panel.empty()) {
+    text += "<iframe class=\"panel\" src=\"" + html_escape(wall.panel) + "\" title=\"status\">" +
+            "</iframe>\n";
+  }
+  return text + "</div>\n<nav><a href=\"" + html_escape(wall.root) + "state\">state</a></nav>\n" +
+         std::string(kWallScript) + "</body>\n</html>\n";
 }
 
 }  // namespace pushcgi

@@ -1,6 +1,7 @@
 // HTML pages for webcam.fcgi.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -26,15 +27,38 @@ std::string render_webcam_page(const WebcamPage& page);
 std::string render_webcam_pull_page(const WebcamPage& page, unsigned interval,
                                     long long cache_buster);
 
-// The list of several cameras: each with its snapshot (a still picture, which holds no
-// connection: a browser allows six per host, and a page of streams would stall at the
-// seventh) and a link to its live page. root: SCRIPT_NAME + "/".
+// The wall of several cameras (the program's / with --source NAME=SPEC): every camera's
+// picture, each linking to its page, and the --wall-panel page in a frame beside them.
 struct CameraTile {
   std::string name;
   std::string describe;
   int width = 0;  // as WebcamPage's
   int height = 0;
 };
-std::string render_camera_list(const std::string& root, const std::vector<CameraTile>& cameras);
+struct CameraWall {
+  std::string root;  // SCRIPT_NAME + "/"
+  std::vector<CameraTile> cameras;
+  std::string panel;  // a page of this site shown in a frame, "" for none
+  // The page came over HTTP/2 or later: one connection carries every stream. Over HTTP/1.x a
+  // browser opens six connections per host and a seventh stream would freeze the page.
+  bool multiplexed = false;
+};
+
+// How many of the wall's pictures may stream at once: all over HTTP/2; over HTTP/1.x what
+// is left of the browser's six connections after the panel's stream (its own page holds
+// one) and one kept free for the snapshots, clicks and the next page.
+std::size_t live_pictures(const CameraWall& wall);
+
+// Every picture starts as its snapshot (a page without scripts still shows each camera);
+// the script then turns live_pictures() of them into streams and reloads the others'
+// snapshots every second, a click making one of those live instead of the longest-live.
+// Over HTTP/2 the script first makes a few short requests: Apache's mod_http2 runs only six
+// requests of a new connection at once and raises that as requests finish, which streams
+// never do.
+std::string render_camera_wall(const CameraWall& wall);
+
+// The addresses a wall certainly asks for as soon as it is parsed: its snapshots (for a
+// Link: rel=preload header, which nginx and Apache turn into server push).
+std::vector<std::string> wall_preloads(const CameraWall& wall);
 
 }  // namespace pushcgi

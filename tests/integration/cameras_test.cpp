@@ -222,11 +222,14 @@ TEST(Cameras, ListPagesAndUnknownCameras) {
               std::string::npos)
         << list;
   }
-  EXPECT_EQ(list.find("/stream"), std::string::npos) << "the list holds a stream";
+  // Streams only from the script, which knows how many the browser allows: without scripts
+  // every picture is a snapshot.
+  EXPECT_EQ(list.find("src=\"/app/door/stream"), std::string::npos) << list;
+  EXPECT_NE(list.find("data-stream=\"/app/door/stream\""), std::string::npos) << list;
   EXPECT_NE(list.find("&lt;b&gt;Front &amp; back&lt;/b&gt;"), std::string::npos) << list;
   EXPECT_EQ(list.find("<b>Front"), std::string::npos) << list;
   // Before a camera's first frame its size is not known: no guess that would stretch it.
-  EXPECT_NE(list.find("<img src=\"/app/door/snapshot\" alt="), std::string::npos) << list;
+  EXPECT_NE(list.find("data-stream=\"/app/door/stream\" alt="), std::string::npos) << list;
   const std::string first_page = webcam.fetch("/door/");
   EXPECT_NE(first_page.find("<img src=\"/app/door/stream\" alt="), std::string::npos) << first_page;
 
@@ -242,6 +245,12 @@ TEST(Cameras, ListPagesAndUnknownCameras) {
   EXPECT_NE(page.find("&lt;b&gt;Front"), std::string::npos) << page;
   const std::string pull = webcam.fetch("/door/", "mode=pull&interval=2");
   EXPECT_NE(pull.find("<img src=\"/app/door/snapshot?t="), std::string::npos) << pull;
+  // The snapshot the page shows is the one it preloads (and a web server pushes).
+  const std::size_t link = pull.find("\r\nLink: </app/door/snapshot?t=");
+  ASSERT_NE(link, std::string::npos) << pull;
+  const std::string preloaded = pull.substr(link + 9, pull.find('>', link) - link - 9);
+  EXPECT_NE(pull.find("<img src=\"" + preloaded + "\""), std::string::npos) << pull;
+  EXPECT_NE(pull.find(preloaded + ">; rel=preload; as=image\r\n"), std::string::npos) << pull;
 
   const std::string redirect = webcam.fetch("/door", "mode=pull");
   EXPECT_EQ(redirect.rfind("Status: 301 Moved Permanently\r\n", 0), 0u) << redirect;
@@ -260,6 +269,82 @@ TEST(Cameras, ListPagesAndUnknownCameras) {
     EXPECT_EQ(body_of(response), reason) << path;
   }
   EXPECT_EQ(webcam.fetch("/door/stream", "fps=0").rfind("Status: 400 Bad Request\r\n", 0), 0u);
+}
+
+// The wall over HTTP/1.1 and over HTTP/2 (what the web server says in SERVER_PROTOCOL).
+std::string wall_over(FcgiProgram& webcam, const std::string& protocol) {
+  FcgiClient client;
+  if (!client.connect_unix(webcam.socket_path())) return {};
+  Params params = get_params("/");
+  for (auto& [name, value] : params) {
+    if (name == "SERVER_PROTOCOL") value = protocol;
+  }
+  client.send_request(params);
+  client.read_to_end(std::chrono::seconds(10));
+  return client.out();
+}
+
+std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t count = 0;
+  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) {
+    ++count;
+  }
+  return count;
+}
+
+TEST(Cameras, TheWallStreamsEveryPictureOverHttp2AndWhatSixConnectionsAllowOverHttp1) {
+  std::vector<std::string> args;
+  for (int i = 1; i <= 12; ++i) {
+    args.push_back("--source");
+    args.push_back("cam" + std::to_string(i) + "=testcard");
+  }
+  FcgiProgram plain("webcam.fcgi", 4, args);
+  args.push_back("--wall-panel");
+  args.push_back("/ps/?top=12&sort=cpu");
+  FcgiProgram paneled("webcam.fcgi", 4, args);
+
+  const std::string h2 = wall_over(paneled, "HTTP/2.0");
+  EXPECT_NE(h2.find("<div id=\"wall\" data-live=\"12\""), std::string::npos) << h2;
+  EXPECT_NE(h2.find("All 12 pictures are live."), std::string::npos) << h2;
+  EXPECT_NE(h2.find("<iframe class=\"panel\" src=\"/ps/?top=12&amp;sort=cpu\""), std::string::npos)
+      << h2;
+  EXPECT_EQ(count_of(h2, "data-stream=\"/app/cam"), 12u) << h2;
+  // Every snapshot in the markup is preloaded, and nothing else (never a stream).
+  EXPECT_EQ(count_of(h2, "\r\nLink: </app/cam"), 12u) << h2;
+  EXPECT_EQ(count_of(h2, "/snapshot>; rel=preload; as=image\r\n"), 12u) << h2;
+  EXPECT_EQ(count_of(h2, "stream>;"), 0u) << h2;
+  EXPECT_EQ(wall_over(paneled, "HTTP/3.0").find("data-live=\"12\""), h2.find("data-live=\"12\""));
+
+  // Six connections per host: one for the panel's live list, one kept free.
+  const std::string h1 = wall_over(paneled, "HTTP/1.1");
+  EXPECT_NE(h1.find("data-live=\"4\""), std::string::npos) << h1;
+  EXPECT_NE(h1.find("4 of the 12 pictures are live"), std::string::npos) << h1;
+  EXPECT_NE(h1.find("at most six connections to one host"), std::string::npos) << h1;
+  const std::string h1_plain = wall_over(plain, "HTTP/1.1");
+  EXPECT_NE(h1_plain.find("data-live=\"5\""), std::string::npos) << h1_plain;
+  EXPECT_EQ(h1_plain.find("<iframe"), std::string::npos) << h1_plain;
+  EXPECT_NE(wall_over(plain, "HTTP/1.0").find("data-live=\"5\""), std::string::npos);
+}
+
+TEST(Cameras, AWallPanelIsAPathOfThisSiteWithSeveralCameras) {
+  const std::map<std::string, std::vector<std::string>> refused = {
+      {"option --wall-panel: expected a path on this site",
+       {"--source", "a=testcard", "--wall-panel", "https://elsewhere/"}},
+      {"option --wall-panel: expected a path on this site",
+       {"--source", "a=testcard", "--wall-panel", "//elsewhere/"}},
+      {"option --wall-panel: expected a path on this site",
+       {"--source", "a=testcard", "--wall-panel", "/a b"}},
+      {"option --wall-panel: the wall needs several cameras",
+       {"--source", "testcard", "--wall-panel", "/ps/"}},
+  };
+  for (const auto& [message, args] : refused) {
+    std::vector<std::string> argv = {bin_path("webcam.fcgi")};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const RunResult run = run_program(argv, 5s);
+    EXPECT_EQ(run.status, 2) << message;
+    EXPECT_EQ(run.err.rfind("webcam.fcgi: " + message, 0), 0u) << run.err;
+    EXPECT_EQ(run.err.find('\n'), run.err.size() - 1) << run.err;
+  }
 }
 
 // A plain --source keeps the routes and the /state of one camera: no names below it.

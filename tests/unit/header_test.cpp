@@ -35,6 +35,28 @@ TEST(Header, RefusedHeaderIsNotStoredAndIsRemembered) {
   EXPECT_EQ(head.render(HeadStyle::cgi).find("Set-Cookie"), std::string::npos);
 }
 
+TEST(Header, PreloadLinksNameAPathOfThisSite) {
+  ResponseHead head(200);
+  EXPECT_EQ(head.add_preload("/webcam/door/snapshot?t=17", "image"), Error::none);
+  EXPECT_EQ(head.add_preload("/a.css", "style"), Error::none);
+  ASSERT_EQ(head.headers().size(), 2u);
+  EXPECT_EQ(head.headers()[0].value, "</webcam/door/snapshot?t=17>; rel=preload; as=image");
+  EXPECT_EQ(head.headers()[1].name, "Link");
+  EXPECT_EQ(head.error(), Error::none);
+}
+
+TEST(Header, PreloadTargetsThatWouldBreakTheLinkAreRefused) {
+  for (const char* target : {"", "relative.jpg", "/a>; rel=stylesheet, </b", "/a b", "/a,b",
+                             "/a\r\nSet-Cookie: x=1", "https://elsewhere/x"}) {
+    ResponseHead head(200);
+    EXPECT_EQ(head.add_preload(target, "image"), Error::bad_link_target) << target;
+    EXPECT_TRUE(head.headers().empty()) << target;
+    EXPECT_EQ(head.error(), Error::bad_link_target);
+  }
+  ResponseHead head(200);
+  EXPECT_EQ(head.add_preload("/x", "image; rel=stylesheet"), Error::bad_link_target);
+}
+
 TEST(Header, CgiHeadHasStatusLine) {
   ResponseHead head(404);
   head.add("Content-Type", "text/plain");

@@ -15,6 +15,7 @@ enum class Error {
   bad_boundary,      // not 1-70 RFC 2046 bchars, or ends in a space
   boundary_in_body,  // the part would end the stream early (RFC 2046 5.1.1)
   bad_event_field,   // CR, LF or NUL in an SSE event name or id
+  bad_link_target,   // a preload target that is not a path of visible characters
 };
 
 std::string_view to_string(Error error);

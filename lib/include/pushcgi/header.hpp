@@ -46,6 +46,12 @@ class ResponseHead {
   // No-cache plus X-Accel-Buffering: no (nginx passes the stream on unbuffered); marks the
   // response as a stream that has no end known in advance.
   void add_stream_headers();
+  // Link: <target>; rel=preload; as=AS: the page will certainly ask for target (a path on
+  // this site, "/..."), so a browser may fetch it before it has parsed the page, and nginx
+  // (http2_push_preload on) and Apache (H2Push on) push it over HTTP/2 to the clients that
+  // still take pushes. Never for a stream: a pushed stream would hold a viewer's place for a
+  // picture the client may never use.
+  Error add_preload(std::string_view target, std::string_view as);
 
   int status() const { return status_; }
   bool streaming() const { return streaming_; }

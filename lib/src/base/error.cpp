@@ -16,6 +16,8 @@ std::string_view to_string(Error error) {
       return "part body contains the multipart boundary";
     case Error::bad_event_field:
       return "CR, LF or NUL in an event name or id";
+    case Error::bad_link_target:
+      return "preload target is not a path of visible characters without <, > or ,";
   }
   return "unknown error";
 }

@@ -1,5 +1,7 @@
 #include "pushcgi/header.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cstring>
 
 #include "pushcgi/text.hpp"
@@ -95,6 +97,21 @@ void ResponseHead::add_no_cache() {
   add("Cache-Control", "no-cache, no-store, must-revalidate");
   add("Pragma", "no-cache");
   add("Expires", "0");
+}
+
+Error ResponseHead::add_preload(std::string_view target, std::string_view as) {
+  const auto visible = [](char c) { return c > 0x20 && c < 0x7f; };
+  const bool path = !target.empty() && target.front() == '/' &&
+                    std::all_of(target.begin(), target.end(), visible) &&
+                    target.find_first_of("<>,") == std::string_view::npos;
+  const bool token = !as.empty() && std::all_of(as.begin(), as.end(), [](char c) {
+    return std::isalpha(static_cast<unsigned char>(c)) != 0;
+  });
+  if (!path || !token) {
+    if (error_ == Error::none) error_ = Error::bad_link_target;
+    return Error::bad_link_target;
+  }
+  return add("Link", "<" + std::string(target) + ">; rel=preload; as=" + std::string(as));
 }
 
 void ResponseHead::add_stream_headers() {
