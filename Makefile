@@ -211,11 +211,20 @@ unit-test: $(UNIT_TESTS)
 integration-test: all $(INTEG_TESTS)
 	$(Q)tests/run_tests.sh $(INTEG_TESTS)
 
-# The demo behind a real nginx on http://127.0.0.1:$(PORT)/; Ctrl-C stops everything.
+# The demo behind a real nginx on http://127.0.0.1:$(PORT)/ (HTTP/1.1) and
+# https://127.0.0.1:$(TLS_PORT)/ (HTTP/2, a self-signed certificate kept in build/run/tls);
+# Ctrl-C stops everything. webcam.fcgi runs twelve test cameras of several sizes and rates,
+# /webcam/ is their wall with the live process list beside them.
 PORT ?= 8080
+TLS_PORT ?= 8443
+DEMO_FPS := 1 2 3 4 5 6 8 10 12 15 20 25
+DEMO_WEBCAM_OPTIONS ?= --wall-panel /ps/?top=12 \
+  $(foreach i,$(shell seq 12),--source cam$(i)=testcard --fps cam$(i)=$(word $(i),$(DEMO_FPS)) \
+    --size cam$(i)=$(if $(filter 1 6,$(i)),640x480,320x240))
 run: all | packages
-	@echo "pushcgi demo: http://127.0.0.1:$(PORT)/   (Ctrl-C stops everything)"
-	$(Q)tools/dev-stack build/run $(PORT)
+	@echo "pushcgi demo: http://127.0.0.1:$(PORT)/ (HTTP/1.1) and https://127.0.0.1:$(TLS_PORT)/ (HTTP/2)"
+	@echo "  the HTTPS certificate is self-signed: the browser warns once (README.md)   Ctrl-C stops everything"
+	$(Q)PUSHCGI_TLS_PORT=$(TLS_PORT) WEBCAM_OPTIONS="$(DEMO_WEBCAM_OPTIONS)" tools/dev-stack build/run $(PORT)
 
 # Sanitizer builds live beside the normal one and run the whole suite.
 asan:
