@@ -1,0 +1,182 @@
+// The wall: webcam.fcgi's / with twelve cameras and the live process list beside them.
+// Over HTTP/2 (the shipped nginx and Apache configurations, https with a self-signed
+// certificate) every picture moves, in each engine; over HTTP/1.1 the page says that the
+// browser allows six streams per host, streams four pictures, shows the others as snapshots
+// reloaded every second, and nothing freezes. Frame numbers are read back from each
+// picture's testcard cells.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { engines, openBrowser } from './engines.mjs';
+import { waitFor } from './helpers.mjs';
+
+const walls = {
+  nginx: process.env.PUSHCGI_WALL_NGINX_H2,  // https://127.0.0.1:PORT (HTTP/2)
+  apache: process.env.PUSHCGI_WALL_APACHE_H2,
+  http1: process.env.PUSHCGI_WALL_HTTP1,  // the nginx stack's plain port
+};
+for (const [name, url] of Object.entries(walls)) {
+  if (!url) throw new Error(`the ${name} wall's address is not set: run tests/browser/run.sh`);
+}
+const shots = process.env.PUSHCGI_SCREENSHOTS;
+const pictures = 12;
+
+// The same program behind both ports of a stack: its /state over plain HTTP.
+async function openStreams(program, stateBase) {
+  const response = await fetch(`${stateBase}/${program}/state`);
+  return (await response.json()).open_streams;
+}
+
+// Runs in the page: for durationMs, reads every wall picture's testcard frame number (16
+// cells, Testcard::pattern_cell) every ~100 ms; returns each picture's mode (live or pull)
+// and the distinct numbers it showed, in order. createImageBitmap: Firefox's drawImage of an
+// MJPEG <img> returns a stale frame.
+async function wallFrames(durationMs) {
+  const images = [...document.querySelectorAll('#wall img')];
+  const canvas = document.createElement('canvas');
+  const context = canvas.getContext('2d', { willReadFrequently: true });
+  const read = async (img) => {
+    if (img.naturalWidth === 0) return null;
+    let bitmap;
+    try {
+      bitmap = await createImageBitmap(img);
+    } catch {
+      return null;
+    }
+    canvas.width = bitmap.width;
+    canvas.height = bitmap.height;
+    context.drawImage(bitmap, 0, 0);
+    const size = Math.max(8, Math.floor(canvas.width / 20));
+    let number = 0;
+    for (let bit = 0; bit < 16; bit++) {
+      const x = size * 2 + bit * size + size / 2;
+      const y = canvas.height - size * 2 + size / 2;
+      const [r, g, b] = context.getImageData(x, y, 1, 1).data;
+      number = number * 2 + ((r + g + b) / 3 > 127 ? 1 : 0);
+    }
+    return number;
+  };
+  const seen = images.map(() => []);
+  const until = Date.now() + durationMs;
+  while (Date.now() < until) {
+    for (let i = 0; i < images.length; i++) {
+      const number = await read(images[i]);
+      if (number !== null && seen[i][seen[i].length - 1] !== number) seen[i].push(number);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return images.map((img, i) => ({ mode: img.dataset.mode, numbers: seen[i] }));
+}
+
+// Runs in the page: the caption of the process list in the panel.
+function panelCaption() {
+  return document.querySelector('iframe.panel')?.contentDocument
+    ?.querySelector('#ps .caption')?.textContent ?? null;
+}
+
+// Runs in the page: [pictures live, pictures pulled, the note].
+function wallModes() {
+  const images = [...document.querySelectorAll('#wall img')];
+  return [images.filter((img) => img.dataset.mode === 'live').length,
+    images.filter((img) => img.dataset.mode === 'pull').length,
+    document.getElementById('note')?.textContent ?? ''];
+}
+
+// Polls fn in the page until check(value) holds; the last value.
+async function poll(page, fn, check, timeoutMs) {
+  let value;
+  await waitFor(async () => {
+    try {
+      value = await page.evaluate(fn);
+    } catch {
+      return false;
+    }
+    return check(value);
+  }, timeoutMs, 100);
+  return value;
+}
+
+// Numbers that only go up, with at least `count` of them.
+function moving(numbers, count) {
+  return numbers.length >= count && numbers.every((n, i) => i === 0 || n > numbers[i - 1]);
+}
+
+async function liveListMoves(page) {
+  const first = await poll(page, panelCaption, (caption) => !!caption, 5000);
+  assert.ok(first, 'the panel shows no process list');
+  const next = await poll(page, panelCaption, (caption) => caption && caption !== first, 5000);
+  assert.notEqual(next, first, 'the process list in the panel did not change within 5 s');
+}
+
+async function everyPictureMoves(t, engine, origin, stateBase, screenshot) {
+  const browser = await openBrowser(engine, { acceptInsecureCerts: true });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${origin}/webcam/`);
+    const [live] = await poll(page, wallModes, ([n]) => n === pictures, 10000);
+    assert.equal(live, pictures, `${live} of ${pictures} pictures live over HTTP/2`);
+    const frames = await page.evaluate(wallFrames, 3000);
+    t.diagnostic(`frame numbers per picture in 3 s: ${frames.map((f) => f.numbers.length).join(' ')}`);
+    frames.forEach(({ numbers }, i) => {
+      // 5 fps: about 15 in 3 s; a picture stuck behind six streams shows at most one.
+      assert.ok(moving(numbers, 6), `picture ${i + 1} showed ${numbers.join(',')} in 3 s`);
+    });
+    await liveListMoves(page);
+    assert.equal(await openStreams('webcam', stateBase), pictures);
+    assert.equal(await openStreams('ps', stateBase), 1);
+    if (screenshot) await page.screenshot(`${shots}/${screenshot}`);
+    await page.close();
+    assert.ok(await waitFor(async () => (await openStreams('webcam', stateBase)) === 0 &&
+      (await openStreams('ps', stateBase)) === 0, 5000), 'the wall\'s streams outlived the page');
+  } finally {
+    await browser.close();
+  }
+}
+
+for (const engine of engines) {
+  test(`${engine}: over HTTP/2 through nginx every picture of the wall moves, and the live list`,
+    (t) => everyPictureMoves(t, engine, walls.nginx, walls.http1, `wall-${engine}.png`));
+}
+
+test('chromium: over HTTP/2 through Apache (mod_http2, mod_proxy_fcgi) every picture moves',
+  (t) => everyPictureMoves(t, 'chromium', walls.apache, process.env.PUSHCGI_WALL_APACHE_HTTP1));
+
+test('chromium: over HTTP/1.1 the wall says why, streams four, pulls the rest, and never freezes',
+  async (t) => {
+    const browser = await openBrowser('chromium');
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${walls.http1}/webcam/`);
+      const [live, pulled, note] = await poll(page, wallModes, ([n, m]) => n + m === pictures, 10000);
+      assert.equal(live, 4);
+      assert.equal(pulled, 8);
+      assert.match(note, /at most six connections to one host/);
+      const frames = await page.evaluate(wallFrames, 3500);
+      t.diagnostic(`frame numbers per picture in 3.5 s: ${frames.map((f) => `${f.mode}:${f.numbers.length}`).join(' ')}`);
+      for (const [i, { mode, numbers }] of frames.entries()) {
+        // A live picture at 5 fps; a snapshot reloaded every second.
+        assert.ok(moving(numbers, mode === 'live' ? 6 : 2), `${mode} picture ${i + 1} showed ${numbers.join(',')}`);
+      }
+      await liveListMoves(page);
+      assert.equal(await openStreams('webcam', walls.http1), 4);
+      // A seventh request of the page still gets through at once.
+      const took = await page.evaluate(async () => {
+        const start = performance.now();
+        await (await fetch('/webcam/state', { cache: 'no-store' })).json();
+        return performance.now() - start;
+      });
+      assert.ok(took < 2000, `a request beside the wall took ${took} ms`);
+      // A click on a still picture makes it live instead of the one live the longest.
+      await page.evaluate(() => document.querySelectorAll('#wall img')[11].click());
+      const after = await poll(page, () => [...document.querySelectorAll('#wall img')].map((img) => img.dataset.mode),
+        (modes) => modes[11] === 'live', 5000);
+      assert.equal(after[11], 'live');
+      assert.equal(after[0], 'pull');
+      assert.equal(after.filter((mode) => mode === 'live').length, 4);
+      assert.ok(await waitFor(async () => (await openStreams('webcam', walls.http1)) === 4, 5000));
+      await page.screenshot(`${shots}/wall-http1-chromium.png`);
+      await page.close();
+      assert.ok(await waitFor(async () => (await openStreams('webcam', walls.http1)) === 0, 5000));
+    } finally {
+      await browser.close();
+    }
+  });
