@@ -26,6 +26,16 @@ stack=$!
 PUSHCGI_BIN=$bin WEBCAM_OPTIONS="--source http://127.0.0.1:$port/webcam/stream --linger 0" \
   setsid tools/dev-stack "$run/relay" "$relay_port" nginx 2>"$run/relay.log" &
 relay=$!
+webdriver=
+xvfb=
+cleanup() {
+  local groups=("-$stack" "-$relay" ${webdriver:+"-$webdriver"} ${xvfb:+"-$xvfb"})
+  kill -TERM -- "${groups[@]}" 2>/dev/null
+  wait "$stack" "$relay" $webdriver $xvfb 2>/dev/null
+  kill -KILL -- "${groups[@]}" 2>/dev/null
+  rm -rf "$run"
+}
+trap cleanup EXIT
 # WebKit: MiniBrowser has no headless mode, so an X server of its own (-displayfd: Xvfb
 # picks a free display and writes its number), and WebKitWebDriver in its own process group
 # so that the MiniBrowser and WebKit processes it starts go with it.
@@ -33,18 +43,14 @@ exec {displayfd}>"$run/display"
 setsid Xvfb -displayfd "$displayfd" -screen 0 1280x1024x24 -nolisten tcp 2>"$run/xvfb.log" &
 xvfb=$!
 exec {displayfd}>&-
-webdriver_port=$(free_port)
 for _ in $(seq 200); do [ -s "$run/display" ] && break; sleep 0.05; done
+if [ ! -s "$run/display" ]; then
+  echo "Xvfb did not start:"; cat "$run/xvfb.log"; exit 1
+fi
+webdriver_port=$(free_port)
 DISPLAY=:$(head -1 "$run/display") setsid WebKitWebDriver --host=127.0.0.1 \
   --port="$webdriver_port" >"$run/webdriver.log" 2>&1 &
 webdriver=$!
-cleanup() {
-  kill -TERM -- "-$stack" "-$relay" "-$webdriver" "-$xvfb" 2>/dev/null
-  wait "$stack" "$relay" "$webdriver" "$xvfb" 2>/dev/null
-  kill -KILL -- "-$stack" "-$relay" "-$webdriver" "-$xvfb" 2>/dev/null
-  rm -rf "$run"
-}
-trap cleanup EXIT
 for p in "$port" "$relay_port"; do
   for _ in $(seq 200); do
     curl -sf "http://127.0.0.1:$p/webcam/state" >/dev/null 2>&1 &&
