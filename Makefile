@@ -174,8 +174,9 @@ test: all $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS) install-check $(if $(SANITIZ
 	$(Q)PUSHCGI_BIN=$(abspath $(BUILD)/bin) tests/browser/run.sh
 	$(if $(SANITIZE),,$(Q)tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_BUILD))
 
-# Headless Chromium (Debian's) against the demo behind nginx; screenshots in
-# build/screenshots (PUSHCGI_SCREENSHOTS=docs/screenshots to refresh the README's).
+# The browser matrix (Debian's Chromium, Firefox ESR and WebKitGTK under Xvfb) against the
+# demo behind nginx; screenshots in build/screenshots (PUSHCGI_SCREENSHOTS=docs/screenshots
+# to refresh the README's).
 browser-test: all | packages
 	$(Q)PUSHCGI_BIN=$(abspath $(BUILD)/bin) tests/browser/run.sh
 

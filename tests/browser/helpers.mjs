@@ -2,20 +2,16 @@
 // address, and a reference viewer that reads a stream the way ffmpeg would.
 import http from 'node:http';
 import { chromium } from 'playwright-core';
+import { chromiumArgs } from './engines.mjs';
 
 export const base = process.env.PUSHCGI_BASE_URL;
 if (!base) throw new Error('PUSHCGI_BASE_URL is not set: run tests/browser/run.sh');
 // A second stack whose webcam.fcgi relays the first one's (--source http://BASE/webcam/stream).
 export const relay = process.env.PUSHCGI_RELAY_URL;
 
-// Flags for a closed network and root (DESIGN.md F): no sandbox, no background traffic.
+// Chromium as a playwright browser (relay.test.mjs); the matrix tests use engines.mjs.
 export async function launch() {
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: chromiumArgs });
 }
 
 export async function state(program, from = base) {
@@ -30,6 +26,12 @@ export async function waitFor(predicate, timeoutMs, stepMs = 10) {
     await new Promise((resolve) => setTimeout(resolve, stepMs));
   }
   return predicate();
+}
+
+// Polls fn in an engines.mjs page until it returns something truthy; an evaluation that
+// throws (no document yet, or the document being replaced) counts as not yet.
+export async function waitInPage(page, timeoutMs, fn, ...args) {
+  return waitFor(() => page.evaluate(fn, ...args).catch(() => false), timeoutMs, 50);
 }
 
 // Reads a length-framed stream; calls onPart({frame, timestamp, arrived}) per part.
@@ -61,7 +63,9 @@ export function referenceViewer(path, onPart, from = base) {
 
 // Runs in the page: reads the frame number the testcard draws as 16 black/white cells
 // (Testcard::pattern_cell) from the <img> through a canvas, every few ms, and records when
-// it changes. Chromium draws an MJPEG <img>'s current frame into a canvas.
+// it changes. Through createImageBitmap, taken anew each time: Firefox's drawImage of the
+// <img> itself keeps returning one stale frame (HTML's rule for animated images), while a
+// bitmap of it is the current frame in all three engines.
 export function watchFrames(durationMs) {
   return new Promise((resolve) => {
     const img = document.querySelector('img');
@@ -73,8 +77,10 @@ export function watchFrames(durationMs) {
     const changes = [];
     let last = -1;
     const until = Date.now() + durationMs;
-    const tick = () => {
-      context.drawImage(img, 0, 0);
+    const tick = async () => {
+      const bitmap = await createImageBitmap(img);
+      context.drawImage(bitmap, 0, 0);
+      bitmap.close();
       let number = 0;
       for (let bit = 0; bit < 16; bit++) {
         const x = size * 2 + bit * size + size / 2;

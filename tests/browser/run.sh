@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs the browser tests: starts the demo stack (nginx, webcam testcard at 2 fps) on a free
 # loopback port, and a second stack whose webcam.fcgi relays the first one's stream
-# (--source http://, --linger 0), runs node's test runner over tests/browser/*.test.mjs with
-# Debian's Chromium, stops everything, and closes with "browser: N passed, N failed".
+# (--source http://, --linger 0), and for WebKit an X server (Xvfb) with WebKitWebDriver on
+# a free loopback port; runs node's test runner over tests/browser/*.test.mjs (Debian's
+# Chromium, Firefox ESR and WebKitGTK, tests/browser/engines.mjs), stops everything, and
+# closes with "browser: N passed, N failed".
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -24,13 +26,31 @@ stack=$!
 PUSHCGI_BIN=$bin WEBCAM_OPTIONS="--source http://127.0.0.1:$port/webcam/stream --linger 0" \
   setsid tools/dev-stack "$run/relay" "$relay_port" nginx 2>"$run/relay.log" &
 relay=$!
+webdriver=
+xvfb=
 cleanup() {
-  kill -TERM -- "-$stack" "-$relay" 2>/dev/null
-  wait "$stack" "$relay" 2>/dev/null
-  kill -KILL -- "-$stack" "-$relay" 2>/dev/null
+  local groups=("-$stack" "-$relay" ${webdriver:+"-$webdriver"} ${xvfb:+"-$xvfb"})
+  kill -TERM -- "${groups[@]}" 2>/dev/null
+  wait "$stack" "$relay" $webdriver $xvfb 2>/dev/null
+  kill -KILL -- "${groups[@]}" 2>/dev/null
   rm -rf "$run"
 }
 trap cleanup EXIT
+# WebKit: MiniBrowser has no headless mode, so an X server of its own (-displayfd: Xvfb
+# picks a free display and writes its number), and WebKitWebDriver in its own process group
+# so that the MiniBrowser and WebKit processes it starts go with it.
+exec {displayfd}>"$run/display"
+setsid Xvfb -displayfd "$displayfd" -screen 0 1280x1024x24 -nolisten tcp 2>"$run/xvfb.log" &
+xvfb=$!
+exec {displayfd}>&-
+for _ in $(seq 200); do [ -s "$run/display" ] && break; sleep 0.05; done
+if [ ! -s "$run/display" ]; then
+  echo "Xvfb did not start:"; cat "$run/xvfb.log"; exit 1
+fi
+webdriver_port=$(free_port)
+DISPLAY=:$(head -1 "$run/display") setsid WebKitWebDriver --host=127.0.0.1 \
+  --port="$webdriver_port" >"$run/webdriver.log" 2>&1 &
+webdriver=$!
 for p in "$port" "$relay_port"; do
   for _ in $(seq 200); do
     curl -sf "http://127.0.0.1:$p/webcam/state" >/dev/null 2>&1 &&
@@ -38,9 +58,14 @@ for p in "$port" "$relay_port"; do
     sleep 0.05
   done
 done
+for _ in $(seq 200); do
+  curl -sf "http://127.0.0.1:$webdriver_port/status" >/dev/null 2>&1 && break
+  sleep 0.05
+done
 shots=${PUSHCGI_SCREENSHOTS:-$root/build/screenshots}
 mkdir -p "$shots"
 PUSHCGI_BASE_URL="http://127.0.0.1:$port" PUSHCGI_RELAY_URL="http://127.0.0.1:$relay_port" \
+  PUSHCGI_WEBDRIVER_URL="http://127.0.0.1:$webdriver_port" \
   PUSHCGI_SCREENSHOTS="$shots" PUSHCGI_TMP="$run" \
   node --test --test-concurrency=1 tests/browser/ 2>&1 | tee "$run/node.log"
 status=${PIPESTATUS[0]}
@@ -49,6 +74,7 @@ failed=$(sed -n 's/^# fail \([0-9]*\)/\1/p' "$run/node.log")
 if [ "$status" -ne 0 ]; then
   echo "--- stack log"; cat "$run/stack.log"; cat "$run"/stack/*.log 2>/dev/null | tail -50
   echo "--- relay stack log"; cat "$run/relay.log"; cat "$run"/relay/*.log 2>/dev/null | tail -50
+  echo "--- Xvfb and WebKitWebDriver logs"; cat "$run/xvfb.log"; tail -50 "$run/webdriver.log"
 fi
 echo "browser: ${passed:-0} passed, ${failed:-1} failed"
 exit "$status"
