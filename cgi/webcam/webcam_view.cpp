@@ -14,9 +14,10 @@ std::string head(const std::string& extra, const std::string& title = "Webcam") 
   return std::string(kHtmlDocumentStart) + extra + "<title>" + title +
          "</title>\n<style>body{font-family:sans-serif;margin:1em}"
          "img{max-width:100%;height:auto;background:#222}nav a{margin-right:1em}"
-         "#wall{display:grid;grid-template-columns:repeat(auto-fill,minmax(240px,1fr));gap:1em}"
-         "figure{margin:0}figure img{width:100%}"
-         ".panel{grid-column:span 2;min-height:360px;width:100%;border:1px solid #ccc}</style>\n"
+         "#wall{display:grid;grid-template-columns:repeat(auto-fill,minmax(180px,1fr));gap:.5em}"
+         "figure{margin:0}figure img{width:100%}figcaption{font-size:small}"
+         ".panel{grid-column:span 2;grid-row:span 2;min-height:320px;width:100%;"
+         "border:1px solid #ccc}</style>\n"
          "</head>\n<body>\n<h1>" +
          title + "</h1>\n";
 }
@@ -152,6 +153,11 @@ std::string render_camera_wall(const CameraWall& wall) {
   }
   text += "<div id=\"wall\" data-live=\"" + std::to_string(live) + "\" data-state=\"" +
           html_escape(wall.root + "state") + "\">\n";
+  // The panel first: the top left corner, where a status is read before the pictures.
+  if (!wall.panel.empty()) {
+    text += "<iframe class=\"panel\" src=\"" + html_escape(wall.panel) + "\" title=\"status\">" +
+            "</iframe>\n";
+  }
   for (const CameraTile& camera : wall.cameras) {
     const std::string base = html_escape(wall.root + camera.name + "/");
     const std::string name = html_escape(camera.name);
@@ -160,10 +166,6 @@ std::string render_camera_wall(const CameraWall& wall) {
             size_attributes(camera.width, camera.height) + " alt=\"" + name +
             "\"></a>\n<figcaption><a href=\"" + base + "\">" + name +
             "</a>: " + html_escape(camera.describe) + "</figcaption></figure>\n";
-  }
-  if (!wall.panel.empty()) {
-    text += "<iframe class=\"panel\" src=\"" + html_escape(wall.panel) + "\" title=\"status\">" +
-            "</iframe>\n";
   }
   return text + "</div>\n<nav><a href=\"" + html_escape(wall.root) + "state\">state</a></nav>\n" +
          std::string(kWallScript) + "</body>\n</html>\n";
