@@ -16,6 +16,8 @@ import { chromium } from 'playwright-core';
 import puppeteer from 'puppeteer-core';
 
 export const engines = ['chromium', 'firefox', 'webkit'];
+// The same window in every engine (the screenshots of the wall compare them).
+const viewport = { width: 1280, height: 900 };
 
 export async function openBrowser(name, { acceptInsecureCerts = false } = {}) {
   if (name === 'chromium') return openChromium(acceptInsecureCerts);
@@ -40,7 +42,7 @@ async function openChromium(acceptInsecureCerts) {
   return {
     name: 'chromium',
     async newPage() {
-      const context = await browser.newContext({ ignoreHTTPSErrors: acceptInsecureCerts });
+      const context = await browser.newContext({ ignoreHTTPSErrors: acceptInsecureCerts, viewport });
       const page = await context.newPage();
       return {
         raw: page,
@@ -66,6 +68,7 @@ async function openFirefox(acceptInsecureCerts) {
     executablePath: '/usr/bin/firefox-esr',
     headless: true,
     acceptInsecureCerts,
+    defaultViewport: viewport,
     userDataDir: fs.mkdtempSync(`${process.env.PUSHCGI_TMP ?? '/tmp'}/firefox-profile-`),
   });
   return {
@@ -119,6 +122,7 @@ async function openWebKit(acceptInsecureCerts) {
       } } });
       const session = `/session/${sessionId}`;
       open = session;
+      await call('POST', `${session}/window/rect`, viewport).catch(() => {});
       return {
         async goto(url) { await call('POST', `${session}/url`, { url }); },
         async evaluate(fn, ...args) {
