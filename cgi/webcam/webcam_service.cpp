@@ -40,7 +40,9 @@ void WebcamService::add_camera_routes(Server& server, Camera& camera) {
 void WebcamService::wall(const Request& request, Response& response) const {
   CameraWall wall;
   wall.root = std::string(request.script_name()) + "/";
-  wall.panel = wall_panel_;
+  // A panel below the program itself would be a page of more streams (a wall in the wall),
+  // beyond the six connections the wall counts with over HTTP/1.x.
+  if (wall_panel_.rfind(wall.root, 0) != 0) wall.panel = wall_panel_;
   // What the web server says the browser spoke: "HTTP/2.0" from nginx and Apache's
   // mod_http2, "HTTP/3.0" from a server with QUIC.
   const std::string_view protocol = request.param("SERVER_PROTOCOL").value_or("");

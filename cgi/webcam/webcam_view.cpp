@@ -93,38 +93,63 @@ constexpr std::string_view kWallScript = R"(<script>
   const pictures = [...wall.querySelectorAll("img[data-stream]")];
   const budget = Number(wall.dataset.live);
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-  const reload = (img) => {
-    clearTimeout(img.timer);
-    img.timer = setTimeout(() => {
-      if (img.dataset.mode === "pull") img.src = img.dataset.snapshot + "?t=" + Date.now();
-    }, 1000);
-  };
+  const note = document.getElementById("note");
+  if (note) note.hidden = false;
+  // The pictures that hold one of the streams, the longest-held first.
   const live = [];
-  const play = (img) => {
+  const stream = (img) => {
     img.dataset.mode = "live";
     img.src = img.dataset.stream;
+  };
+  const still = (img) => {
+    img.dataset.mode = "pull";
+    img.src = img.dataset.snapshot + "?t=" + Date.now();
+  };
+  // A picture in pull mode shows a new snapshot a second after the last one came (or failed).
+  const reload = (img) => {
+    clearTimeout(img.timer);
+    img.timer = setTimeout(() => { if (img.dataset.mode === "pull") still(img); }, 1000);
+  };
+  const play = (img) => {
     live.push(img);
+    stream(img);
   };
   const pull = (img) => {
     img.dataset.mode = "pull";
     if (img.complete) reload(img);
   };
   for (const img of pictures) {
-    const again = () => { if (img.dataset.mode === "pull") reload(img); };
-    img.addEventListener("load", again);
-    img.addEventListener("error", again);
+    img.addEventListener("load", () => { if (img.dataset.mode === "pull") reload(img); });
+    img.addEventListener("error", () => {
+      if (img.dataset.mode !== "live") {
+        if (img.dataset.mode === "pull") reload(img);
+        return;
+      }
+      // The stream failed (the program at its --max-streams, a restart, a camera gone):
+      // snapshots meanwhile, and the stream again in 5 s while the picture keeps its place.
+      still(img);
+      clearTimeout(img.retry);
+      img.retry = setTimeout(() => { if (live.includes(img)) stream(img); }, 5000);
+    });
     img.closest("a").addEventListener("click", (event) => {
-      if (img.dataset.mode !== "pull") return;
+      if (live.includes(img)) return;  // a live picture leads to its camera's page
       event.preventDefault();
       const longest = live.shift();
       if (longest) {
-        longest.dataset.mode = "pull";
-        longest.src = longest.dataset.snapshot + "?t=" + Date.now();
+        clearTimeout(longest.retry);
+        still(longest);
       }
       play(img);
     });
   }
-  if (budget >= pictures.length) {
+  if (wall.dataset.multiplexed === "yes") {
+    // mod_http2 halves a connection's limit for each request reset before its answer:
+    // let the snapshots come first (at most 3 s) rather than cancel them.
+    await Promise.all(pictures.map((img) => img.complete || new Promise((done) => {
+      img.addEventListener("load", done, { once: true });
+      img.addEventListener("error", done, { once: true });
+      setTimeout(done, 3000);
+    })));
     for (let i = 0; i < 4; i++) {
       try { await fetch(wall.dataset.state, { cache: "no-store" }); } catch (e) {}
       await sleep(120);
@@ -141,17 +166,21 @@ std::string render_camera_wall(const CameraWall& wall) {
   const std::size_t live = live_pictures(wall);
   std::string text = head("", "Webcams");
   const std::size_t count = wall.cameras.size();
+  // The note and the pictures' motion come from the script; without it every picture is a
+  // snapshot, and the note would be wrong.
   if (live < count) {
-    text +=
-        "<p id=\"note\">This page came over HTTP/1.1, where a browser opens at most six "
-        "connections to one host and a seventh stream would freeze the page: " +
-        std::to_string(live) + " of the " + std::to_string(count) +
-        " pictures are live, the others show a new snapshot every second (click one to "
-        "watch it live). Over HTTP/2 (https) every picture is live.</p>\n";
+    text += "<p id=\"note\" hidden>This page came over HTTP/1.1, where a browser opens at most "
+            "six connections to one host and a seventh stream would freeze the page: " +
+            std::to_string(live) + " of the " + std::to_string(count) +
+            " pictures are live, the others show a new snapshot every second (click one to "
+            "watch it live). Over HTTP/2 (https) every picture is live.</p>\n";
   } else {
-    text += "<p id=\"note\">All " + std::to_string(count) + " pictures are live.</p>\n";
+    text += "<p id=\"note\" hidden>All " + std::to_string(count) + " pictures are live.</p>\n";
   }
-  text += "<div id=\"wall\" data-live=\"" + std::to_string(live) + "\" data-state=\"" +
+  text += "<noscript><p>Without scripts every picture is a snapshot: click one for its live "
+          "page.</p></noscript>\n";
+  text += "<div id=\"wall\" data-live=\"" + std::to_string(live) + "\" data-multiplexed=\"" +
+          (wall.multiplexed ? "yes" : "no") + "\" data-state=\"" +
           html_escape(wall.root + "state") + "\">\n";
   // The panel first: the top left corner, where a status is read before the pictures.
   if (!wall.panel.empty()) {

@@ -28,8 +28,9 @@ stack=$!
 PUSHCGI_BIN=$bin WEBCAM_OPTIONS="--source http://127.0.0.1:$port/webcam/stream --linger 0" \
   setsid tools/dev-stack "$run/relay" "$relay_port" nginx 2>"$run/relay.log" &
 relay=$!
-# Twelve 320x240 testcards at 5 fps, and the live process list beside them.
-wall_options="--wall-panel /ps/?top=8"
+# Twelve 320x240 testcards at 5 fps, and the live process list beside them; streams for one
+# wall only (a second one is refused: wall.test.mjs).
+wall_options="--wall-panel /ps/?top=8 --max-streams 12"
 for i in $(seq 12); do
   wall_options+=" --source cam$i=testcard --size cam$i=320x240 --fps cam$i=5"
 done

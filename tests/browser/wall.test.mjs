@@ -19,6 +19,8 @@ for (const [name, url] of Object.entries(walls)) {
 }
 const shots = process.env.PUSHCGI_SCREENSHOTS;
 const pictures = 12;
+// A wall test that hangs (a request stuck behind six streams) fails instead.
+const timeout = 60_000;
 
 // The same program behind both ports of a stack: its /state over plain HTTP.
 async function openStreams(program, stateBase) {
@@ -45,6 +47,7 @@ async function wallFrames(durationMs) {
     canvas.width = bitmap.width;
     canvas.height = bitmap.height;
     context.drawImage(bitmap, 0, 0);
+    bitmap.close();
     const size = Math.max(8, Math.floor(canvas.width / 20));
     let number = 0;
     for (let bit = 0; bit < 16; bit++) {
@@ -134,14 +137,14 @@ async function everyPictureMoves(t, engine, origin, stateBase, screenshot) {
 
 for (const engine of engines) {
   test(`${engine}: over HTTP/2 through nginx every picture of the wall moves, and the live list`,
-    (t) => everyPictureMoves(t, engine, walls.nginx, walls.http1, `wall-${engine}.png`));
+    { timeout }, (t) => everyPictureMoves(t, engine, walls.nginx, walls.http1, `wall-${engine}.png`));
 }
 
 test('chromium: over HTTP/2 through Apache (mod_http2, mod_proxy_fcgi) every picture moves',
-  (t) => everyPictureMoves(t, 'chromium', walls.apache, process.env.PUSHCGI_WALL_APACHE_HTTP1));
+  { timeout }, (t) => everyPictureMoves(t, 'chromium', walls.apache, process.env.PUSHCGI_WALL_APACHE_HTTP1));
 
 test('chromium: over HTTP/1.1 the wall says why, streams four, pulls the rest, and never freezes',
-  async (t) => {
+  { timeout }, async (t) => {
     const browser = await openBrowser('chromium');
     try {
       const page = await browser.newPage();
@@ -161,7 +164,7 @@ test('chromium: over HTTP/1.1 the wall says why, streams four, pulls the rest, a
       // A seventh request of the page still gets through at once.
       const took = await page.evaluate(async () => {
         const start = performance.now();
-        await (await fetch('/webcam/state', { cache: 'no-store' })).json();
+        await (await fetch('/webcam/state', { cache: 'no-store', signal: AbortSignal.timeout(5000) })).json();
         return performance.now() - start;
       });
       assert.ok(took < 2000, `a request beside the wall took ${took} ms`);
@@ -176,6 +179,41 @@ test('chromium: over HTTP/1.1 the wall says why, streams four, pulls the rest, a
       await page.screenshot(`${shots}/wall-http1-chromium.png`);
       await page.close();
       assert.ok(await waitFor(async () => (await openStreams('webcam', walls.http1)) === 0, 5000));
+    } finally {
+      await browser.close();
+    }
+  });
+
+// The wall stacks run webcam.fcgi with --max-streams 12 (run.sh): a second wall is refused
+// its streams (503), shows snapshots meanwhile, and takes the streams as soon as the first
+// wall lets them go.
+test('chromium: a wall refused its streams shows snapshots and goes live when streams are free',
+  { timeout }, async (t) => {
+    const browser = await openBrowser('chromium', { acceptInsecureCerts: true });
+    try {
+      const first = await browser.newPage();
+      await first.goto(`${walls.nginx}/webcam/`);
+      await poll(first, wallModes, ([n]) => n === pictures, 10000);
+      assert.ok(await waitFor(async () => (await openStreams('webcam', walls.http1)) === pictures, 5000));
+      const second = await browser.newPage();
+      await second.goto(`${walls.nginx}/webcam/`);
+      const [, pulled] = await poll(second, wallModes, ([, m]) => m === pictures, 10000);
+      assert.equal(pulled, pictures, 'the refused wall\'s pictures are not showing snapshots');
+      const meanwhile = await second.evaluate(wallFrames, 2500);
+      t.diagnostic(`snapshots seen per picture in 2.5 s: ${meanwhile.map((f) => f.numbers.length).join(' ')}`);
+      meanwhile.forEach(({ numbers }, i) => {
+        assert.ok(moving(numbers, 2), `refused picture ${i + 1} showed ${numbers.join(',')} in 2.5 s`);
+      });
+      assert.equal(await openStreams('webcam', walls.http1), pictures);
+      await first.close();
+      // Each picture tries its stream again 5 s after it was refused.
+      const [live] = await poll(second, wallModes, ([n]) => n === pictures, 15000);
+      assert.equal(live, pictures, `${live} of ${pictures} pictures live again`);
+      const frames = await second.evaluate(wallFrames, 2000);
+      frames.forEach(({ numbers }, i) => {
+        assert.ok(moving(numbers, 4), `picture ${i + 1} showed ${numbers.join(',')} in 2 s after it went live again`);
+      });
+      await second.close();
     } finally {
       await browser.close();
     }

@@ -120,7 +120,7 @@ TEST_P(Http2Push, TheWallsSnapshotsArePushedAndNoneIsFetchedTwice) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Servers, Http2Push, ::testing::Values("nginx", "apache-proxy"),
-                         [](const auto& info) { return server_test_name(info.param); });
+                         [](const auto& param_info) { return server_test_name(param_info.param); });
 
 class Http2Streams : public ::testing::TestWithParam<std::string> {};
 
@@ -146,7 +146,7 @@ TEST_P(Http2Streams, AStreamFlowsOverHttp2) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Servers, Http2Streams, ::testing::ValuesIn(kServers),
-                         [](const auto& info) { return server_test_name(info.param); });
+                         [](const auto& param_info) { return server_test_name(param_info.param); });
 
 // nginx: fourteen streams on one connection all flow (HTTP/1.1 would allow a browser six),
 // and they end with the connection.

@@ -324,6 +324,17 @@ TEST(Cameras, TheWallStreamsEveryPictureOverHttp2AndWhatSixConnectionsAllowOverH
   EXPECT_NE(h1_plain.find("data-live=\"5\""), std::string::npos) << h1_plain;
   EXPECT_EQ(h1_plain.find("<iframe"), std::string::npos) << h1_plain;
   EXPECT_NE(wall_over(plain, "HTTP/1.0").find("data-live=\"5\""), std::string::npos);
+  EXPECT_NE(h1.find("data-multiplexed=\"no\""), std::string::npos) << h1;
+  EXPECT_NE(h2.find("data-multiplexed=\"yes\""), std::string::npos) << h2;
+}
+
+// A page of the program itself in the panel would open streams the wall does not count.
+TEST(Cameras, AWallPanelBelowTheProgramItselfIsLeftOut) {
+  FcgiProgram webcam("webcam.fcgi", 4,
+                     {"--source", "a=testcard", "--source", "b=testcard", "--wall-panel", "/app/a/"});
+  const std::string h1 = wall_over(webcam, "HTTP/1.1");
+  EXPECT_EQ(h1.find("<iframe"), std::string::npos) << h1;
+  EXPECT_NE(h1.find("data-live=\"2\""), std::string::npos) << h1;
 }
 
 TEST(Cameras, AWallPanelIsAPathOfThisSiteWithSeveralCameras) {

@@ -50,7 +50,9 @@ class ResponseHead {
   // this site, "/..."), so a browser may fetch it before it has parsed the page, and nginx
   // (http2_push_preload on) and Apache (H2Push on) push it over HTTP/2 to the clients that
   // still take pushes. Never for a stream: a pushed stream would hold a viewer's place for a
-  // picture the client may never use.
+  // picture the client may never use. A refused target (not "/...", "//host", a space, '<',
+  // '>' or ',') adds nothing and, unlike add(), leaves error() alone: a hint never costs the
+  // response.
   Error add_preload(std::string_view target, std::string_view as);
 
   int status() const { return status_; }

@@ -101,16 +101,14 @@ void ResponseHead::add_no_cache() {
 
 Error ResponseHead::add_preload(std::string_view target, std::string_view as) {
   const auto visible = [](char c) { return c > 0x20 && c < 0x7f; };
-  const bool path = !target.empty() && target.front() == '/' &&
+  const bool path = !target.empty() && target.front() == '/' && target.rfind("//", 0) != 0 &&
                     std::all_of(target.begin(), target.end(), visible) &&
                     target.find_first_of("<>,") == std::string_view::npos;
   const bool token = !as.empty() && std::all_of(as.begin(), as.end(), [](char c) {
     return std::isalpha(static_cast<unsigned char>(c)) != 0;
   });
-  if (!path || !token) {
-    if (error_ == Error::none) error_ = Error::bad_link_target;
-    return Error::bad_link_target;
-  }
+  // A hint is dropped, never the response: a refused target is not remembered in error().
+  if (!path || !token) return Error::bad_link_target;
   return add("Link", "<" + std::string(target) + ">; rel=preload; as=" + std::string(as));
 }
 
