@@ -169,16 +169,18 @@ std::string render_camera_wall(const CameraWall& wall) {
   // The note and the pictures' motion come from the script; without it every picture is a
   // snapshot, and the note would be wrong.
   if (live < count) {
-    text += "<p id=\"note\" hidden>This page came over HTTP/1.1, where a browser opens at most "
-            "six connections to one host and a seventh stream would freeze the page: " +
-            std::to_string(live) + " of the " + std::to_string(count) +
-            " pictures are live, the others show a new snapshot every second (click one to "
-            "watch it live). Over HTTP/2 (https) every picture is live.</p>\n";
+    text +=
+        "<p id=\"note\" hidden>This page came over HTTP/1.1, where a browser opens at most "
+        "six connections to one host and a seventh stream would freeze the page: " +
+        std::to_string(live) + " of the " + std::to_string(count) +
+        " pictures are live, the others show a new snapshot every second (click one to "
+        "watch it live). Over HTTP/2 (https) every picture is live.</p>\n";
   } else {
     text += "<p id=\"note\" hidden>All " + std::to_string(count) + " pictures are live.</p>\n";
   }
-  text += "<noscript><p>Without scripts every picture is a snapshot: click one for its live "
-          "page.</p></noscript>\n";
+  text +=
+      "<noscript><p>Without scripts every picture is a snapshot: click one for its live "
+      "page.</p></noscript>\n";
   text += "<div id=\"wall\" data-live=\"" + std::to_string(live) + "\" data-multiplexed=\"" +
           (wall.multiplexed ? "yes" : "no") + "\" data-state=\"" +
           html_escape(wall.root + "state") + "\">\n";

@@ -62,38 +62,48 @@ export function referenceViewer(path, onPart, from = base) {
 }
 
 // Runs in the page: reads the frame number the testcard draws as 16 black/white cells
-// (Testcard::pattern_cell) from the <img> through a canvas, every few ms, and records when
-// it changes. Through createImageBitmap, taken anew each time: Firefox's drawImage of the
-// <img> itself keeps returning one stale frame (HTML's rule for animated images), while a
-// bitmap of it is the current frame in all three engines.
-export function watchFrames(durationMs) {
-  return new Promise((resolve) => {
-    const img = document.querySelector('img');
-    const canvas = document.createElement('canvas');
-    canvas.width = img.naturalWidth;
-    canvas.height = img.naturalHeight;
-    const context = canvas.getContext('2d', { willReadFrequently: true });
+// (Testcard::pattern_cell) from every <img> matching selector through a canvas, every few
+// ms, and records when it changes: per picture {mode (its data-mode), changes: [{number,
+// at}]}. Through createImageBitmap, taken anew each time: Firefox's drawImage of the <img>
+// itself keeps returning one stale frame (HTML's rule for animated images), while a bitmap
+// of it is the current frame in all three engines.
+export async function watchFrames(durationMs, selector = 'img', stepMs = 5) {
+  const images = [...document.querySelectorAll(selector)];
+  const canvas = document.createElement('canvas');
+  const context = canvas.getContext('2d', { willReadFrequently: true });
+  const read = async (img) => {
+    if (img.naturalWidth === 0) return null;
+    let bitmap;
+    try {
+      bitmap = await createImageBitmap(img);
+    } catch {
+      return null;  // between two snapshots, or a stream that failed
+    }
+    canvas.width = bitmap.width;
+    canvas.height = bitmap.height;
+    context.drawImage(bitmap, 0, 0);
+    bitmap.close();
     const size = Math.max(8, Math.floor(canvas.width / 20));
-    const changes = [];
-    let last = -1;
-    const until = Date.now() + durationMs;
-    const tick = async () => {
-      const bitmap = await createImageBitmap(img);
-      context.drawImage(bitmap, 0, 0);
-      bitmap.close();
-      let number = 0;
-      for (let bit = 0; bit < 16; bit++) {
-        const x = size * 2 + bit * size + size / 2;
-        const y = canvas.height - size * 2 + size / 2;
-        const [r, g, b] = context.getImageData(x, y, 1, 1).data;
-        number = number * 2 + ((r + g + b) / 3 > 127 ? 1 : 0);
+    let number = 0;
+    for (let bit = 0; bit < 16; bit++) {
+      const x = size * 2 + bit * size + size / 2;
+      const y = canvas.height - size * 2 + size / 2;
+      const [r, g, b] = context.getImageData(x, y, 1, 1).data;
+      number = number * 2 + ((r + g + b) / 3 > 127 ? 1 : 0);
+    }
+    return number;
+  };
+  const changes = images.map(() => []);
+  const until = Date.now() + durationMs;
+  do {
+    for (let i = 0; i < images.length; i++) {
+      const number = await read(images[i]);
+      const seen = changes[i];
+      if (number !== null && (seen.length === 0 || seen[seen.length - 1].number !== number)) {
+        seen.push({ number, at: Date.now() });
       }
-      if (number !== last) {
-        changes.push({ number, at: Date.now() });
-        last = number;
-      }
-      if (Date.now() < until) setTimeout(tick, 5); else resolve(changes);
-    };
-    tick();
-  });
+    }
+    await new Promise((resolve) => setTimeout(resolve, stepMs));
+  } while (Date.now() < until);
+  return images.map((img, i) => ({ mode: img.dataset.mode, changes: changes[i] }));
 }

@@ -54,7 +54,7 @@ for (const engine of engines) {
         await withPage(browser, `${base}/webcam/`, async (page) => {
           assert.ok(await waitInPage(page, 5000, () => document.querySelector('img').naturalWidth > 0),
             'the picture did not show within 5 s');
-          const changes = await page.evaluate(watchFrames, 4000);
+          const [{ changes }] = await page.evaluate(watchFrames, 4000);
           const seen = changes.slice(1);  // the first is whatever was there at the start
           assert.ok(seen.length >= 5, `the picture changed ${seen.length} times in 4 s at 2 fps`);
           const delays = [];

@@ -23,7 +23,7 @@ test('a relayed stream moves, shows the frames of the camera it relays, each in 
       await page.goto(`${relay}/webcam/`);
       await page.waitForFunction(() => document.querySelector('img').naturalWidth > 0,
         null, { timeout: 15000 });
-      const changes = await page.evaluate(watchFrames, 4000);
+      const [{ changes }] = await page.evaluate(watchFrames, 4000);
       const seen = changes.slice(1);  // the first is whatever was there at the start
       assert.ok(seen.length >= 5, `the relayed picture changed ${seen.length} times in 4 s at 2 fps`);
       const delays = [];

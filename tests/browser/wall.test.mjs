@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { engines, openBrowser } from './engines.mjs';
-import { waitFor } from './helpers.mjs';
+import { waitFor, watchFrames } from './helpers.mjs';
 
 const walls = {
   nginx: process.env.PUSHCGI_WALL_NGINX_H2,  // https://127.0.0.1:PORT (HTTP/2)
@@ -28,46 +28,11 @@ async function openStreams(program, stateBase) {
   return (await response.json()).open_streams;
 }
 
-// Runs in the page: for durationMs, reads every wall picture's testcard frame number (16
-// cells, Testcard::pattern_cell) every ~100 ms; returns each picture's mode (live or pull)
-// and the distinct numbers it showed, in order. createImageBitmap: Firefox's drawImage of an
-// MJPEG <img> returns a stale frame.
-async function wallFrames(durationMs) {
-  const images = [...document.querySelectorAll('#wall img')];
-  const canvas = document.createElement('canvas');
-  const context = canvas.getContext('2d', { willReadFrequently: true });
-  const read = async (img) => {
-    if (img.naturalWidth === 0) return null;
-    let bitmap;
-    try {
-      bitmap = await createImageBitmap(img);
-    } catch {
-      return null;
-    }
-    canvas.width = bitmap.width;
-    canvas.height = bitmap.height;
-    context.drawImage(bitmap, 0, 0);
-    bitmap.close();
-    const size = Math.max(8, Math.floor(canvas.width / 20));
-    let number = 0;
-    for (let bit = 0; bit < 16; bit++) {
-      const x = size * 2 + bit * size + size / 2;
-      const y = canvas.height - size * 2 + size / 2;
-      const [r, g, b] = context.getImageData(x, y, 1, 1).data;
-      number = number * 2 + ((r + g + b) / 3 > 127 ? 1 : 0);
-    }
-    return number;
-  };
-  const seen = images.map(() => []);
-  const until = Date.now() + durationMs;
-  while (Date.now() < until) {
-    for (let i = 0; i < images.length; i++) {
-      const number = await read(images[i]);
-      if (number !== null && seen[i][seen[i].length - 1] !== number) seen[i].push(number);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return images.map((img, i) => ({ mode: img.dataset.mode, numbers: seen[i] }));
+// Every wall picture's mode and the distinct frame numbers it showed, in order, over
+// durationMs (read every ~100 ms).
+async function wallFrames(page, durationMs) {
+  const pictures = await page.evaluate(watchFrames, durationMs, '#wall img', 100);
+  return pictures.map(({ mode, changes }) => ({ mode, numbers: changes.map((c) => c.number) }));
 }
 
 // Runs in the page: the caption of the process list in the panel.
@@ -117,7 +82,7 @@ async function everyPictureMoves(t, engine, origin, stateBase, screenshot) {
     await page.goto(`${origin}/webcam/`);
     const [live] = await poll(page, wallModes, ([n]) => n === pictures, 10000);
     assert.equal(live, pictures, `${live} of ${pictures} pictures live over HTTP/2`);
-    const frames = await page.evaluate(wallFrames, 3000);
+    const frames = await wallFrames(page, 3000);
     t.diagnostic(`frame numbers per picture in 3 s: ${frames.map((f) => f.numbers.length).join(' ')}`);
     frames.forEach(({ numbers }, i) => {
       // 5 fps: about 15 in 3 s; a picture stuck behind six streams shows at most one.
@@ -153,7 +118,7 @@ test('chromium: over HTTP/1.1 the wall says why, streams four, pulls the rest, a
       assert.equal(live, 4);
       assert.equal(pulled, 8);
       assert.match(note, /at most six connections to one host/);
-      const frames = await page.evaluate(wallFrames, 3500);
+      const frames = await wallFrames(page, 3500);
       t.diagnostic(`frame numbers per picture in 3.5 s: ${frames.map((f) => `${f.mode}:${f.numbers.length}`).join(' ')}`);
       for (const [i, { mode, numbers }] of frames.entries()) {
         // A live picture at 5 fps; a snapshot reloaded every second.
@@ -199,7 +164,7 @@ test('chromium: a wall refused its streams shows snapshots and goes live when st
       await second.goto(`${walls.nginx}/webcam/`);
       const [, pulled] = await poll(second, wallModes, ([, m]) => m === pictures, 10000);
       assert.equal(pulled, pictures, 'the refused wall\'s pictures are not showing snapshots');
-      const meanwhile = await second.evaluate(wallFrames, 2500);
+      const meanwhile = await wallFrames(second, 2500);
       t.diagnostic(`snapshots seen per picture in 2.5 s: ${meanwhile.map((f) => f.numbers.length).join(' ')}`);
       meanwhile.forEach(({ numbers }, i) => {
         assert.ok(moving(numbers, 2), `refused picture ${i + 1} showed ${numbers.join(',')} in 2.5 s`);
@@ -209,7 +174,7 @@ test('chromium: a wall refused its streams shows snapshots and goes live when st
       // Each picture tries its stream again 5 s after it was refused.
       const [live] = await poll(second, wallModes, ([n]) => n === pictures, 15000);
       assert.equal(live, pictures, `${live} of ${pictures} pictures live again`);
-      const frames = await second.evaluate(wallFrames, 2000);
+      const frames = await wallFrames(second, 2000);
       frames.forEach(({ numbers }, i) => {
         assert.ok(moving(numbers, 4), `picture ${i + 1} showed ${numbers.join(',')} in 2 s after it went live again`);
       });
