@@ -21,11 +21,11 @@ endif
 ALL_CXXFLAGS := -std=c++17 $(WARNINGS) $(CXXFLAGS) -pthread
 ALL_CPPFLAGS := -Ilib/include -MMD -MP $(CPPFLAGS)
 LIBS         := -lfcgi -lturbojpeg -pthread
-# libcurl, for the http(s) frame source: linked only into what uses the frame sources (below),
+# libcurl and hiredis, for the http(s) and redis frame sources: linked only into what uses the frame sources (below),
 # so that ps.fcgi and the examples do not load it and the libraries it brings (a sanitizer
 # build links every library named, needed or not). -lcurl rather than pkg-config's answer:
 # this line is read before tools/packages installs it.
-SOURCE_LIBS  := -lcurl
+SOURCE_LIBS  := -lcurl -lhiredis
 TEST_LIBS    := -lgtest -lgtest_main
 
 ifeq ($(V),1)

@@ -127,7 +127,8 @@ TEST(MakeSource, Specs) {
   EXPECT_EQ((*make_source("exec:ffmpeg -i rtsp://u:pw@cam/", labelled))->describe(), "Front door");
   EXPECT_EQ((*make_source("testcard", labelled))->describe(), "Front door");
   EXPECT_EQ(make_source("camera", options).error(),
-            "expected testcard, file:PATH, dir:PATH, exec:PROGRAM ARGS... or http(s)://URL");
+            "expected testcard, file:PATH, dir:PATH, exec:PROGRAM ARGS..., http(s)://URL or "
+            "redis://HOST[:PORT]/CHANNEL");
   EXPECT_FALSE(make_source("file:", options));
   EXPECT_EQ(make_source("exec:", options).error(), "exec: no program given");
 }

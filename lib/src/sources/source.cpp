@@ -204,6 +204,11 @@ Parsed<std::unique_ptr<FrameSource>> make_source(std::string_view spec,
     return std::string(spec.substr(prefix.size()));
   };
   if (spec == "testcard") return Result(std::make_unique<detail::TestcardSource>(options));
+  if (spec.rfind("redis://", 0) == 0 || spec.rfind("redis+unix://", 0) == 0) {
+    Parsed<detail::RedisEndpoint> endpoint = detail::parse_redis_url(spec);
+    if (!endpoint) return Result::failure(endpoint.error());
+    return Result(std::make_unique<detail::RedisSource>(std::move(endpoint.value()), options));
+  }
   if (const std::string_view scheme = url_scheme(spec); !scheme.empty()) {
     return http_source(spec, scheme, options);
   }
@@ -219,7 +224,8 @@ Parsed<std::unique_ptr<FrameSource>> make_source(std::string_view spec,
     return Result(std::make_unique<detail::ExecSource>(std::move(words.value()), options));
   }
   return Result::failure(
-      "expected testcard, file:PATH, dir:PATH, exec:PROGRAM ARGS... or http(s)://URL");
+      "expected testcard, file:PATH, dir:PATH, exec:PROGRAM ARGS..., http(s)://URL or "
+      "redis://HOST[:PORT]/CHANNEL");
 }
 
 }  // namespace pushcgi

@@ -1,0 +1,110 @@
+#include <utility>
+
+#include "backoff.hpp"
+#include "pushcgi/log.hpp"
+#include "sources.hpp"
+
+namespace pushcgi::detail {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A subscriber's first words: connect, authenticate and subscribe within this.
+constexpr std::chrono::seconds kSubscribeTimeout{10};
+
+}  // namespace
+
+RedisSource::RedisSource(RedisEndpoint endpoint, const SourceOptions& options)
+    : ThreadedSource(options), endpoint_(std::move(endpoint)), options_(options) {}
+
+std::string RedisSource::default_description() const {
+  return endpoint_.describe();
+}
+
+void RedisSource::run() {
+  Backoff backoff;
+  for (;;) {
+    const Ending end = subscribe();
+    if (end.stopping) return;
+    log(LogLevel::warning, log_name() + ": " + end.reason);
+    const std::chrono::seconds delay = backoff.next(end.healthy);
+    record_failure(end.reason, end.reason + "; retry in " + std::to_string(delay.count()) + " s");
+    if (!wait_until(Clock::now() + delay)) return;
+  }
+}
+
+RedisSource::Ending RedisSource::subscribe() {
+  Ending end;
+  RedisConnection redis;
+  const auto deadline = Clock::now() + kSubscribeTimeout;
+  end.reason = redis.open(endpoint_, stop_fd(), deadline);
+  if (end.reason.empty()) {
+    end.reason = redis.send({"SUBSCRIBE", endpoint_.channel}, stop_fd(), deadline);
+  }
+  if (redis.stopped()) {
+    end.stopping = true;
+    return end;
+  }
+  if (!end.reason.empty()) return end;
+  RedisReply reply;
+  switch (redis.read(reply, stop_fd(), deadline)) {
+    case RedisConnection::Wait::stopping:
+      end.stopping = true;
+      return end;
+    case RedisConnection::Wait::timeout:
+      end.reason = "Redis did not confirm the subscription";
+      return end;
+    case RedisConnection::Wait::failed:
+      end.reason = redis.reason();
+      return end;
+    case RedisConnection::Wait::ready:
+      break;
+  }
+  if (reply->type == REDIS_REPLY_ERROR) {
+    // NOAUTH without a password, NOPERM for a user the ACL keeps off the channel.
+    const std::string text(reply->str, reply->len);
+    end.reason = "Redis refused SUBSCRIBE (" + text.substr(0, text.find(' ')) + ")";
+    return end;
+  }
+  set_status({});
+  log(LogLevel::info, log_name() + ": subscribed");
+  const auto subscribed = Clock::now();
+  auto last_frame = subscribed;
+  std::uint64_t frames = 0;
+  for (;;) {
+    const RedisConnection::Wait wait =
+        redis.read(reply, stop_fd(), last_frame + options_.source_timeout);
+    end.healthy = frames > 0 && last_frame - subscribed >= Backoff::kHealthyRun;
+    if (wait == RedisConnection::Wait::stopping) {
+      end.stopping = true;
+      return end;
+    }
+    if (wait == RedisConnection::Wait::timeout) {
+      end.reason =
+          "no frame on the channel for " + std::to_string(options_.source_timeout.count()) + " s";
+      return end;
+    }
+    if (wait == RedisConnection::Wait::failed) {
+      end.reason = redis.reason();
+      return end;
+    }
+    // ["message", channel, payload]; anything else (a pong, a subscribe count) is not a frame.
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3 ||
+        reply->element[2]->type != REDIS_REPLY_STRING ||
+        std::string_view(reply->element[0]->str, reply->element[0]->len) != "message") {
+      continue;
+    }
+    last_frame = Clock::now();
+    ++frames;
+    const redisReply& payload = *reply->element[2];
+    if (payload.len > options_.max_frame_bytes) {
+      drop("a frame larger than --max-frame-kib");
+      continue;
+    }
+    // Checked by the caller (SourceRunner), as every source's frames.
+    emit(std::string(payload.str, payload.len));
+  }
+}
+
+}  // namespace pushcgi::detail
