@@ -17,7 +17,13 @@ using Clock = std::chrono::steady_clock;
 Camera::Camera(std::string name, std::unique_ptr<FrameSource> source, CameraSettings settings)
     : name_(std::move(name)),
       boundary_(random_boundary()),
-      runner_(hub_, std::move(source), settings.linger, boundary_, settings.skip_unchanged) {}
+      runner_(hub_, std::move(source), settings.linger, boundary_, settings.skip_unchanged) {
+  if (!settings.publish.empty()) {
+    auto made = RedisPublisher::create(hub_, settings.publish,
+                                       (name_.empty() ? "" : "camera " + name_ + ": ") + "publish");
+    if (made) publisher_ = std::move(made.value());
+  }
+}
 
 std::string Camera::describe() const {
   return runner_.status().describe;
@@ -152,6 +158,17 @@ void Camera::add_figures(JsonObject& object) const {
                                        .string("problem", source.problem)
                                        .integer("incidents", source.incidents.count)
                                        .string("last_incident", source.incidents.last);
+  if (publisher_) {
+    const PublisherStatus published = publisher_->status();
+    object.object("publish", JsonObject()
+                                 .string("describe", published.describe)
+                                 .boolean("connected", published.connected)
+                                 .integer("subscribers", published.subscribers)
+                                 .integer("frames_published", published.frames_published)
+                                 .string("problem", published.problem)
+                                 .integer("incidents", published.incidents.count)
+                                 .string("last_incident", published.incidents.last));
+  }
   object.object("source", source_fields)
       .integer("frames_out", frames_out_.total())
       .number("frames_out_per_second", frames_out_.per_second())

@@ -13,6 +13,7 @@
 #include "pushcgi/hub.hpp"
 #include "pushcgi/json.hpp"
 #include "pushcgi/rate_meter.hpp"
+#include "pushcgi/redis_publisher.hpp"
 #include "pushcgi/request.hpp"
 #include "pushcgi/response.hpp"
 #include "pushcgi/source_runner.hpp"
@@ -22,6 +23,7 @@ namespace pushcgi {
 struct CameraSettings {
   std::chrono::milliseconds linger{3000};  // the source runs on this long after the last viewer
   bool skip_unchanged = false;             // see SourceRunner
+  std::string publish;  // a checked redis:// URL its frames go to while servers subscribe, or ""
 };
 
 class Camera {
@@ -61,7 +63,8 @@ class Camera {
   const std::string boundary_;  // one for all its streams: frames are checked for it once
   Hub<Frame> hub_;
   RateMeter frames_out_;
-  SourceRunner runner_;  // last: uses the hub
+  SourceRunner runner_;                        // uses the hub
+  std::unique_ptr<RedisPublisher> publisher_;  // last: watches the hub like a viewer
 };
 
 }  // namespace pushcgi

@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "pushcgi/query.hpp"
+#include "pushcgi/redis_publisher.hpp"
 #include "pushcgi/text.hpp"
 
 namespace pushcgi {
@@ -63,6 +64,12 @@ std::pair<std::optional<std::string>, std::string> split_prefix(std::string_view
   return {std::string(name), std::string(value.substr(eq + 1))};
 }
 
+// "" or why url is no Redis URL (never quoting it).
+std::string parse_redis_publish_url(std::string_view url) {
+  const auto parsed = RedisPublisher::check_url(url);
+  return parsed.empty() ? std::string() : "expected a redis:// URL: " + parsed;
+}
+
 }  // namespace
 
 std::string check_camera_name(std::string_view name, std::string_view source) {
@@ -112,6 +119,18 @@ CameraOptions::CameraOptions(Options& options) {
         sizes_.push_back({std::move(camera), std::move(size), std::string(value)});
         return std::string();
       });
+  options.add_value(
+      "publish", "[NAME=]URL",
+      "publish the camera's frames to Redis for other web servers (--source redis://...), "
+      "while any of them subscribes: redis://[USER:PASSWORD@]HOST[:PORT]/CHANNEL or "
+      "redis+unix:///PATH?channel=CHANNEL",
+      [this](std::string_view value) {
+        auto [camera, url] = split_prefix(value, true);
+        // Never quoted: the URL may hold a password.
+        if (auto parsed = parse_redis_publish_url(url); !parsed.empty()) return parsed;
+        publish_.push_back({std::move(camera), std::move(url), ""});
+        return std::string();
+      });
   options.add_optional_value(
       "skip-unchanged", "NAME",
       "do not send a frame whose bytes equal the one before (a still scene); viewers still "
@@ -148,7 +167,7 @@ std::string CameraOptions::add_source(std::string_view value) {
     // As before several cameras: a second plain --source replaces the first.
     plain_ = true;
     plain_given_ = sources_given_;
-    cameras_.assign(1, CameraConfig{"", std::string(value), {}, false, sources_given_});
+    cameras_.assign(1, CameraConfig{"", std::string(value), {}, false, {}, sources_given_});
     return {};
   }
   const std::string_view name = value.substr(0, eq);
@@ -164,7 +183,7 @@ std::string CameraOptions::add_source(std::string_view value) {
     if (camera.name == name) return "camera " + quote_input(name) + " is named twice";
   }
   cameras_.push_back(CameraConfig{
-      std::string(name), std::string(value.substr(eq + 1)), {}, false, sources_given_});
+      std::string(name), std::string(value.substr(eq + 1)), {}, false, {}, sources_given_});
   return {};
 }
 
@@ -215,14 +234,15 @@ Parsed<std::vector<CameraConfig>> CameraOptions::cameras(const SourceOptions& co
       {"source-label", &labels},
       {"fps", &fps_},
       {"size", &sizes_},
-      {"skip-unchanged", &skip_unchanged_}};
+      {"skip-unchanged", &skip_unchanged_},
+      {"publish", &publish_}};
   for (const auto& [option, settings] : checked) {
     if (auto error = unknown_camera(option, *settings); !error.empty()) {
       return Parsed<std::vector<CameraConfig>>::failure(error);
     }
   }
   std::vector<CameraConfig> cameras = cameras_;
-  if (cameras.empty()) cameras.push_back(CameraConfig{"", "testcard", {}, false, 0});
+  if (cameras.empty()) cameras.push_back(CameraConfig{"", "testcard", {}, false, {}, 0});
   for (CameraConfig& camera : cameras) {
     camera.source = common;
     for (const Setting* fps : settings_for(fps_, camera))
@@ -233,6 +253,7 @@ Parsed<std::vector<CameraConfig>> CameraOptions::cameras(const SourceOptions& co
     for (const Setting* label : settings_for(labels, camera)) camera.source.label = label->value;
     camera.source.camera = camera.name;
     camera.skip_unchanged = !settings_for(skip_unchanged_, camera).empty();
+    for (const Setting* publish : settings_for(publish_, camera)) camera.publish = publish->value;
   }
   return cameras;
 }

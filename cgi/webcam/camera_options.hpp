@@ -24,7 +24,8 @@ struct CameraConfig {
   std::string spec;
   SourceOptions source;
   bool skip_unchanged = false;
-  unsigned given = 0;  // its --source is the given-th on the command line (for errors)
+  std::string publish;  // a redis:// URL its frames are published to (--publish), or ""
+  unsigned given = 0;   // its --source is the given-th on the command line (for errors)
 };
 
 // 1 to 32 of a-z, 0-9, _ and -, and not "state" (the route /state lists every camera).
@@ -68,6 +69,7 @@ class CameraOptions {
   std::vector<Setting> sizes_;
   std::vector<Setting> labels_;
   std::vector<Setting> skip_unchanged_;  // value "" for all
+  std::vector<Setting> publish_;
 };
 
 }  // namespace pushcgi

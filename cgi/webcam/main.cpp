@@ -140,7 +140,8 @@ int main(int argc, char** argv) {
     }
     cameras.push_back(std::make_unique<pushcgi::Camera>(
         config.name, std::move(made.value()),
-        pushcgi::CameraSettings{std::chrono::seconds(linger), config.skip_unchanged}));
+        pushcgi::CameraSettings{std::chrono::seconds(linger), config.skip_unchanged,
+                                config.publish}));
   }
   pushcgi::WebcamService service(std::move(cameras), wall_panel);
   service.add_routes(server);

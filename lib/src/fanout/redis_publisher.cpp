@@ -1,0 +1,182 @@
+#include "pushcgi/redis_publisher.hpp"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <ctime>
+#include <optional>
+#include <system_error>
+
+#include "../redis/redis_connection.hpp"
+#include "../sources/backoff.hpp"
+#include "pushcgi/log.hpp"
+
+namespace pushcgi {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using detail::RedisConnection;
+using detail::RedisReply;
+
+// Connecting, and any one command, within this.
+constexpr std::chrono::seconds kCommandTimeout{10};
+
+std::string local_time_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm local{};
+  localtime_r(&now, &local);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &local);
+  return text;
+}
+
+}  // namespace
+
+Parsed<std::unique_ptr<RedisPublisher>> RedisPublisher::create(Hub<Frame>& hub,
+                                                               std::string_view url,
+                                                               std::string log_name) {
+  using Result = Parsed<std::unique_ptr<RedisPublisher>>;
+  Parsed<detail::RedisEndpoint> endpoint = detail::parse_redis_url(url);
+  if (!endpoint) return Result::failure(endpoint.error());
+  return Result(std::unique_ptr<RedisPublisher>(
+      new RedisPublisher(hub, std::make_unique<detail::RedisEndpoint>(std::move(endpoint.value())),
+                         std::move(log_name))));
+}
+
+std::string RedisPublisher::check_url(std::string_view url) {
+  return detail::parse_redis_url(url).error();
+}
+
+RedisPublisher::RedisPublisher(Hub<Frame>& hub, std::unique_ptr<detail::RedisEndpoint> endpoint,
+                               std::string log_name)
+    : hub_(hub),
+      endpoint_(std::move(endpoint)),
+      log_name_(std::move(log_name)),
+      stop_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+  if (stop_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+  status_.describe = endpoint_->describe();
+  thread_ = std::thread([this] { run(); });
+}
+
+RedisPublisher::~RedisPublisher() {
+  const std::uint64_t one = 1;
+  [[maybe_unused]] const ssize_t written = ::write(stop_fd_, &one, sizeof one);
+  thread_.join();
+  ::close(stop_fd_);
+}
+
+PublisherStatus RedisPublisher::status() const {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  return status_;
+}
+
+void RedisPublisher::record(const std::string& problem) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  status_.connected = false;
+  status_.subscribers = 0;
+  status_.problem = problem;
+  ++status_.incidents.count;
+  status_.incidents.last = local_time_now() + ": " + problem.substr(0, problem.find(';'));
+}
+
+void RedisPublisher::run() {
+  detail::Backoff backoff;
+  for (;;) {
+    const auto started = Clock::now();
+    const std::string failed = publish();
+    if (failed.empty()) return;
+    log(LogLevel::warning, log_name_ + ": " + failed);
+    const std::chrono::seconds delay =
+        backoff.next(Clock::now() - started >= detail::Backoff::kHealthyRun);
+    record(failed + "; retry in " + std::to_string(delay.count()) + " s");
+    pollfd stop{stop_fd_, POLLIN, 0};
+    if (::poll(&stop, 1, static_cast<int>(std::chrono::milliseconds(delay).count())) > 0) return;
+  }
+}
+
+std::string RedisPublisher::publish() {
+  RedisConnection redis;
+  const std::string opened = redis.open(*endpoint_, stop_fd_, Clock::now() + kCommandTimeout);
+  if (redis.stopped()) return {};
+  if (!opened.empty()) return opened;
+  {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    status_.connected = true;
+    status_.problem.clear();
+  }
+  log(LogLevel::info, log_name_ + ": connected to Redis");
+  // One command and its reply; "" (reply set), "stopping", or the reason.
+  RedisReply reply;
+  const auto command = [&](std::vector<std::string_view> words) -> std::string {
+    const auto deadline = Clock::now() + kCommandTimeout;
+    std::string failed = redis.send(words, stop_fd_, deadline);
+    if (!failed.empty()) return failed;
+    switch (redis.read(reply, stop_fd_, deadline)) {
+      case RedisConnection::Wait::ready:
+        if (reply->type == REDIS_REPLY_ERROR) {
+          const std::string text(reply->str, reply->len);
+          return "Redis refused " + std::string(words.front()) + " (" +
+                 text.substr(0, text.find(' ')) + ")";
+        }
+        return {};
+      case RedisConnection::Wait::stopping:
+        return "stopping";
+      case RedisConnection::Wait::timeout:
+        return "Redis did not answer " + std::string(words.front()) + " in " +
+               std::to_string(kCommandTimeout.count()) + " s";
+      case RedisConnection::Wait::failed:
+        break;
+    }
+    return redis.reason();
+  };
+  std::optional<Hub<Frame>::Subscription> viewer;  // while some server subscribes
+  auto next_count = Clock::now();
+  for (;;) {
+    if (Clock::now() >= next_count) {
+      std::string failed = command({"PUBSUB", "NUMSUB", endpoint_->channel});
+      if (failed == "stopping") return {};
+      if (!failed.empty()) return failed;
+      // [channel, count]
+      long subscribers = 0;
+      if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
+          reply->element[1]->type == REDIS_REPLY_INTEGER) {
+        subscribers = static_cast<long>(reply->element[1]->integer);
+      }
+      {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        status_.subscribers = subscribers;
+      }
+      if (subscribers > 0 && !viewer) {
+        log(LogLevel::info,
+            log_name_ + ": " + std::to_string(subscribers) + " subscriber(s): publishing");
+        viewer.emplace(hub_, Clock::duration::zero(), "redis publisher");
+      } else if (subscribers == 0 && viewer) {
+        log(LogLevel::info, log_name_ + ": no subscriber: not publishing");
+        viewer.reset();
+      }
+      next_count = Clock::now() + kCountEvery;
+    }
+    pollfd fds[2] = {{stop_fd_, POLLIN, 0}, {viewer ? viewer->notify_fd() : -1, POLLIN, 0}};
+    const auto wait = std::chrono::ceil<std::chrono::milliseconds>(next_count - Clock::now());
+    if (::poll(fds, 2, static_cast<int>(std::max<long long>(wait.count(), 0))) < 0 &&
+        errno != EINTR) {
+      return "poll failed";
+    }
+    if (fds[0].revents != 0) return {};
+    if (!viewer) continue;
+    viewer->clear_notification();
+    if (!viewer->ready()) continue;
+    const Hub<Frame>::Value frame = viewer->take();
+    if (!frame.data) continue;
+    std::string failed = command({"PUBLISH", endpoint_->channel, frame.data->jpeg});
+    if (failed == "stopping") return {};
+    if (!failed.empty()) return failed;
+    const std::lock_guard<std::mutex> lock(mutex_);
+    ++status_.frames_published;
+  }
+}
+
+}  // namespace pushcgi
