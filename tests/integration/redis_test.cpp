@@ -1,0 +1,176 @@
+// One camera, several programs, through a real redis-server: webcam.fcgi --publish puts a
+// camera's frames on a channel while some program subscribes, webcam.fcgi --source redis://
+// shows them; Redis going away and coming back, passwords, the unix socket.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <thread>
+
+#include "fcgi_program.hpp"
+#include "pushcgi/jpeg.hpp"
+#include "relay_support.hpp"
+#include "support/redis_server.hpp"
+
+namespace pushcgi::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+// The camera's program: a small testcard at 10 fps, published to url.
+std::vector<std::string> publisher_args(const std::string& url,
+                                        std::vector<std::string> more = {}) {
+  std::vector<std::string> args = {"--source", "testcard", "--size", "160x120",   "--fps",
+                                   "10",       "--linger", "1",      "--publish", url};
+  args.insert(args.end(), more.begin(), more.end());
+  return args;
+}
+
+// A web server's program showing the channel.
+std::vector<std::string> subscriber_args(const std::string& url,
+                                         std::vector<std::string> more = {}) {
+  std::vector<std::string> args = {"--source", url, "--linger", "1", "--source-timeout", "3"};
+  args.insert(args.end(), more.begin(), more.end());
+  return args;
+}
+
+bool source_running(FcgiProgram& webcam) {
+  return body_of(webcam.fetch("/state")).find("\"running\":true") != std::string::npos;
+}
+
+bool eventually(const std::function<bool()>& condition, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(50ms);
+  }
+  return true;
+}
+
+long subscribers(const RedisServer& redis, const std::string& channel) {
+  // "cam\n1\n"
+  const std::string out = redis.cli({"PUBSUB", "NUMSUB", channel});
+  const std::size_t line = out.find('\n');
+  return line == std::string::npos ? -1 : std::atol(out.c_str() + line + 1);
+}
+
+TEST(Redis, ACamerasFramesReachAnotherProgramOnlyWhileItHasViewers) {
+  RedisServer redis;
+  FcgiProgram camera("webcam.fcgi", kDefaultThreads, publisher_args(redis.url("cam")));
+  FcgiProgram web("webcam.fcgi", kDefaultThreads, subscriber_args(redis.url("cam")));
+  // Nobody watches anywhere: no subscription, no source.
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(subscribers(redis, "cam"), 0);
+  EXPECT_FALSE(source_running(camera)) << body_of(camera.fetch("/state"));
+  EXPECT_NE(state_with(camera, "\"connected\":true").find("\"subscribers\":0"), std::string::npos);
+
+  FcgiClient viewer = web.request("/stream");
+  ASSERT_TRUE(viewer.read_until(has_parts(12), 10s)) << web.log() << camera.log();
+  EXPECT_EQ(subscribers(redis, "cam"), 1);
+  EXPECT_TRUE(source_running(camera));
+  const std::vector<std::string> bodies = part_bodies(viewer.out());
+  std::set<std::string> distinct;
+  for (const std::string& body : bodies) {
+    const auto info = inspect_jpeg(body);
+    ASSERT_TRUE(info) << "not a JPEG";
+    EXPECT_EQ(info->width, 160);
+    distinct.insert(body);
+  }
+  EXPECT_GE(distinct.size(), bodies.size() - 1) << "the frames do not move";
+  const std::string published = body_of(camera.fetch("/state"));
+  EXPECT_EQ(json_field(published, "subscribers"), 1) << published;
+  EXPECT_GE(json_field(published, "frames_published"), 10) << published;
+
+  // The last viewer leaves: the subscription ends after --linger, then the camera's source.
+  viewer.close();
+  EXPECT_TRUE(eventually([&] { return subscribers(redis, "cam") == 0; }, 5s));
+  EXPECT_TRUE(eventually([&] { return !source_running(camera); }, 5s)) << camera.log();
+  EXPECT_NE(camera.log().find("publish: no subscriber: not publishing"), std::string::npos);
+}
+
+TEST(Redis, ViewersKeepTheirStreamWhileRedisRestarts) {
+  RedisServer redis;
+  FcgiProgram camera("webcam.fcgi", kDefaultThreads, publisher_args(redis.url("cam")));
+  FcgiProgram web("webcam.fcgi", kDefaultThreads, subscriber_args(redis.url("cam")));
+  FcgiClient viewer = web.request("/stream", "framing=length");
+  ASSERT_TRUE(viewer.read_until(has_parts(5), 10s)) << web.log();
+
+  redis.stop();
+  const std::string down = state_with(web, "retry in");
+  EXPECT_TRUE(down.find("Redis closed the connection") != std::string::npos ||
+              down.find("cannot connect to Redis: connection refused") != std::string::npos)
+      << down;
+  // Still connected: the last frame is repeated.
+  const std::size_t parts_while_down = parts_done(viewer.out());
+  ASSERT_TRUE(viewer.read_until(has_parts(parts_while_down + 2), 5s)) << "the stream stopped";
+
+  ASSERT_TRUE(redis.start());
+  const std::vector<std::string> before = part_bodies(viewer.out());
+  const std::set<std::string> old(before.begin(), before.end());
+  // Back within the backoff (at most 4 s after two failures) and a count of subscribers.
+  const bool resumed = viewer.read_until(
+      [&](const std::string& out) {
+        for (const std::string& body : part_bodies(out)) {
+          if (old.count(body) == 0) return true;
+        }
+        return false;
+      },
+      15s);
+  EXPECT_TRUE(resumed) << web.log() << camera.log();
+  EXPECT_GE(json_field(body_of(web.fetch("/state")), "incidents"), 1);
+}
+
+TEST(Redis, APasswordWorksAndAppearsInNoResponseAndNoLogLine) {
+  const std::string password = "s3cr3t-Pw";
+  RedisServer redis({"--requirepass", password});
+  FcgiProgram camera("webcam.fcgi", kDefaultThreads,
+                     publisher_args(redis.url("cam", ":" + password), {"--log-level", "debug"}));
+  FcgiProgram web("webcam.fcgi", kDefaultThreads,
+                  subscriber_args(redis.url("cam", ":" + password), {"--log-level", "debug"}));
+  FcgiProgram wrong("webcam.fcgi", kDefaultThreads,
+                    subscriber_args(redis.url("cam", ":not-it"), {"--log-level", "debug"}));
+  FcgiClient viewer = web.request("/stream");
+  ASSERT_TRUE(viewer.read_until(has_parts(3), 10s)) << web.log() << camera.log();
+  FcgiClient refused = wrong.request("/stream");
+  const std::string state = state_with(wrong, "Redis refused");
+  EXPECT_NE(state.find("Redis refused the user name or password; retry in"), std::string::npos)
+      << state;
+  for (FcgiProgram* program : {&camera, &web, &wrong}) {
+    const std::string seen = program->log() + body_of(program->fetch("/state")) +
+                             program->fetch("/") + program->fetch("/nope");
+    EXPECT_EQ(seen.find(password), std::string::npos) << seen;
+    EXPECT_EQ(seen.find("not-it"), std::string::npos) << seen;
+    EXPECT_NE(seen.find("redis://127.0.0.1:" + std::to_string(redis.port()) + "/cam"),
+              std::string::npos);
+  }
+}
+
+TEST(Redis, TheUnixSocketFormAndMessagesThatAreNoJpeg) {
+  RedisServer redis;
+  FcgiProgram web("webcam.fcgi", kDefaultThreads,
+                  subscriber_args("redis+unix://" + redis.socket_path() + "?channel=cam"));
+  FcgiClient viewer = web.request("/stream");
+  ASSERT_TRUE(eventually([&] { return subscribers(redis, "cam") == 1; }, 10s)) << web.log();
+  // Any publisher will do, down to redis-cli; a message that is no JPEG is dropped.
+  redis.cli({"PUBLISH", "cam", "hello"});
+  const std::string state = state_with(web, "\"frames_dropped\":1");
+  EXPECT_EQ(json_field(state, "frames_dropped"), 1) << state;
+  EXPECT_EQ(json_field(state, "frames_in"), 0) << state;
+}
+
+TEST(Redis, BadRedisUrlsExitWithOneLineThatDoesNotQuoteThem) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"--source", "redis://:pw@127.0.0.1:6379"},
+                                             {"--source", "redis://:pw@127.0.0.1:99999/c"},
+                                             {"--publish", "redis://:pw@/c"},
+                                             {"--publish", "http://:pw@host/c"}}) {
+    std::vector<std::string> argv = {bin_path("webcam.fcgi")};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const RunResult run = run_program(argv, 5s);
+    EXPECT_EQ(run.status, 2) << args[1];
+    EXPECT_EQ(run.err.find('\n'), run.err.size() - 1) << run.err;
+    EXPECT_EQ(run.err.find("pw"), std::string::npos) << run.err;
+  }
+}
+
+}  // namespace
+}  // namespace pushcgi::test
