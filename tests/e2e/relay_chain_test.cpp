@@ -2,7 +2,6 @@
 // nginx (tools/dev-stack). A's testcard draws its frame number into the picture, and B passes
 // A's JPEGs through byte for byte, so B's viewers can read back which of A's frames they got.
 #include <gtest/gtest.h>
-#include <turbojpeg.h>
 
 #include <atomic>
 #include <cstdio>
@@ -12,6 +11,7 @@
 
 #include "pushcgi/sources/testcard.hpp"
 #include "stack.hpp"
+#include "support/testcard_frames.hpp"
 
 namespace pushcgi::test {
 namespace {
@@ -25,32 +25,6 @@ constexpr unsigned kLinger = 1;  // B's --linger, in seconds
 std::string relay_options(const Stack& upstream) {
   return "--source http://127.0.0.1:" + std::to_string(upstream.port()) +
          "/webcam/stream --linger " + std::to_string(kLinger);
-}
-
-// The testcard's frame number (its low 16 bits) read back from a JPEG's pixels; -1 if the
-// bytes do not decode.
-long frame_number(const std::string& jpeg) {
-  const std::unique_ptr<void, int (*)(tjhandle)> decoder(tjInitDecompress(), tjDestroy);
-  auto* bytes = reinterpret_cast<const unsigned char*>(jpeg.data());
-  int width = 0;
-  int height = 0;
-  int subsampling = 0;
-  int colorspace = 0;
-  if (tjDecompressHeader3(decoder.get(), bytes, jpeg.size(), &width, &height, &subsampling,
-                          &colorspace) != 0) {
-    return -1;
-  }
-  std::vector<unsigned char> rgb(static_cast<std::size_t>(width) * height * 3);
-  if (tjDecompress2(decoder.get(), bytes, jpeg.size(), rgb.data(), width, 0, height, TJPF_RGB, 0) !=
-      0) {
-    return -1;
-  }
-  return Testcard::read_pattern(rgb.data(), width, height, width * 3);
-}
-
-bool whole_jpeg(const std::string& bytes) {
-  return bytes.size() >= 4 && bytes.compare(0, 2, "\xFF\xD8") == 0 &&
-         bytes.compare(bytes.size() - 2, 2, "\xFF\xD9") == 0;
 }
 
 // Polls A's open_streams while the viewers read: every answer that is not 1 is kept.
@@ -135,7 +109,7 @@ TEST(RelayChain, FiftyViewersOfTheRelaySeeItsSourcesFramesInOrderOverOneUpstream
     std::size_t advances = 0;
     for (const std::string& body : bodies) {
       ASSERT_TRUE(whole_jpeg(body));
-      const long number = frame_number(body);
+      const long number = testcard_number(body);
       ASSERT_GE(number, 1);
       EXPECT_LE(number, made) << "a number A has not made";
       // The same number again is B's repeat after a second of quiet (A slowed down, as under
@@ -221,7 +195,7 @@ TEST(RelayChain, FfmpegReadsTheRelayedStreamWithLengthFraming) {
 
   std::map<long, std::string> sent;  // by A's frame number
   for (const std::string& body : part_bodies(reference.response())) {
-    sent.emplace(frame_number(body), body);
+    sent.emplace(testcard_number(body), body);
   }
   ASSERT_GE(sent.size(), static_cast<std::size_t>(kFrames)) << "the reference viewer's parts";
   const std::string decoded = read_file(out.file("frames.rgb"));
@@ -234,7 +208,7 @@ TEST(RelayChain, FfmpegReadsTheRelayedStreamWithLengthFraming) {
     SCOPED_TRACE(name);
     const std::string jpeg = read_file(out.file(name));
     ASSERT_TRUE(whole_jpeg(jpeg)) << jpeg.size() << " bytes";
-    const long number = frame_number(jpeg);
+    const long number = testcard_number(jpeg);
     ASSERT_GE(number, 1);
     EXPECT_GE(number, previous) << "out of order (the same again is B's 1 s repeat)";
     previous = number;
