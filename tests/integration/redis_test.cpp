@@ -2,6 +2,7 @@
 // camera's frames on a channel while some program subscribes, webcam.fcgi --source redis://
 // shows them; Redis going away and coming back, passwords, the unix socket.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <set>
 #include <thread>
@@ -119,6 +120,45 @@ TEST(Redis, ViewersKeepTheirStreamWhileRedisRestarts) {
   EXPECT_GE(json_field(body_of(web.fetch("/state")), "incidents"), 1);
 }
 
+// The camera's program dies and another takes its place: the viewers keep their streams
+// (the last frame repeated), /state says the channel is quiet, and the new publisher's
+// frames come as soon as it counts the subscription.
+TEST(Redis, ViewersKeepTheirStreamWhileThePublisherRestarts) {
+  RedisServer redis;
+  auto camera = std::make_unique<FcgiProgram>("webcam.fcgi", kDefaultThreads,
+                                              publisher_args(redis.url("cam")));
+  FcgiProgram web("webcam.fcgi", kDefaultThreads, subscriber_args(redis.url("cam")));
+  FcgiClient viewer = web.request("/stream", "framing=length");
+  ASSERT_TRUE(viewer.read_until(has_parts(5), 10s)) << web.log();
+  camera->process().kill();
+  camera.reset();
+  const std::string quiet = state_with(web, "no frame on the channel for 3 s");
+  EXPECT_NE(quiet.find("\"problem\":\"no frame on the channel for 3 s\""), std::string::npos)
+      << quiet;
+  EXPECT_EQ(subscribers(redis, "cam"), 1) << "the subscription did not stay";
+  const std::size_t parts_while_quiet = parts_done(viewer.out());
+  ASSERT_TRUE(viewer.read_until(has_parts(parts_while_quiet + 2), 5s)) << "the stream stopped";
+
+  const std::vector<std::string> before = part_bodies(viewer.out());
+  const std::set<std::string> old(before.begin(), before.end());
+  const auto restarted = std::chrono::steady_clock::now();
+  FcgiProgram again("webcam.fcgi", kDefaultThreads, publisher_args(redis.url("cam")));
+  const bool resumed = viewer.read_until(
+      [&](const std::string& out) {
+        for (const std::string& body : part_bodies(out)) {
+          if (old.count(body) == 0) return true;
+        }
+        return false;
+      },
+      10s);
+  ASSERT_TRUE(resumed) << web.log() << again.log();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - restarted).count();
+  std::printf("frames again %.2f s after the publisher restarted\n", seconds);
+  EXPECT_NE(state_with(web, "\"problem\":\"\"").find("\"problem\":\"\""), std::string::npos);
+  EXPECT_NE(web.log().find("frames again"), std::string::npos);
+}
+
 TEST(Redis, APasswordWorksAndAppearsInNoResponseAndNoLogLine) {
   const std::string password = "s3cr3t-Pw";
   RedisServer redis({"--requirepass", password});
@@ -155,6 +195,31 @@ TEST(Redis, TheUnixSocketFormAndMessagesThatAreNoJpeg) {
   const std::string state = state_with(web, "\"frames_dropped\":1");
   EXPECT_EQ(json_field(state, "frames_dropped"), 1) << state;
   EXPECT_EQ(json_field(state, "frames_in"), 0) << state;
+}
+
+// A subscriber that stops reading (here: stopped by SIGSTOP) is dropped by Redis once its
+// output buffer passes client-output-buffer-limit pubsub (lowered here to 1 MB hard, so that
+// the test is short; docs/DEPLOY.md has the defaults' figures). The program notices the
+// closed connection when it reads again, counts an incident, subscribes again, and its
+// viewers get frames again without losing their streams.
+TEST(Redis, ASubscriberThatFellBehindAndWasDroppedByRedisSubscribesAgain) {
+  RedisServer redis({"--client-output-buffer-limit", "pubsub 1mb 512kb 1"});
+  FcgiProgram camera("webcam.fcgi", kDefaultThreads,
+                     {"--source", "testcard", "--size", "1280x720", "--fps", "30", "--linger", "1",
+                      "--publish", redis.url("cam")});
+  FcgiProgram web("webcam.fcgi", kDefaultThreads, subscriber_args(redis.url("cam")));
+  FcgiClient viewer = web.request("/stream", "framing=length");
+  ASSERT_TRUE(viewer.read_until(has_parts(5), 10s)) << web.log() << camera.log();
+  ASSERT_EQ(::kill(web.process().pid(), SIGSTOP), 0);
+  // 30 frames of about 100 KB a second: past the kernel's socket buffers and Redis's limit.
+  std::this_thread::sleep_for(4s);
+  ASSERT_EQ(::kill(web.process().pid(), SIGCONT), 0);
+  const std::string state = state_with(web, "\"incidents\":1");
+  EXPECT_NE(state.find("Redis closed the connection"), std::string::npos) << state;
+  const std::size_t parts = parts_done(viewer.out());
+  ASSERT_TRUE(viewer.read_until(has_parts(parts + 10), 10s)) << web.log();
+  EXPECT_NE(state_with(web, "\"problem\":\"\"").find("\"problem\":\"\""), std::string::npos);
+  EXPECT_EQ(subscribers(redis, "cam"), 1);
 }
 
 TEST(Redis, BadRedisUrlsExitWithOneLineThatDoesNotQuoteThem) {

@@ -52,8 +52,8 @@ TEST(RedisUrl, RefusedWithoutQuotingThem) {
   for (const char* url :
        {"redis://:pw@h", "redis://:pw@h:0/c", "redis://:pw@h:65536/c", "redis://:pw@h:x/c",
         "redis://:pw@/c", "redis://:pw@h/", "redis://:pw@h/a b", "redis://:p%zz@h/c",
-        "redis+unix://:pw@relative.sock?channel=c", "redis+unix://:pw@/a.sock",
-        "rediss://:pw@h/c", "http://:pw@h/c"}) {
+        "redis+unix://:pw@relative.sock?channel=c", "redis+unix://:pw@/a.sock", "rediss://:pw@h/c",
+        "http://:pw@h/c"}) {
     const auto at = parse_redis_url(url);
     EXPECT_FALSE(at) << url;
     EXPECT_EQ(at.error().find("pw"), std::string::npos) << at.error();

@@ -119,8 +119,9 @@ void RedisConnection::close() {
 RedisConnection::Wait RedisConnection::wait_for(short events, int stop_fd,
                                                 Clock::time_point deadline) {
   for (;;) {
-    const auto left = deadline - Clock::now();
-    if (left <= Clock::duration::zero()) return Wait::timeout;
+    // Past the deadline, what is there already still counts (a program that was stopped,
+    // or starved of CPU, has data waiting): one look without waiting.
+    const auto left = std::max(deadline - Clock::now(), Clock::duration::zero());
     pollfd fds[2] = {{context_->fd, events, 0}, {stop_fd, POLLIN, 0}};
     const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
     const int ready = ::poll(fds, 2, static_cast<int>(std::min<long long>(ms, 1000)));
@@ -133,6 +134,7 @@ RedisConnection::Wait RedisConnection::wait_for(short events, int stop_fd,
       return Wait::stopping;
     }
     if (ready > 0 && fds[0].revents != 0) return Wait::ready;
+    if (Clock::now() >= deadline) return Wait::timeout;
   }
 }
 

@@ -37,10 +37,10 @@ void RedisSource::run() {
 RedisSource::Ending RedisSource::subscribe() {
   Ending end;
   RedisConnection redis;
-  const auto deadline = Clock::now() + kSubscribeTimeout;
-  end.reason = redis.open(endpoint_, stop_fd(), deadline);
+  const auto subscribe_by = Clock::now() + kSubscribeTimeout;
+  end.reason = redis.open(endpoint_, stop_fd(), subscribe_by);
   if (end.reason.empty()) {
-    end.reason = redis.send({"SUBSCRIBE", endpoint_.channel}, stop_fd(), deadline);
+    end.reason = redis.send({"SUBSCRIBE", endpoint_.channel}, stop_fd(), subscribe_by);
   }
   if (redis.stopped()) {
     end.stopping = true;
@@ -48,7 +48,7 @@ RedisSource::Ending RedisSource::subscribe() {
   }
   if (!end.reason.empty()) return end;
   RedisReply reply;
-  switch (redis.read(reply, stop_fd(), deadline)) {
+  switch (redis.read(reply, stop_fd(), subscribe_by)) {
     case RedisConnection::Wait::stopping:
       end.stopping = true;
       return end;
@@ -71,32 +71,61 @@ RedisSource::Ending RedisSource::subscribe() {
   log(LogLevel::info, log_name() + ": subscribed");
   const auto subscribed = Clock::now();
   auto last_frame = subscribed;
+  auto deadline = subscribed + options_.source_timeout;
   std::uint64_t frames = 0;
+  // A quiet channel (the publisher stopped, or went away) is not a broken connection: the
+  // subscription stays, so that a publisher that comes back is heard at once; a PING shows
+  // that Redis is still there (a connection that died without a word would not say so).
+  bool quiet = false;
+  bool ping_sent = false;
+  const std::string timeout = std::to_string(options_.source_timeout.count()) + " s";
   for (;;) {
-    const RedisConnection::Wait wait =
-        redis.read(reply, stop_fd(), last_frame + options_.source_timeout);
+    const RedisConnection::Wait wait = redis.read(reply, stop_fd(), deadline);
     end.healthy = frames > 0 && last_frame - subscribed >= Backoff::kHealthyRun;
     if (wait == RedisConnection::Wait::stopping) {
       end.stopping = true;
-      return end;
-    }
-    if (wait == RedisConnection::Wait::timeout) {
-      end.reason =
-          "no frame on the channel for " + std::to_string(options_.source_timeout.count()) + " s";
       return end;
     }
     if (wait == RedisConnection::Wait::failed) {
       end.reason = redis.reason();
       return end;
     }
-    // ["message", channel, payload]; anything else (a pong, a subscribe count) is not a frame.
+    if (wait == RedisConnection::Wait::timeout) {
+      if (ping_sent) {
+        end.reason = "Redis did not answer in " + timeout;
+        return end;
+      }
+      if (!quiet) {
+        quiet = true;
+        const std::string what = "no frame on the channel for " + timeout;
+        log(LogLevel::warning, log_name() + ": " + what);
+        record_failure(what, what);
+      }
+      end.reason = redis.send({"PING"}, stop_fd(), Clock::now() + options_.source_timeout);
+      if (redis.stopped()) {
+        end.stopping = true;
+        return end;
+      }
+      if (!end.reason.empty()) return end;
+      ping_sent = true;
+      deadline = Clock::now() + options_.source_timeout;
+      continue;
+    }
+    ping_sent = false;  // any reply: Redis is there
+    // ["message", channel, payload]; anything else (a pong) is not a frame.
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3 ||
         reply->element[2]->type != REDIS_REPLY_STRING ||
         std::string_view(reply->element[0]->str, reply->element[0]->len) != "message") {
       continue;
     }
     last_frame = Clock::now();
+    deadline = last_frame + options_.source_timeout;
     ++frames;
+    if (quiet) {
+      quiet = false;
+      set_status({});
+      log(LogLevel::info, log_name() + ": frames again");
+    }
     const redisReply& payload = *reply->element[2];
     if (payload.len > options_.max_frame_bytes) {
       drop("a frame larger than --max-frame-kib");

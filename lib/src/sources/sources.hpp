@@ -125,8 +125,9 @@ class HttpSource : public ThreadedSource {
 
 // The frames published on a Redis channel (pub/sub), each message one whole JPEG: one
 // subscription for every viewer of this program, held only while the source runs. Lost
-// connections and a publisher that goes quiet for source_timeout are retried with the
-// exec: backoff and told in words; the password is never shown.
+// connections are retried with the exec: backoff; a channel quiet for source_timeout (the
+// publisher stopped) is an incident told in /state while the subscription stays, so that
+// the publisher's return is heard at once. The password is never shown.
 class RedisSource : public ThreadedSource {
  public:
   RedisSource(RedisEndpoint endpoint, const SourceOptions& options);
