@@ -25,7 +25,8 @@ LIBS         := -lfcgi -lturbojpeg -pthread
 # so that ps.fcgi and the examples do not load it and the libraries it brings (a sanitizer
 # build links every library named, needed or not). -lcurl rather than pkg-config's answer:
 # this line is read before tools/packages installs it.
-SOURCE_LIBS  := -lcurl -lhiredis
+REDIS_LIBS   := -lhiredis
+SOURCE_LIBS  := -lcurl $(REDIS_LIBS)
 TEST_LIBS    := -lgtest -lgtest_main
 
 ifeq ($(V),1)
@@ -138,6 +139,8 @@ $(BUILD)/bin/%: $(BUILD)/obj/examples/%.o $(LIB)
 # on the way, such as ps.fcgi for the integration tests).
 $(BUILD)/bin/webcam.fcgi $(HELPER_BINS) $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS) $(FUZZ_BINS): \
     private LIBS += $(SOURCE_LIBS)
+# ps.fcgi takes its snapshots from Redis too (--source redis://, --publish): hiredis only.
+$(BUILD)/bin/ps.fcgi: private LIBS += $(REDIS_LIBS)
 
 # Tests find the programs through this path.
 $(SUPPORT_OBJS): ALL_CPPFLAGS += -Ilib/src -Itests -DPUSHCGI_BIN_DIR='"$(abspath $(BUILD)/bin)"' \

@@ -7,6 +7,7 @@
 #include "pushcgi/json.hpp"
 #include "pushcgi/log.hpp"
 #include "pushcgi/multipart_stream.hpp"
+#include "snapshot_codec.hpp"
 
 namespace pushcgi {
 
@@ -19,9 +20,38 @@ constexpr std::string_view kHtml = "text/html; charset=utf-8";
 }  // namespace
 
 PsService::PsService(PsOptions options)
-    : options_(std::move(options)),
-      table_(options_.proc_root, options_.show_args),
-      producer_(hub_, [this] { produce(); }) {}
+    : options_(std::move(options)), table_(options_.proc_root, options_.show_args) {
+  if (options_.source.empty()) {
+    producer_.emplace(hub_, [this] { produce(); });
+  } else {
+    SourceOptions source;
+    // Quiet for longer than a few of the publisher's intervals (taken to be ours): gone.
+    source.source_timeout = std::chrono::seconds(2 * options_.interval + 10);
+    auto made = RedisSubscriber::create(hub_, options_.source, source, std::chrono::seconds(3),
+                                        [this](std::string message) { receive(message); });
+    if (made) subscriber_ = std::move(made.value());
+  }
+  if (!options_.publish.empty()) {
+    auto made = RedisPublisher::create<Snapshot>(
+        hub_, options_.publish, "publish",
+        [](const Snapshot& snapshot) { return encode_snapshot(snapshot.data); },
+        std::chrono::seconds(options_.interval));
+    if (made) publisher_ = std::move(made.value());
+  }
+}
+
+// A message of the channel: another host's snapshot, shown as if taken here.
+void PsService::receive(const std::string& message) {
+  std::optional<ProcessSnapshot> decoded = decode_snapshot(message);
+  if (!decoded) {
+    undecodable_log_.log(LogLevel::warning, "a message on the channel is not a process snapshot");
+    return;
+  }
+  auto snapshot = std::make_shared<Snapshot>();
+  snapshot->data = std::move(*decoded);
+  const auto taken = snapshot->data.taken;
+  hub_.publish(std::move(snapshot), taken);
+}
 
 void PsService::produce() {
   auto snapshot = std::make_shared<Snapshot>();
@@ -205,14 +235,37 @@ void PsService::state(const Request&, Response& response) const {
       .array("viewers", viewers)
       .integer("viewers_total", total)
       .integer("snapshots_taken", hub_.published())
-      .integer("producer_runs", producer_.runs())
-      .seconds("producer_cpu_seconds", producer_.cpu_time())
+      .integer("producer_runs", producer_ ? producer_->runs() : 0)
+      .seconds("producer_cpu_seconds",
+               producer_ ? producer_->cpu_time() : std::chrono::nanoseconds::zero())
       .integer("tables_rendered", tables_rendered_.load());
   const Clock::duration period = hub_.min_period();
   if (period == Clock::duration::max()) {
     body.null("producer_period_seconds");
   } else {
     body.seconds("producer_period_seconds", period);
+  }
+  if (subscriber_) {
+    const SourceStatus source = subscriber_->status();
+    body.object("source", JsonObject()
+                              .string("describe", source.describe)
+                              .boolean("running", source.running)
+                              .integer("starts", source.starts)
+                              .integer("messages_in", source.frames_in)
+                              .string("problem", source.problem)
+                              .integer("incidents", source.incidents.count)
+                              .string("last_incident", source.incidents.last));
+  }
+  if (publisher_) {
+    const PublisherStatus published = publisher_->status();
+    body.object("publish", JsonObject()
+                               .string("describe", published.describe)
+                               .boolean("connected", published.connected)
+                               .integer("subscribers", published.subscribers)
+                               .integer("snapshots_published", published.frames_published)
+                               .string("problem", published.problem)
+                               .integer("incidents", published.incidents.count)
+                               .string("last_incident", published.incidents.last));
   }
   body.integer("interval_default", options_.interval).integer("threads", server_->threads());
   response.send(uncached_head("application/json"), body.text() + "\n");

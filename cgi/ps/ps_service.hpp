@@ -28,6 +28,8 @@
 #include "pushcgi/hub.hpp"
 #include "pushcgi/multipart.hpp"
 #include "pushcgi/periodic_producer.hpp"
+#include "pushcgi/redis_publisher.hpp"
+#include "pushcgi/redis_subscriber.hpp"
 #include "pushcgi/render_cache.hpp"
 #include "pushcgi/server.hpp"
 
@@ -37,6 +39,12 @@ struct PsOptions {
   unsigned interval = 5;   // default seconds between snapshots
   bool show_args = false;  // command lines can hold passwords: off by default
   std::string proc_root = "/proc";
+  // A redis:// URL (checked): the snapshots come from that channel, where another host's
+  // ps.fcgi --publish puts its own, instead of from proc_root. "" for none.
+  std::string source;
+  // A redis:// URL (checked): this program's snapshots go there while any program
+  // subscribes (at least every `interval` seconds). "" for none.
+  std::string publish;
 };
 
 class PsService {
@@ -80,6 +88,7 @@ class PsService {
   void reply_page(Response& response, const PsView& view, const std::string& kind,
                   ResponseHead head, std::function<std::string(const std::string& table)> document);
   void produce();
+  void receive(const std::string& message);
 
   void live(const Request& request, Response& response);
   void push(const Request& request, Response& response);
@@ -94,8 +103,12 @@ class PsService {
   ProcessTable table_;  // the producer's alone
   // Rows rendered from snapshots (/state): one per snapshot and sort order in use.
   mutable std::atomic<std::uint64_t> tables_rendered_{0};
+  LogThrottle undecodable_log_{"messages that are no snapshot", std::chrono::seconds(10)};
   Hub<Snapshot> hub_;
-  PeriodicProducer producer_;  // last: uses the members above
+  // One of the two makes the snapshots: this host's /proc, or another host's through Redis.
+  std::optional<PeriodicProducer> producer_;
+  std::unique_ptr<RedisSubscriber> subscriber_;
+  std::unique_ptr<RedisPublisher> publisher_;  // last: watches the hub like a viewer
 };
 
 }  // namespace pushcgi

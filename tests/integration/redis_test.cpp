@@ -222,6 +222,51 @@ TEST(Redis, ASubscriberThatFellBehindAndWasDroppedByRedisSubscribesAgain) {
   EXPECT_EQ(subscribers(redis, "cam"), 1);
 }
 
+// ps.fcgi: one host's process list (here a fixture /proc, whose names need escaping) shown
+// by another host's ps.fcgi, through a channel, only while somebody watches it there.
+TEST(Redis, AProcessListOfOneHostIsShownByAnother) {
+  const std::string fixture = std::string(PUSHCGI_SOURCE_DIR) + "/tests/fixtures/proc";
+  RedisServer redis;
+  FcgiProgram host("ps.fcgi", kDefaultThreads,
+                   {"--proc", fixture, "--interval", "1", "--publish", redis.url("ps")});
+  FcgiProgram web("ps.fcgi", kDefaultThreads, {"--interval", "1", "--source", redis.url("ps")});
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(subscribers(redis, "ps"), 0);
+  EXPECT_EQ(json_field(body_of(host.fetch("/state")), "snapshots_taken"), 0)
+      << "the host read /proc for nobody";
+
+  FcgiClient viewer = web.request("/events", "interval=1");
+  ASSERT_TRUE(viewer.read_until(
+      [](const std::string& out) {
+        std::size_t events = 0;
+        for (std::size_t at = out.find("event: snapshot"); at != std::string::npos;
+             at = out.find("event: snapshot", at + 1)) {
+          ++events;
+        }
+        return events >= 2;
+      },
+      10s))
+      << web.log() << host.log();
+  const std::string& out = viewer.out();
+  // The fixture's three processes (as the host itself shows them), not this host's.
+  EXPECT_NE(out.find("3 of 3 processes"), std::string::npos) << out.substr(0, 600);
+  EXPECT_NE(out.find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
+  EXPECT_EQ(out.find("<script>alert(1)"), std::string::npos);
+  const std::string web_state = body_of(web.fetch("/state"));
+  EXPECT_NE(web_state.find("\"running\":true"), std::string::npos) << web_state;
+  EXPECT_GE(json_field(web_state, "messages_in"), 2) << web_state;
+  EXPECT_EQ(json_field(web_state, "producer_runs"), 0) << "the web host read its own /proc";
+  EXPECT_EQ(json_field(body_of(host.fetch("/state")), "subscribers"), 1);
+
+  viewer.close();
+  EXPECT_TRUE(eventually([&] { return subscribers(redis, "ps") == 0; }, 8s));
+  // The host stops reading /proc once nobody subscribes.
+  std::this_thread::sleep_for(1500ms);
+  const long taken = json_field(body_of(host.fetch("/state")), "snapshots_taken");
+  std::this_thread::sleep_for(2500ms);
+  EXPECT_EQ(json_field(body_of(host.fetch("/state")), "snapshots_taken"), taken);
+}
+
 TEST(Redis, BadRedisUrlsExitWithOneLineThatDoesNotQuoteThem) {
   for (const std::vector<std::string>& args :
        std::vector<std::vector<std::string>>{{"--source", "redis://:pw@127.0.0.1:6379"},

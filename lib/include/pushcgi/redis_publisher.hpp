@@ -1,13 +1,16 @@
-// Publishes a camera's frames on a Redis channel (pub/sub), for the web servers that show
-// the camera with --source redis://...: each message is one whole JPEG and nothing else, so
-// that any subscriber, down to redis-cli, can read it. The camera's source runs only while
-// some server somewhere subscribes: the publisher asks Redis how many subscribe to the
-// channel (PUBSUB NUMSUB) every second, and watches the hub like one more viewer while there
-// are any (SourceRunner starts and stops the source as for any viewer).
+// Publishes a hub's values on a Redis channel (pub/sub), for the programs on other hosts
+// that show them (--source redis://...): a camera's frames, each message one whole JPEG and
+// nothing else (so that any subscriber, down to redis-cli, can read it), or a process list.
+// The producer runs only while some program somewhere subscribes: the publisher asks Redis
+// how many subscribe to the channel (PUBSUB NUMSUB) every second, and watches the hub like
+// one more viewer while there are any (the hub's producer starts and stops as for any
+// viewer).
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -40,8 +43,23 @@ class RedisPublisher {
 
   // url: redis://[USER:PASSWORD@]HOST[:PORT]/CHANNEL or redis+unix:///PATH?channel=CHANNEL;
   // the reason, never quoting the URL, when it is not one. log_name: what log lines call it.
+  // A camera's frames: each message is the frame's JPEG.
   static Parsed<std::unique_ptr<RedisPublisher>> create(Hub<Frame>& hub, std::string_view url,
                                                         std::string log_name);
+  // Any hub's values, each message encode(value); period: how often this viewer wants a
+  // value (a periodic producer runs at least that often while it publishes).
+  template <typename T>
+  static Parsed<std::unique_ptr<RedisPublisher>> create(
+      Hub<T>& hub, std::string_view url, std::string log_name,
+      std::function<std::string(const T&)> encode,
+      std::chrono::steady_clock::duration period = std::chrono::steady_clock::duration::zero()) {
+    return create_erased(
+        hub.core(), url, std::move(log_name),
+        [encode = std::move(encode)](const void* value) {
+          return encode(*static_cast<const T*>(value));
+        },
+        period);
+  }
   // "" or why url is not one of the URLs above (never quoting it).
   static std::string check_url(std::string_view url);
   ~RedisPublisher();  // stops and joins
@@ -51,15 +69,21 @@ class RedisPublisher {
   PublisherStatus status() const;
 
  private:
-  RedisPublisher(Hub<Frame>& hub, std::unique_ptr<detail::RedisEndpoint> endpoint,
-                 std::string log_name);
+  using Encode = std::function<std::string(const void*)>;
+  static Parsed<std::unique_ptr<RedisPublisher>> create_erased(
+      detail::HubCore& hub, std::string_view url, std::string log_name, Encode encode,
+      std::chrono::steady_clock::duration period);
+  RedisPublisher(detail::HubCore& hub, std::unique_ptr<detail::RedisEndpoint> endpoint,
+                 std::string log_name, Encode encode, std::chrono::steady_clock::duration period);
   void run();
   // One connection, until it fails or the publisher stops; "" when stopping.
   std::string publish();
   void record(const std::string& problem);
 
-  Hub<Frame>& hub_;
+  detail::HubCore& hub_;
   std::unique_ptr<detail::RedisEndpoint> endpoint_;
+  const Encode encode_;
+  const std::chrono::steady_clock::duration period_;
   const std::string log_name_;
   int stop_fd_;
   mutable std::mutex mutex_;  // guards status_

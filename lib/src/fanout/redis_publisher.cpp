@@ -38,22 +38,33 @@ std::string local_time_now() {
 Parsed<std::unique_ptr<RedisPublisher>> RedisPublisher::create(Hub<Frame>& hub,
                                                                std::string_view url,
                                                                std::string log_name) {
+  return create<Frame>(hub, url, std::move(log_name),
+                       [](const Frame& frame) { return frame.jpeg; });
+}
+
+Parsed<std::unique_ptr<RedisPublisher>> RedisPublisher::create_erased(
+    detail::HubCore& hub, std::string_view url, std::string log_name, Encode encode,
+    std::chrono::steady_clock::duration period) {
   using Result = Parsed<std::unique_ptr<RedisPublisher>>;
   Parsed<detail::RedisEndpoint> endpoint = detail::parse_redis_url(url);
   if (!endpoint) return Result::failure(endpoint.error());
   return Result(std::unique_ptr<RedisPublisher>(
       new RedisPublisher(hub, std::make_unique<detail::RedisEndpoint>(std::move(endpoint.value())),
-                         std::move(log_name))));
+                         std::move(log_name), std::move(encode), period)));
 }
 
 std::string RedisPublisher::check_url(std::string_view url) {
   return detail::parse_redis_url(url).error();
 }
 
-RedisPublisher::RedisPublisher(Hub<Frame>& hub, std::unique_ptr<detail::RedisEndpoint> endpoint,
-                               std::string log_name)
+RedisPublisher::RedisPublisher(detail::HubCore& hub,
+                               std::unique_ptr<detail::RedisEndpoint> endpoint,
+                               std::string log_name, Encode encode,
+                               std::chrono::steady_clock::duration period)
     : hub_(hub),
       endpoint_(std::move(endpoint)),
+      encode_(std::move(encode)),
+      period_(period),
       log_name_(std::move(log_name)),
       stop_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   if (stop_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
@@ -132,7 +143,7 @@ std::string RedisPublisher::publish() {
     }
     return redis.reason();
   };
-  std::optional<Hub<Frame>::Subscription> viewer;  // while some server subscribes
+  std::optional<detail::HubCore::Subscription> viewer;  // while some program subscribes
   auto next_count = Clock::now();
   for (;;) {
     if (Clock::now() >= next_count) {
@@ -152,7 +163,7 @@ std::string RedisPublisher::publish() {
       if (subscribers > 0 && !viewer) {
         log(LogLevel::info,
             log_name_ + ": " + std::to_string(subscribers) + " subscriber(s): publishing");
-        viewer.emplace(hub_, Clock::duration::zero(), "redis publisher");
+        viewer.emplace(hub_, period_, "redis publisher");
       } else if (subscribers == 0 && viewer) {
         log(LogLevel::info, log_name_ + ": no subscriber: not publishing");
         viewer.reset();
@@ -169,9 +180,10 @@ std::string RedisPublisher::publish() {
     if (!viewer) continue;
     viewer->clear_notification();
     if (!viewer->ready()) continue;
-    const Hub<Frame>::Value frame = viewer->take();
-    if (!frame.data) continue;
-    std::string failed = command({"PUBLISH", endpoint_->channel, frame.data->jpeg});
+    const detail::HubCore::Entry value = viewer->take();
+    if (!value.data) continue;
+    const std::string message = encode_(value.data.get());
+    std::string failed = command({"PUBLISH", endpoint_->channel, message});
     if (failed == "stopping") return {};
     if (!failed.empty()) return failed;
     const std::lock_guard<std::mutex> lock(mutex_);

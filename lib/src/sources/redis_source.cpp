@@ -1,8 +1,9 @@
+#include "redis_source.hpp"
+
 #include <utility>
 
 #include "backoff.hpp"
 #include "pushcgi/log.hpp"
-#include "sources.hpp"
 
 namespace pushcgi::detail {
 
