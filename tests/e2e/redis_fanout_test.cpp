@@ -47,8 +47,8 @@ class Publisher {
   Process process_;
 };
 
-long numsub(const RedisServer& redis) {
-  const std::string out = redis.cli({"PUBSUB", "NUMSUB", "cam"});
+long numsub_of(const RedisServer& redis, const std::string& channel) {
+  const std::string out = redis.cli({"PUBSUB", "NUMSUB", channel});
   const std::size_t line = out.find('\n');
   return line == std::string::npos ? -1 : std::atol(out.c_str() + line + 1);
 }
@@ -75,7 +75,7 @@ TEST(RedisFanout, ThreeHundredViewersOnThreeServersShareOneCameraThroughThreeSub
     ASSERT_TRUE(servers.back()->ready()) << servers.back()->log();
   }
   std::this_thread::sleep_for(1500ms);
-  EXPECT_EQ(numsub(redis), 0) << "a server subscribed before it had a viewer";
+  EXPECT_EQ(numsub_of(redis, "cam"), 0) << "a server subscribed before it had a viewer";
   EXPECT_NE(camera.state().find("\"running\":false"), std::string::npos) << camera.state();
 
   std::vector<HttpClient> viewers(kViewers);
@@ -90,7 +90,7 @@ TEST(RedisFanout, ThreeHundredViewersOnThreeServersShareOneCameraThroughThreeSub
   }
   for (std::thread& reader : readers) reader.join();
   // One subscription per server, not per viewer.
-  EXPECT_EQ(numsub(redis), static_cast<long>(kServers));
+  EXPECT_EQ(numsub_of(redis, "cam"), static_cast<long>(kServers));
   for (const auto& server : servers) {
     EXPECT_EQ(server->open_streams("/webcam"), static_cast<long>(kViewers / kServers));
   }
@@ -125,10 +125,42 @@ TEST(RedisFanout, ThreeHundredViewersOnThreeServersShareOneCameraThroughThreeSub
 
   // The last viewer anywhere leaves: the subscriptions end, then the camera's source.
   for (HttpClient& viewer : viewers) viewer.close();
-  EXPECT_TRUE(eventually([&] { return numsub(redis) == 0; }, 10s));
+  EXPECT_TRUE(eventually([&] { return numsub_of(redis, "cam") == 0; }, 10s));
   EXPECT_TRUE(eventually(
       [&] { return camera.state().find("\"running\":false") != std::string::npos; }, 10s))
       << camera.state() << camera.log();
+}
+
+// ps.fcgi: the process list of one host (a fixture /proc) served by three, each through its
+// own nginx, and read only while somebody watches it somewhere.
+TEST(RedisFanout, TheProcessListOfOneHostIsServedByThree) {
+  RedisServer redis;
+  TempDir dir;
+  SpawnOptions options;
+  options.stderr_path = dir.file("host.log");
+  Process host({bin_path("ps.fcgi"), "--socket", dir.file("host.sock"), "--proc",
+                std::string(PUSHCGI_SOURCE_DIR) + "/tests/fixtures/proc", "--interval", "1",
+                "--publish", redis.url("ps")},
+               options);
+  std::vector<std::unique_ptr<Stack>> servers;
+  for (int i = 0; i < 3; ++i) {
+    servers.push_back(std::make_unique<Stack>(
+        "nginx", "", std::vector<std::string>{"PS_OPTIONS=--interval 1 --source " + redis.url("ps")}));
+    ASSERT_TRUE(servers.back()->ready()) << servers.back()->log();
+  }
+  std::vector<HttpClient> viewers(3);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(viewers[i].get(servers[i]->port(), "/ps/events?interval=1"));
+  }
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(viewers[i].read_until(
+        [](const std::string& r) { return r.find("3 of 3 processes") != std::string::npos; }, 10s))
+        << viewers[i].response().substr(0, 400) << servers[i]->log() << read_file(dir.file("host.log"));
+    EXPECT_NE(viewers[i].response().find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
+  }
+  EXPECT_EQ(numsub_of(redis, "ps"), 3);
+  for (HttpClient& viewer : viewers) viewer.close();
+  EXPECT_TRUE(eventually([&] { return numsub_of(redis, "ps") == 0; }, 10s));
 }
 
 }  // namespace
