@@ -145,7 +145,8 @@ TEST(RedisFanout, TheProcessListOfOneHostIsServedByThree) {
   std::vector<std::unique_ptr<Stack>> servers;
   for (int i = 0; i < 3; ++i) {
     servers.push_back(std::make_unique<Stack>(
-        "nginx", "", std::vector<std::string>{"PS_OPTIONS=--interval 1 --source " + redis.url("ps")}));
+        "nginx", "",
+        std::vector<std::string>{"PS_OPTIONS=--interval 1 --source " + redis.url("ps")}));
     ASSERT_TRUE(servers.back()->ready()) << servers.back()->log();
   }
   std::vector<HttpClient> viewers(3);
@@ -155,8 +156,10 @@ TEST(RedisFanout, TheProcessListOfOneHostIsServedByThree) {
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(viewers[i].read_until(
         [](const std::string& r) { return r.find("3 of 3 processes") != std::string::npos; }, 10s))
-        << viewers[i].response().substr(0, 400) << servers[i]->log() << read_file(dir.file("host.log"));
-    EXPECT_NE(viewers[i].response().find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
+        << viewers[i].response().substr(0, 400) << servers[i]->log()
+        << read_file(dir.file("host.log"));
+    EXPECT_NE(viewers[i].response().find("&lt;script&gt;alert(1)&lt;/script&gt;"),
+              std::string::npos);
   }
   EXPECT_EQ(numsub_of(redis, "ps"), 3);
   for (HttpClient& viewer : viewers) viewer.close();
