@@ -117,7 +117,9 @@ TEST(RedisFanout, ThreeHundredViewersOnThreeServersShareOneCameraThroughThreeSub
       EXPECT_GE(number, previous) << "out of order";  // equal: the repeat after a quiet second
       previous = number;
       const auto [known, fresh] = frames.emplace(number, body);
-      if (!fresh) EXPECT_TRUE(known->second == body) << "frame " << number << " differs";
+      if (!fresh) {
+        EXPECT_TRUE(known->second == body) << "frame " << number << " differs";
+      }
     }
   }
   std::printf("%zu viewers on %zu servers, %zu distinct frames among them, the camera made %ld\n",
