@@ -25,6 +25,13 @@ The issue-13 scenario:
               times: each relay's CPU per relayed frame (C: with its ffmpeg child) and the
               latency it adds against the direct viewers of the same round (medians over
               the rounds, ratios against B in the same round). About 2 minutes.
+The issue-15 scenario:
+  redis       one camera, three web servers: webcam.fcgi P publishes its own feeder's frames
+              (--publish redis://...) to a redis-server; three webcam.fcgi S1-S3 (--source
+              redis://..., each behind the same nginx) show them to 1,000 viewers in all
+              (334 + 333 + 333), against 1,000 viewers of camera A (a local source) in the
+              same round, --redis-rounds times: the latency the hop adds, and the CPU per
+              frame of P, of each S and of redis-server. About 1 minute.
 Run one alone with --only NAME[,NAME...] and --report/--json elsewhere (the report holds
 only the scenarios run).
 
@@ -65,6 +72,10 @@ RELAYS = [
     ("ffmpeg", "webcam.fcgi C, `--source 'exec:ffmpeg -loglevel error -f mpjpeg -i "
                "http://127.0.0.1:PORT/webcam/stream -c:v copy -f mjpeg -'`"),
 ]
+
+
+# The redis scenario's web servers, each a webcam.fcgi subscribed to the camera's channel.
+REDIS_SUBSCRIBERS = ["redis-1", "redis-2", "redis-3"]
 
 
 def relay_location(shipped, name, run):
@@ -144,6 +155,15 @@ def cpu_ns(pid):
     return total
 
 
+def http_get_unix(socket_path, path, timeout=5):
+    """A FastCGI GET of path from a program's own socket (cgi-fcgi): its body."""
+    env = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "SCRIPT_NAME": "/x", "QUERY_STRING": "",
+           "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    out = subprocess.run(["cgi-fcgi", "-bind", "-connect", str(socket_path)], env=env, capture_output=True,
+                         timeout=timeout).stdout.decode()
+    return out[out.index("\r\n\r\n") + 4:]
+
+
 def http_get(port, path, timeout=5):
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
         s.sendall(f"GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".encode())
@@ -220,7 +240,7 @@ class Bench:
         self.port = free_port()
         self.results = {"fanout": [], "stall": [], "idle": None, "disconnect": [], "streams": None,
                         "webcam": [], "leave": None, "sigterm": None,
-                        "relay": None}
+                        "relay": None, "redis": None}
         self.ps = None  # started by the scenarios that need it
 
     # ---- the stack --------------------------------------------------------------------
@@ -234,6 +254,7 @@ class Bench:
             .replace("@ROOT@", str(ROOT))
             .replace("@USER@", user)
             .replace("@AUTH@", "")
+            .replace("@TLS@", "")
         )
         # The peers' locations beside the shipped ones; no access log (the static peer
         # would write one line per frame).
@@ -269,6 +290,7 @@ location = /static/frame.jpg {{
     keepalive_requests 1000000;
 }}
 """ + "".join(relay_location(shipped, name, run) for name, _ in RELAYS[1:])
+            + "".join(relay_location(shipped, name, run) for name in REDIS_SUBSCRIBERS)
         )
         (self.run_dir / "nginx-tmp").mkdir(exist_ok=True)
 
@@ -645,6 +667,105 @@ location = /static/frame.jpg {{
             + "".join(f"; idle {name} {c['program_us'] + c['child_us']:.1f} us" for name, c in row["idle"].items()))
         return row
 
+    # ---- issue 15 ---------------------------------------------------------------------
+    def redis(self):
+        redis_port = free_port()
+        server = self.procs.start("redis-server", ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1",
+                                                   "--save", "", "--appendonly", "no", "--dir", str(self.run_dir)])
+        url = f"redis://127.0.0.1:{redis_port}/cam"
+        feeder = f"exec:{self.tools / 'feeder'} --stdout --fps 15 --seconds 3600"
+        publisher = self.procs.start("redis-publisher", [
+            str(self.bin / "webcam.fcgi"), "--socket", str(self.run_dir / "redis-publisher.sock"),
+            "--source", feeder, "--linger", "3600", "--publish", url])
+        subscribers = {name: self.procs.start(name, [
+            str(self.bin / "webcam.fcgi"), "--socket", str(self.run_dir / f"relay-{name}.sock"),
+            "--source", url, "--linger", "3600"]) for name in REDIS_SUBSCRIBERS}
+        try:
+            for name in REDIS_SUBSCRIBERS:
+                wait_until(lambda: "open_streams" in http_get(self.port, f"/relay-{name}/state"), 20, name)
+            # A and every subscription run from here on (they linger), and so P's source.
+            self.loadgen("--path", "/webcam/stream", "--viewers", 1, "--seconds", 0.5, "--warmup", 0.5)
+            for name in REDIS_SUBSCRIBERS:
+                self.loadgen("--path", f"/relay-{name}/stream", "--viewers", 1, "--seconds", 1, "--warmup", 1)
+                if self.state_of(f"relay-{name}")["source"]["frames_in"] == 0:
+                    raise RuntimeError(f"{name} receives nothing: {self.state_of(f'relay-{name}')}")
+            rows = []
+            for round_ in range(self.args.redis_rounds):
+                peers = ["direct", "redis"] if round_ % 2 == 0 else ["redis", "direct"]
+                for peer in peers:
+                    rows.append(self.redis_run(peer, round_, server, publisher, subscribers))
+            self.results["redis"] = {"rows": rows, "rounds": self.args.redis_rounds,
+                                     "seconds": self.args.relay_seconds + 2, "warmup": self.args.relay_warmup,
+                                     "viewers": self.args.redis_viewers}
+        finally:
+            for process in [*subscribers.values(), publisher, server]:
+                self.procs.stop(process)
+
+    def redis_run(self, peer, round_, server, publisher, subscribers):
+        """One round of one peer: direct (A's viewers) or redis (the subscribers' viewers, in
+        three loadgens at once); latency from loadgen, CPU per frame over a window inside it."""
+        viewers = self.args.redis_viewers
+        if peer == "direct":
+            paths = [("/webcam/stream", viewers)]
+        else:
+            share = [viewers // 3 + (1 if i < viewers % 3 else 0) for i in range(3)]
+            paths = [(f"/relay-{name}/stream", n) for name, n in zip(REDIS_SUBSCRIBERS, share)]
+        warmup, seconds = self.args.relay_warmup, self.args.relay_seconds + 2
+
+        def publisher_state():
+            text = http_get_unix(self.run_dir / "redis-publisher.sock", "/state")
+            return json.loads(text)
+
+        def sample():
+            published = publisher_state()
+            return {"a_frames": self.state_of("webcam")["source"]["frames_in"], "a_cpu": cpu_ns(self.webcam.pid),
+                    "p_frames": published["publish"]["frames_published"], "p_cpu": cpu_ns(publisher.pid),
+                    "redis_cpu": cpu_ns(server.pid),
+                    "s_frames": [self.state_of(f"relay-{n}")["source"]["frames_in"] for n in REDIS_SUBSCRIBERS],
+                    "s_cpu": [cpu_ns(p.pid) for p in subscribers.values()]}
+
+        loads = []
+        for path, n in paths:
+            argv = [str(self.tools / "loadgen"), "--port", str(self.port), "--path", path, "--viewers", str(n),
+                    "--threads", "2", "--warmup", str(warmup), "--seconds", str(seconds), "--stamp", "comment"]
+            loads.append((argv, subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
+        results = []
+        try:
+            time.sleep(warmup + 0.3)
+            before = sample()
+            time.sleep(seconds - 0.6)
+            after = sample()
+            for argv, load in loads:
+                out, err = load.communicate(timeout=60)
+                if load.returncode not in (0, 1) or not out.strip():
+                    raise RuntimeError(f"loadgen failed: {' '.join(argv)}\n{err}")
+                results.append(json.loads(out.strip().splitlines()[-1]))
+        finally:
+            for _, load in loads:
+                if load.poll() is None:
+                    load.kill()
+                    load.wait()
+
+        def per_frame(cpu_key, frames_key):
+            return (after[cpu_key] - before[cpu_key]) / 1000 / max(after[frames_key] - before[frames_key], 1)
+
+        subscriber_us = [(after["s_cpu"][i] - before["s_cpu"][i]) / 1000 /
+                         max(after["s_frames"][i] - before["s_frames"][i], 1) for i in range(3)]
+        row = {"peer": peer, "round": round_, "viewers": viewers,
+               "fps_min": min(r["fps_min"] for r in results),
+               "fps_median": median([r["fps_median"] for r in results]),
+               "latency_p50_ms": median([r["latency_p50_ms"] for r in results]),
+               "latency_p95_ms": max(r["latency_p95_ms"] for r in results),
+               "invalid": sum(r["invalid"] for r in results), "connected": sum(r["connected"] for r in results),
+               "a_us": per_frame("a_cpu", "a_frames"), "publisher_us": per_frame("p_cpu", "p_frames"),
+               "redis_us": per_frame("redis_cpu", "p_frames"), "subscriber_us": subscriber_us,
+               "frames_published": after["p_frames"] - before["p_frames"]}
+        log(f"redis {peer:6} round {round_ + 1}: {row['fps_median']:.2f} fps (min {row['fps_min']:.2f}), latency p50 "
+            f"{row['latency_p50_ms']:.1f} p95 {row['latency_p95_ms']:.1f} ms; A {row['a_us']:.1f} us, P "
+            f"{row['publisher_us']:.1f} us, redis {row['redis_us']:.1f} us, S "
+            + " ".join(f"{u:.1f}" for u in subscriber_us) + " us per frame")
+        return row
+
     def program(self):
         self.results["program"] = {}
         for name, argv in (("part_latency", []), ("ps_fanout", ["--seconds", "10"])):
@@ -900,6 +1021,7 @@ def report(results, bench_args, started, elapsed):
         ]
     lines += issue12(results, bench_args)
     lines += relay_report(results)
+    lines += redis_report(results)
     lines += [t for t in (targets(results, fan), targets12(results)) if t for t in (t, "")]
     lines.append(END)
     return "\n".join(lines)
@@ -999,6 +1121,58 @@ def relay_report(results):
     invalid = sum(x["invalid"] for x in rows)
     short = [x for x in rows if x["connected"] < x["viewers"]]
     lines += [f"Invalid parts (not a whole JPEG) in all runs: {invalid}; runs with viewers not connected: {len(short)}.", ""]
+    return lines
+
+
+def redis_report(results):
+    """The issue-15 scenario: medians over the rounds, latency against A's viewers of the same round."""
+    r = results.get("redis")
+    if not r:
+        return []
+    rows = r["rows"]
+    by = {(x["peer"], x["round"]): x for x in rows}
+    lines = [
+        "## Redis: one camera, three web servers",
+        "",
+        "Camera A: webcam.fcgi with bench/feeder (15 frames/s 640x480, each marked with the time it was made in a "
+        "JPEG comment) behind nginx, as in the other scenarios. P: a second webcam.fcgi with its own feeder, "
+        "publishing to a local redis-server (`--publish redis://127.0.0.1:PORT/cam`); S1-S3: three webcam.fcgi "
+        "subscribed to that channel (`--source redis://...`), each behind the same nginx, standing in for three "
+        f"web servers. {r['viewers']:,} viewers of A (direct) against {r['viewers']:,} viewers spread over S1-S3 "
+        f"(three loadgens at once), {r['rounds']} rounds, each peer first in turn, {r['warmup']:g} s warm-up and "
+        f"{r['seconds']:g} s measured by `build/bench/loadgen --stamp comment` (latency: arrival of the whole part "
+        "minus the time in its comment; p95: the highest of the three loadgens). CPU per frame: each program's "
+        "threads and redis-server's (/proc/PID/task/*/schedstat) over a window inside the measured one, divided by "
+        "the frames it took in (P: published) meanwhile. Medians over the rounds.",
+        "",
+        "| peer | frames/s min / median | latency p50 / p95 | added p50 / p95 | A µs/frame | P µs/frame | "
+        "redis-server µs/frame | S1 / S2 / S3 µs/frame |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for peer in ("direct", "redis"):
+        mine = [x for x in rows if x["peer"] == peer]
+        if not mine:
+            continue
+
+        def med(key, items=mine):
+            return median([x[key] for x in items])
+
+        def added(q):
+            return median([x[q] - by[("direct", x["round"])][q] for x in mine if ("direct", x["round"]) in by])
+
+        hop = peer == "redis"
+        subs = [median([x["subscriber_us"][i] for x in mine]) for i in range(3)]
+        lines.append(
+            f"| {peer} | {med('fps_min'):.2f} / {med('fps_median'):.2f} | {fmt(med('latency_p50_ms'), 2)} / "
+            f"{fmt(med('latency_p95_ms'), 2)} ms | "
+            + (f"{added('latency_p50_ms'):+.2f} / {added('latency_p95_ms'):+.2f} ms | " if hop else "– | ")
+            + f"{fmt(med('a_us'))} | {fmt(med('publisher_us'))} | {fmt(med('redis_us'))} | "
+            + " / ".join(fmt(s) for s in subs) + " |")
+    invalid = sum(x["invalid"] for x in rows)
+    short = [x for x in rows if x["connected"] < x["viewers"]]
+    lines += ["", "In the direct rows P and S1-S3 serve no viewer (their figures are the hop's cost alone); in the "
+              "redis rows A serves none. "
+              f"Invalid parts in all runs: {invalid}; runs with viewers not connected: {len(short)}.", ""]
     return lines
 
 
@@ -1265,7 +1439,7 @@ def main():
     parser.add_argument("--idle-viewers", type=int, default=2000)
     parser.add_argument("--bin", default=str(ROOT / "build" / "bin"), help="where webcam.fcgi and ps.fcgi are")
     parser.add_argument("--peers", type=lambda s: s.split(","), default=[p for p, _ in PEERS])
-    parser.add_argument("--only", default="program,fanout,idle,disconnect,stall,streams,webcam,leave,sigterm,relay",
+    parser.add_argument("--only", default="program,fanout,idle,disconnect,stall,streams,webcam,leave,sigterm,relay,redis",
                         help="scenarios to run, comma-separated (see the top of this file)")
     parser.add_argument("--streams", type=int, default=10000, help="streams of the streams, leave and sigterm scenarios")
     parser.add_argument("--never-read", type=int, default=1000)
@@ -1279,6 +1453,8 @@ def main():
                         help="the relay scenario's relays (http, ffmpeg)")
     parser.add_argument("--relay-seconds", type=float, default=3)
     parser.add_argument("--relay-warmup", type=float, default=2)
+    parser.add_argument("--redis-viewers", type=int, default=1000)
+    parser.add_argument("--redis-rounds", type=int, default=3)
     parser.add_argument("--from-json", action="store_true", help="only rewrite the report from --json")
     parser.add_argument("--report", default=str(ROOT / "docs" / "BENCHMARKS.md"))
     parser.add_argument("--json", default=str(ROOT / "docs" / "bench" / "results.json"))
@@ -1321,6 +1497,8 @@ def main():
             bench.sigterm()
         if "relay" in only:
             bench.relay()
+        if "redis" in only:
+            bench.redis()
     finally:
         bench.procs.stop_all()
     elapsed = time.monotonic() - start
