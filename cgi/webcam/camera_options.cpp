@@ -88,7 +88,9 @@ CameraOptions::CameraOptions(Options& options) {
   options.add_value("source", "[NAME=]SPEC",
                     "testcard (default), file:PATH, dir:PATH, exec:PROGRAM ARGS... or "
                     "http(s)://[USER:PASSWORD@]HOST[:PORT]/PATH (an IP camera's MJPEG stream, "
-                    "relayed frame by frame, or its snapshot URL, polled at --fps); "
+                    "relayed frame by frame, or its snapshot URL, polled at --fps), "
+                    "redis://[USER:PASSWORD@]HOST[:PORT]/CHANNEL or "
+                    "redis+unix:///PATH?channel=CHANNEL (another host's --publish); "
                     "NAME=SPEC (repeatable): several cameras, each below /NAME/",
                     [this](std::string_view value) { return add_source(value); });
   options.add_value("source-label", "[NAME=]TEXT",
