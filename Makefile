@@ -21,10 +21,10 @@ endif
 ALL_CXXFLAGS := -std=c++17 $(WARNINGS) $(CXXFLAGS) -pthread
 ALL_CPPFLAGS := -Ilib/include -MMD -MP $(CPPFLAGS)
 LIBS         := -lfcgi -lturbojpeg -pthread
-# libcurl and hiredis, for the http(s) and redis frame sources: linked only into what uses the frame sources (below),
-# so that ps.fcgi and the examples do not load it and the libraries it brings (a sanitizer
-# build links every library named, needed or not). -lcurl rather than pkg-config's answer:
-# this line is read before tools/packages installs it.
+# libcurl and hiredis, for the http(s) and redis frame sources: linked only into what uses
+# them (below; ps.fcgi hiredis alone), so that the examples load neither and ps.fcgi not
+# libcurl and what it brings (a sanitizer build links every library named, needed or not).
+# -lcurl rather than pkg-config's answer: this line is read before tools/packages installs it.
 REDIS_LIBS   := -lhiredis
 SOURCE_LIBS  := -lcurl $(REDIS_LIBS)
 TEST_LIBS    := -lgtest -lgtest_main

@@ -1,6 +1,10 @@
 // ps.fcgi: the process list every few seconds, pushed, pulled and as events, for any
 // number of viewers. The classic server-push demo, done properly: see ps_service.hpp.
+#include <unistd.h>
+
+#include <cstdio>
 #include <pushcgi/pushcgi.hpp>
+#include <pushcgi/text.hpp>
 
 #include "ps_service.hpp"
 
@@ -31,7 +35,25 @@ int main(int argc, char** argv) {
       "publish", "URL",
       "publish the snapshots to Redis for other hosts' ps.fcgi --source, while any subscribes",
       [&](std::string_view value) { return redis_url(value, options.publish); });
+  server.options().add_value(
+      "redis-netrc", "FILE",
+      "Redis's password for --source and --publish URLs without one: machine HOST login USER "
+      "password PASSWORD (keep it readable by this program's user only)",
+      [&](std::string_view value) {
+        if (value.empty() || ::access(std::string(value).c_str(), R_OK) != 0) {
+          return "cannot read " + pushcgi::quote_input(value);
+        }
+        options.redis_netrc = std::string(value);
+        return std::string();
+      });
   if (const auto status = server.parse_options(argc, argv)) return *status;
+  if (!options.source.empty() &&
+      pushcgi::RedisPublisher::same_channel(options.source, options.publish)) {
+    std::fprintf(stderr,
+                 "ps.fcgi: option --publish: the channel --source reads (it would publish "
+                 "what it receives again, forever) (see --help)\n");
+    return 2;
+  }
   pushcgi::PsService service(options);
   service.add_routes(server);
   return server.serve();

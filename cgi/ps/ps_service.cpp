@@ -27,7 +27,11 @@ PsService::PsService(PsOptions options)
     SourceOptions source;
     // Quiet for longer than a few of the publisher's intervals (taken to be ours): gone.
     source.source_timeout = std::chrono::seconds(2 * options_.interval + 10);
-    auto made = RedisSubscriber::create(hub_, options_.source, source, std::chrono::seconds(3),
+    source.netrc_file = options_.redis_netrc;
+    // Longer than the time between two reloads of /pull, which would otherwise end and
+    // begin the subscription each time.
+    const auto linger = std::chrono::seconds(2 * options_.interval + 1);
+    auto made = RedisSubscriber::create(hub_, options_.source, source, linger,
                                         [this](std::string message) { receive(message); });
     if (made) subscriber_ = std::move(made.value());
   }
@@ -35,7 +39,7 @@ PsService::PsService(PsOptions options)
     auto made = RedisPublisher::create<Snapshot>(
         hub_, options_.publish, "publish",
         [](const Snapshot& snapshot) { return encode_snapshot(snapshot.data); },
-        std::chrono::seconds(options_.interval));
+        std::chrono::seconds(options_.interval), options_.redis_netrc);
     if (made) publisher_ = std::move(made.value());
   }
 }

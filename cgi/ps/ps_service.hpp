@@ -45,6 +45,9 @@ struct PsOptions {
   // A redis:// URL (checked): this program's snapshots go there while any program
   // subscribes (at least every `interval` seconds). "" for none.
   std::string publish;
+  // A .netrc file with Redis's password (machine HOST login USER password PASSWORD) for URLs
+  // without one: a password on the command line is readable by every local user.
+  std::string redis_netrc;
 };
 
 class PsService {

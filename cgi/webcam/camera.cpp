@@ -20,7 +20,8 @@ Camera::Camera(std::string name, std::unique_ptr<FrameSource> source, CameraSett
       runner_(hub_, std::move(source), settings.linger, boundary_, settings.skip_unchanged) {
   if (!settings.publish.empty()) {
     auto made = RedisPublisher::create(hub_, settings.publish,
-                                       (name_.empty() ? "" : "camera " + name_ + ": ") + "publish");
+                                       (name_.empty() ? "" : "camera " + name_ + ": ") + "publish",
+                                       settings.netrc_file);
     if (made) publisher_ = std::move(made.value());
   }
 }

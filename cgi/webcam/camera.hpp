@@ -23,7 +23,8 @@ namespace pushcgi {
 struct CameraSettings {
   std::chrono::milliseconds linger{3000};  // the source runs on this long after the last viewer
   bool skip_unchanged = false;             // see SourceRunner
-  std::string publish;  // a checked redis:// URL its frames go to while servers subscribe, or ""
+  std::string publish;     // a checked redis:// URL its frames go to while servers subscribe, or ""
+  std::string netrc_file;  // the publishing password, when publish holds none
 };
 
 class Camera {

@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cstdio>
 #include <pushcgi/pushcgi.hpp>
+#include <pushcgi/redis_publisher.hpp>
 #include <pushcgi/sources/source.hpp>
 #include <pushcgi/text.hpp>
 
@@ -102,8 +103,8 @@ int main(int argc, char** argv) {
                      source_timeout, 1, 3600);
   options.add_value(
       "source-netrc", "FILE",
-      "http(s): the cameras' credentials, one line per camera: machine HOST login "
-      "USER password PASSWORD (keep it readable by this program's user only; "
+      "http(s) and redis: the cameras' and Redis's credentials, one line per host: machine "
+      "HOST login USER password PASSWORD (keep it readable by this program's user only; "
       "user-info in the URL wins)",
       [&](std::string_view value) { return check_readable(value, common.netrc_file); });
   options.add_value("source-ca", "FILE",
@@ -131,6 +132,14 @@ int main(int argc, char** argv) {
   }
   std::vector<std::unique_ptr<pushcgi::Camera>> cameras;
   for (const pushcgi::CameraConfig& config : *configs) {
+    if (!config.publish.empty() &&
+        pushcgi::RedisPublisher::same_channel(config.spec, config.publish)) {
+      std::fprintf(stderr,
+                   "webcam.fcgi: option --publish: %sthe channel its --source reads (it would "
+                   "publish what it receives again, forever) (see --help)\n",
+                   config.name.empty() ? "" : ("camera " + config.name + ": ").c_str());
+      return 2;
+    }
     auto made = pushcgi::make_source(config.spec, config.source);
     if (!made) {
       const std::string which = config.name.empty() ? "" : "camera " + config.name + ": ";
@@ -140,8 +149,8 @@ int main(int argc, char** argv) {
     }
     cameras.push_back(std::make_unique<pushcgi::Camera>(
         config.name, std::move(made.value()),
-        pushcgi::CameraSettings{std::chrono::seconds(linger), config.skip_unchanged,
-                                config.publish}));
+        pushcgi::CameraSettings{std::chrono::seconds(linger), config.skip_unchanged, config.publish,
+                                config.source.netrc_file}));
   }
   pushcgi::WebcamService service(std::move(cameras), wall_panel);
   service.add_routes(server);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -174,7 +175,26 @@ TEST(Redis, APasswordWorksAndAppearsInNoResponseAndNoLogLine) {
   const std::string state = state_with(wrong, "Redis refused");
   EXPECT_NE(state.find("Redis refused the user name or password; retry in"), std::string::npos)
       << state;
-  for (FcgiProgram* program : {&camera, &web, &wrong}) {
+  // The password from a netrc file instead of the command line, for both programs.
+  TempDir dir;
+  const std::string netrc = dir.file("netrc");
+  {
+    std::ofstream file(netrc);
+    file << "machine 127.0.0.1 login default password " << password << "\n";
+  }
+  FcgiProgram from_file("webcam.fcgi", kDefaultThreads,
+                        subscriber_args(redis.url("cam"), {"--source-netrc", netrc}));
+  FcgiClient second = from_file.request("/stream");
+  ASSERT_TRUE(second.read_until(has_parts(3), 10s)) << from_file.log();
+  FcgiProgram ps_host("ps.fcgi", kDefaultThreads,
+                      {"--interval", "1", "--publish", redis.url("ps"), "--redis-netrc", netrc});
+  FcgiProgram ps_web("ps.fcgi", kDefaultThreads,
+                     {"--interval", "1", "--source", redis.url("ps"), "--redis-netrc", netrc});
+  FcgiClient events = ps_web.request("/events", "interval=1");
+  ASSERT_TRUE(events.read_until(
+      [](const std::string& out) { return out.find("event: snapshot") != std::string::npos; }, 10s))
+      << ps_web.log() << ps_host.log();
+  for (FcgiProgram* program : {&camera, &web, &wrong, &from_file}) {
     const std::string seen = program->log() + body_of(program->fetch("/state")) +
                              program->fetch("/") + program->fetch("/nope");
     EXPECT_EQ(seen.find(password), std::string::npos) << seen;
@@ -211,9 +231,11 @@ TEST(Redis, ASubscriberThatFellBehindAndWasDroppedByRedisSubscribesAgain) {
   FcgiClient viewer = web.request("/stream", "framing=length");
   ASSERT_TRUE(viewer.read_until(has_parts(5), 10s)) << web.log() << camera.log();
   ASSERT_EQ(::kill(web.process().pid(), SIGSTOP), 0);
-  // 30 frames of about 100 KB a second: past the kernel's socket buffers and Redis's limit.
-  std::this_thread::sleep_for(4s);
+  // 30 frames of about 100 KB a second: past the kernel's socket buffers and Redis's limit,
+  // and Redis drops the subscription.
+  const bool dropped = eventually([&] { return subscribers(redis, "cam") == 0; }, 30s);
   ASSERT_EQ(::kill(web.process().pid(), SIGCONT), 0);
+  ASSERT_TRUE(dropped) << "Redis kept the stopped subscriber";
   const std::string state = state_with(web, "\"incidents\":1");
   EXPECT_NE(state.find("Redis closed the connection"), std::string::npos) << state;
   const std::size_t parts = parts_done(viewer.out());
@@ -268,15 +290,21 @@ TEST(Redis, AProcessListOfOneHostIsShownByAnother) {
 }
 
 TEST(Redis, BadRedisUrlsExitWithOneLineThatDoesNotQuoteThem) {
-  for (const std::vector<std::string>& args :
-       std::vector<std::vector<std::string>>{{"--source", "redis://:pw@127.0.0.1:6379"},
-                                             {"--source", "redis://:pw@127.0.0.1:99999/c"},
-                                             {"--publish", "redis://:pw@/c"},
-                                             {"--publish", "http://:pw@host/c"}}) {
-    std::vector<std::string> argv = {bin_path("webcam.fcgi")};
-    argv.insert(argv.end(), args.begin(), args.end());
+  const std::vector<std::vector<std::string>> cases = {
+      {"webcam.fcgi", "--source", "redis://:pw@127.0.0.1:6379"},
+      {"webcam.fcgi", "--source", "redis://:pw@127.0.0.1:99999/c"},
+      {"webcam.fcgi", "--publish", "redis://:pw@/c"},
+      {"webcam.fcgi", "--publish", "http://:pw@host/c"},
+      // Its own channel: it would publish what it receives again, forever.
+      {"webcam.fcgi", "--source", "redis://:pw@h/c", "--publish", "redis://:pw@h:6379/c"},
+      {"ps.fcgi", "--source", "redis://:pw@h"},
+      {"ps.fcgi", "--publish", "redis://pwuser:@h/c"},
+      {"ps.fcgi", "--source", "redis://:pw@h/c", "--publish", "redis://:pw@h/c"}};
+  for (const std::vector<std::string>& args : cases) {
+    std::vector<std::string> argv = {bin_path(args[0])};
+    argv.insert(argv.end(), args.begin() + 1, args.end());
     const RunResult run = run_program(argv, 5s);
-    EXPECT_EQ(run.status, 2) << args[1];
+    EXPECT_EQ(run.status, 2) << args[0] << " " << args[2] << ": " << run.err;
     EXPECT_EQ(run.err.find('\n'), run.err.size() - 1) << run.err;
     EXPECT_EQ(run.err.find("pw"), std::string::npos) << run.err;
   }

@@ -1,5 +1,6 @@
 #include "support/redis_server.hpp"
 
+#include <stdexcept>
 #include <thread>
 
 #include "support/http_client.hpp"
@@ -8,7 +9,7 @@ namespace pushcgi::test {
 
 RedisServer::RedisServer(std::vector<std::string> more)
     : port_(free_port()), more_(std::move(more)) {
-  start();
+  if (!start()) throw std::runtime_error("redis-server did not answer PING in 10 s");
 }
 
 bool RedisServer::start() {

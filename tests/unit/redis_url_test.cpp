@@ -39,6 +39,23 @@ TEST(RedisUrl, CredentialsAreDecodedAndNeverDescribed) {
   }
 }
 
+TEST(RedisUrl, AnAtSignAfterTheHostIsPartOfTheChannel) {
+  const auto at = parse_redis_url("redis://h/a@b/c");
+  ASSERT_TRUE(at) << at.error();
+  EXPECT_EQ(at->host, "h");
+  EXPECT_EQ(at->channel, "a@b/c");
+  EXPECT_EQ(at->password, "");
+  const auto channel = parse_redis_url("redis://127.0.0.1:6379/cam@home");
+  ASSERT_TRUE(channel) << channel.error();
+  EXPECT_EQ(channel->channel, "cam@home");
+  const auto unix_channel = parse_redis_url("redis+unix:///r.sock?channel=a@b");
+  ASSERT_TRUE(unix_channel) << unix_channel.error();
+  EXPECT_EQ(unix_channel->channel, "a@b");
+  const auto escaped = parse_redis_url("redis://u:p%2Fq%40r@h/c");
+  ASSERT_TRUE(escaped) << escaped.error();
+  EXPECT_EQ(escaped->password, "p/q@r");
+}
+
 TEST(RedisUrl, UnixSocket) {
   const auto at = parse_redis_url("redis+unix://:pw@/run/redis/redis.sock?channel=cam");
   ASSERT_TRUE(at) << at.error();
@@ -53,7 +70,7 @@ TEST(RedisUrl, RefusedWithoutQuotingThem) {
        {"redis://:pw@h", "redis://:pw@h:0/c", "redis://:pw@h:65536/c", "redis://:pw@h:x/c",
         "redis://:pw@/c", "redis://:pw@h/", "redis://:pw@h/a b", "redis://:p%zz@h/c",
         "redis+unix://:pw@relative.sock?channel=c", "redis+unix://:pw@/a.sock", "rediss://:pw@h/c",
-        "http://:pw@h/c"}) {
+        "redis://pwuser:@h/c", "http://:pw@h/c"}) {
     const auto at = parse_redis_url(url);
     EXPECT_FALSE(at) << url;
     EXPECT_EQ(at.error().find("pw"), std::string::npos) << at.error();

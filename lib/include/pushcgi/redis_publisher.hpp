@@ -44,24 +44,30 @@ class RedisPublisher {
   // url: redis://[USER:PASSWORD@]HOST[:PORT]/CHANNEL or redis+unix:///PATH?channel=CHANNEL;
   // the reason, never quoting the URL, when it is not one. log_name: what log lines call it.
   // A camera's frames: each message is the frame's JPEG.
+  // netrc_file: the password, when the URL holds none (see RedisEndpoint).
   static Parsed<std::unique_ptr<RedisPublisher>> create(Hub<Frame>& hub, std::string_view url,
-                                                        std::string log_name);
+                                                        std::string log_name,
+                                                        std::string netrc_file = {});
   // Any hub's values, each message encode(value); period: how often this viewer wants a
   // value (a periodic producer runs at least that often while it publishes).
   template <typename T>
   static Parsed<std::unique_ptr<RedisPublisher>> create(
       Hub<T>& hub, std::string_view url, std::string log_name,
       std::function<std::string(const T&)> encode,
-      std::chrono::steady_clock::duration period = std::chrono::steady_clock::duration::zero()) {
+      std::chrono::steady_clock::duration period = std::chrono::steady_clock::duration::zero(),
+      std::string netrc_file = {}) {
     return create_erased(
         hub.core(), url, std::move(log_name),
         [encode = std::move(encode)](const void* value) {
           return encode(*static_cast<const T*>(value));
         },
-        period);
+        period, std::move(netrc_file));
   }
   // "" or why url is not one of the URLs above (never quoting it).
   static std::string check_url(std::string_view url);
+  // Both are Redis URLs of the same channel on the same server: a program that subscribed
+  // to its own channel would publish every value it received again, forever.
+  static bool same_channel(std::string_view a, std::string_view b);
   ~RedisPublisher();  // stops and joins
   RedisPublisher(const RedisPublisher&) = delete;
   RedisPublisher& operator=(const RedisPublisher&) = delete;
@@ -72,7 +78,7 @@ class RedisPublisher {
   using Encode = std::function<std::string(const void*)>;
   static Parsed<std::unique_ptr<RedisPublisher>> create_erased(
       detail::HubCore& hub, std::string_view url, std::string log_name, Encode encode,
-      std::chrono::steady_clock::duration period);
+      std::chrono::steady_clock::duration period, std::string netrc_file);
   RedisPublisher(detail::HubCore& hub, std::unique_ptr<detail::RedisEndpoint> endpoint,
                  std::string log_name, Encode encode, std::chrono::steady_clock::duration period);
   void run();

@@ -37,17 +37,20 @@ std::string local_time_now() {
 
 Parsed<std::unique_ptr<RedisPublisher>> RedisPublisher::create(Hub<Frame>& hub,
                                                                std::string_view url,
-                                                               std::string log_name) {
-  return create<Frame>(hub, url, std::move(log_name),
-                       [](const Frame& frame) { return frame.jpeg; });
+                                                               std::string log_name,
+                                                               std::string netrc_file) {
+  return create<Frame>(
+      hub, url, std::move(log_name), [](const Frame& frame) { return frame.jpeg; },
+      Clock::duration::zero(), std::move(netrc_file));
 }
 
 Parsed<std::unique_ptr<RedisPublisher>> RedisPublisher::create_erased(
     detail::HubCore& hub, std::string_view url, std::string log_name, Encode encode,
-    std::chrono::steady_clock::duration period) {
+    std::chrono::steady_clock::duration period, std::string netrc_file) {
   using Result = Parsed<std::unique_ptr<RedisPublisher>>;
   Parsed<detail::RedisEndpoint> endpoint = detail::parse_redis_url(url);
   if (!endpoint) return Result::failure(endpoint.error());
+  endpoint.value().netrc_file = std::move(netrc_file);
   return Result(std::unique_ptr<RedisPublisher>(
       new RedisPublisher(hub, std::make_unique<detail::RedisEndpoint>(std::move(endpoint.value())),
                          std::move(log_name), std::move(encode), period)));
@@ -55,6 +58,13 @@ Parsed<std::unique_ptr<RedisPublisher>> RedisPublisher::create_erased(
 
 std::string RedisPublisher::check_url(std::string_view url) {
   return detail::parse_redis_url(url).error();
+}
+
+bool RedisPublisher::same_channel(std::string_view a, std::string_view b) {
+  const Parsed<detail::RedisEndpoint> first = detail::parse_redis_url(a);
+  const Parsed<detail::RedisEndpoint> second = detail::parse_redis_url(b);
+  return first && second && first->host == second->host && first->port == second->port &&
+         first->socket_path == second->socket_path && first->channel == second->channel;
 }
 
 RedisPublisher::RedisPublisher(detail::HubCore& hub,
@@ -164,6 +174,9 @@ std::string RedisPublisher::publish() {
         log(LogLevel::info,
             log_name_ + ": " + std::to_string(subscribers) + " subscriber(s): publishing");
         viewer.emplace(hub_, period_, "redis publisher");
+        // What the hub held from before (a camera idle for hours) is no value of now: the
+        // first message is one made after the subscribers came, or one this recent.
+        viewer->skip_stale(std::max<Clock::duration>(period_, std::chrono::seconds(1)));
       } else if (subscribers == 0 && viewer) {
         log(LogLevel::info, log_name_ + ": no subscriber: not publishing");
         viewer.reset();

@@ -7,6 +7,11 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <optional>
+#include <tuple>
+#include <utility>
+#include <vector>
 
 namespace pushcgi::detail {
 
@@ -58,7 +63,11 @@ Parsed<RedisEndpoint> parse_redis_url(std::string_view url) {
   }
   std::string_view rest = url.substr(unix_socket ? 13 : 8);
   if (!visible(rest)) return Result::failure("a Redis URL of spaces or control characters");
-  if (const std::size_t at_sign = rest.rfind('@'); at_sign != std::string_view::npos) {
+  // User-info only before the host's end: a channel or socket path may hold '@' ('/' and '@'
+  // in a password are written %2F and %40).
+  const std::size_t host_end = rest.find('/');
+  if (const std::size_t at_sign = rest.substr(0, host_end).rfind('@');
+      at_sign != std::string_view::npos) {
     const std::string_view user_info = rest.substr(0, at_sign);
     rest = rest.substr(at_sign + 1);
     const std::size_t colon = user_info.find(':');
@@ -71,6 +80,7 @@ Parsed<RedisEndpoint> parse_redis_url(std::string_view url) {
     at.password = *password;
     // redis://:PASSWORD@ and redis://PASSWORD@ (no colon) both mean the default user.
     if (colon == std::string_view::npos) std::swap(at.user, at.password);
+    if (at.password.empty()) return Result::failure("a Redis user without a password");
   }
   if (unix_socket) {
     const std::size_t query = rest.find("?channel=");
@@ -106,6 +116,39 @@ Parsed<RedisEndpoint> parse_redis_url(std::string_view url) {
   }
   return at;
 }
+
+namespace {
+
+// The login and password of machine in a .netrc file (its tokens: machine, login,
+// password, default; macdef and account are skipped); nothing if it has none.
+std::optional<std::pair<std::string, std::string>> netrc_entry(const std::string& path,
+                                                               const std::string& machine) {
+  std::ifstream file(path);
+  std::vector<std::string> tokens;
+  for (std::string token; file >> token;) tokens.push_back(token);
+  std::optional<std::pair<std::string, std::string>> found;
+  bool mine = false;
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    const std::string& token = tokens[i];
+    const bool has_value = i + 1 < tokens.size();
+    if (token == "machine" && has_value) {
+      if (found) return found;
+      mine = tokens[++i] == machine;
+      if (mine) found.emplace();
+    } else if (token == "default") {
+      if (found) return found;
+      mine = true;
+      found.emplace();
+    } else if ((token == "login" || token == "password" || token == "account") && has_value) {
+      const std::string& value = tokens[++i];
+      if (mine && token == "login") found->first = value;
+      if (mine && token == "password") found->second = value;
+    }
+  }
+  return found;
+}
+
+}  // namespace
 
 RedisConnection::~RedisConnection() {
   close();
@@ -168,10 +211,18 @@ std::string RedisConnection::open(const RedisEndpoint& at, int stop_fd,
   if (::getsockopt(context_->fd, SOL_SOCKET, SO_ERROR, &error, &size) != 0 || error != 0) {
     return "cannot connect to Redis: " + lower_errno_text(error != 0 ? error : errno);
   }
-  if (at.password.empty()) return {};
+  std::string user = at.user;
+  std::string password = at.password;
+  if (password.empty() && !at.netrc_file.empty()) {
+    if (auto entry =
+            netrc_entry(at.netrc_file, at.socket_path.empty() ? at.host : at.socket_path)) {
+      std::tie(user, password) = *entry;
+    }
+  }
+  if (password.empty()) return {};
   std::vector<std::string_view> auth = {"AUTH"};
-  if (!at.user.empty()) auth.emplace_back(at.user);
-  auth.emplace_back(at.password);
+  if (!user.empty()) auth.emplace_back(user);
+  auth.emplace_back(password);
   if (std::string failed = send(auth, stop_fd, deadline); !failed.empty()) return failed;
   RedisReply reply;
   const Wait answered = read(reply, stop_fd, deadline);
@@ -209,6 +260,13 @@ std::string RedisConnection::send(const std::vector<std::string_view>& words, in
     if (writable == Wait::timeout) return "Redis took no data for too long";
     if (writable == Wait::failed) return reason_;
   }
+}
+
+bool RedisConnection::take_buffered(RedisReply& reply) {
+  void* next = nullptr;
+  if (redisGetReplyFromReader(context_, &next) != REDIS_OK || next == nullptr) return false;
+  reply.reset(static_cast<redisReply*>(next));
+  return true;
 }
 
 RedisConnection::Wait RedisConnection::read(RedisReply& reply, int stop_fd,

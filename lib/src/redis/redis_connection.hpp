@@ -24,6 +24,10 @@ struct RedisEndpoint {
   std::string user;  // "" for Redis's default user
   std::string password;
   std::string channel;
+  // A .netrc file (machine HOST login USER password PASSWORD; for a unix socket, machine
+  // is its path) read at each connection when the URL holds no password: a password on a
+  // command line is readable by every local user. "" for none.
+  std::string netrc_file;
   // redis://HOST:PORT/CHANNEL or redis+unix:PATH?channel=CHANNEL: never the credentials.
   std::string describe() const;
 };
@@ -59,6 +63,8 @@ class RedisConnection {
                    Clock::time_point deadline);
   // The next reply into reply; on failed, reason() says why.
   Wait read(RedisReply& reply, int stop_fd, Clock::time_point deadline);
+  // A reply already read from the socket and complete, without waiting; false if none.
+  bool take_buffered(RedisReply& reply);
   const std::string& reason() const { return reason_; }
 
  private:

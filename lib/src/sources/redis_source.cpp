@@ -17,7 +17,9 @@ constexpr std::chrono::seconds kSubscribeTimeout{10};
 }  // namespace
 
 RedisSource::RedisSource(RedisEndpoint endpoint, const SourceOptions& options)
-    : ThreadedSource(options), endpoint_(std::move(endpoint)), options_(options) {}
+    : ThreadedSource(options), endpoint_(std::move(endpoint)), options_(options) {
+  if (endpoint_.netrc_file.empty()) endpoint_.netrc_file = options.netrc_file;
+}
 
 std::string RedisSource::default_description() const {
   return endpoint_.describe();
@@ -119,6 +121,18 @@ RedisSource::Ending RedisSource::subscribe() {
         std::string_view(reply->element[0]->str, reply->element[0]->len) != "message") {
       continue;
     }
+    // Frames that came while this thread could not run are all in the reader already:
+    // only the newest is handed over, the others counted (newest wins, as for any viewer).
+    std::uint64_t behind = 0;
+    for (RedisReply next; redis.take_buffered(next);) {
+      if (next->type == REDIS_REPLY_ARRAY && next->elements == 3 &&
+          next->element[2]->type == REDIS_REPLY_STRING &&
+          std::string_view(next->element[0]->str, next->element[0]->len) == "message") {
+        ++behind;
+        reply = std::move(next);
+      }
+    }
+    if (behind > 0) drop("older than a frame that came with it (the server fell behind)", behind);
     last_frame = Clock::now();
     deadline = last_frame + options_.source_timeout;
     ++frames;
