@@ -261,15 +261,7 @@ void PsService::state(const Request&, Response& response) const {
                               .string("last_incident", source.incidents.last));
   }
   if (publisher_) {
-    const PublisherStatus published = publisher_->status();
-    body.object("publish", JsonObject()
-                               .string("describe", published.describe)
-                               .boolean("connected", published.connected)
-                               .integer("subscribers", published.subscribers)
-                               .integer("snapshots_published", published.frames_published)
-                               .string("problem", published.problem)
-                               .integer("incidents", published.incidents.count)
-                               .string("last_incident", published.incidents.last));
+    body.object("publish", to_json(publisher_->status(), "snapshots_published"));
   }
   body.integer("interval_default", options_.interval).integer("threads", server_->threads());
   response.send(uncached_head("application/json"), body.text() + "\n");

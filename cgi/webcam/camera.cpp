@@ -160,15 +160,7 @@ void Camera::add_figures(JsonObject& object) const {
                                        .integer("incidents", source.incidents.count)
                                        .string("last_incident", source.incidents.last);
   if (publisher_) {
-    const PublisherStatus published = publisher_->status();
-    object.object("publish", JsonObject()
-                                 .string("describe", published.describe)
-                                 .boolean("connected", published.connected)
-                                 .integer("subscribers", published.subscribers)
-                                 .integer("frames_published", published.frames_published)
-                                 .string("problem", published.problem)
-                                 .integer("incidents", published.incidents.count)
-                                 .string("last_incident", published.incidents.last));
+    object.object("publish", to_json(publisher_->status(), "frames_published"));
   }
   object.object("source", source_fields)
       .integer("frames_out", frames_out_.total())

@@ -47,12 +47,6 @@ class Publisher {
   Process process_;
 };
 
-long numsub_of(const RedisServer& redis, const std::string& channel) {
-  const std::string out = redis.cli({"PUBSUB", "NUMSUB", channel});
-  const std::size_t line = out.find('\n');
-  return line == std::string::npos ? -1 : std::atol(out.c_str() + line + 1);
-}
-
 bool eventually(const std::function<bool()>& condition, std::chrono::seconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!condition()) {
@@ -75,7 +69,7 @@ TEST(RedisFanout, ThreeHundredViewersOnThreeServersShareOneCameraThroughThreeSub
     ASSERT_TRUE(servers.back()->ready()) << servers.back()->log();
   }
   std::this_thread::sleep_for(1500ms);
-  EXPECT_EQ(numsub_of(redis, "cam"), 0) << "a server subscribed before it had a viewer";
+  EXPECT_EQ(redis.subscribers("cam"), 0) << "a server subscribed before it had a viewer";
   EXPECT_NE(camera.state().find("\"running\":false"), std::string::npos) << camera.state();
 
   std::vector<HttpClient> viewers(kViewers);
@@ -90,7 +84,7 @@ TEST(RedisFanout, ThreeHundredViewersOnThreeServersShareOneCameraThroughThreeSub
   }
   for (std::thread& reader : readers) reader.join();
   // One subscription per server, not per viewer.
-  EXPECT_EQ(numsub_of(redis, "cam"), static_cast<long>(kServers));
+  EXPECT_EQ(redis.subscribers("cam"), static_cast<long>(kServers));
   for (const auto& server : servers) {
     EXPECT_EQ(server->open_streams("/webcam"), static_cast<long>(kViewers / kServers));
   }
@@ -127,7 +121,7 @@ TEST(RedisFanout, ThreeHundredViewersOnThreeServersShareOneCameraThroughThreeSub
 
   // The last viewer anywhere leaves: the subscriptions end, then the camera's source.
   for (HttpClient& viewer : viewers) viewer.close();
-  EXPECT_TRUE(eventually([&] { return numsub_of(redis, "cam") == 0; }, 10s));
+  EXPECT_TRUE(eventually([&] { return redis.subscribers("cam") == 0; }, 10s));
   EXPECT_TRUE(eventually(
       [&] { return camera.state().find("\"running\":false") != std::string::npos; }, 10s))
       << camera.state() << camera.log();
@@ -163,9 +157,9 @@ TEST(RedisFanout, TheProcessListOfOneHostIsServedByThree) {
     EXPECT_NE(viewers[i].response().find("&lt;script&gt;alert(1)&lt;/script&gt;"),
               std::string::npos);
   }
-  EXPECT_EQ(numsub_of(redis, "ps"), 3);
+  EXPECT_EQ(redis.subscribers("ps"), 3);
   for (HttpClient& viewer : viewers) viewer.close();
-  EXPECT_TRUE(eventually([&] { return numsub_of(redis, "ps") == 0; }, 10s));
+  EXPECT_TRUE(eventually([&] { return redis.subscribers("ps") == 0; }, 10s));
 }
 
 }  // namespace

@@ -48,26 +48,19 @@ bool eventually(const std::function<bool()>& condition, std::chrono::seconds tim
   return true;
 }
 
-long subscribers(const RedisServer& redis, const std::string& channel) {
-  // "cam\n1\n"
-  const std::string out = redis.cli({"PUBSUB", "NUMSUB", channel});
-  const std::size_t line = out.find('\n');
-  return line == std::string::npos ? -1 : std::atol(out.c_str() + line + 1);
-}
-
 TEST(Redis, ACamerasFramesReachAnotherProgramOnlyWhileItHasViewers) {
   RedisServer redis;
   FcgiProgram camera("webcam.fcgi", kDefaultThreads, publisher_args(redis.url("cam")));
   FcgiProgram web("webcam.fcgi", kDefaultThreads, subscriber_args(redis.url("cam")));
   // Nobody watches anywhere: no subscription, no source.
   std::this_thread::sleep_for(1500ms);
-  EXPECT_EQ(subscribers(redis, "cam"), 0);
+  EXPECT_EQ(redis.subscribers("cam"), 0);
   EXPECT_FALSE(source_running(camera)) << body_of(camera.fetch("/state"));
   EXPECT_NE(state_with(camera, "\"connected\":true").find("\"subscribers\":0"), std::string::npos);
 
   FcgiClient viewer = web.request("/stream");
   ASSERT_TRUE(viewer.read_until(has_parts(12), 10s)) << web.log() << camera.log();
-  EXPECT_EQ(subscribers(redis, "cam"), 1);
+  EXPECT_EQ(redis.subscribers("cam"), 1);
   EXPECT_TRUE(source_running(camera));
   const std::vector<std::string> bodies = part_bodies(viewer.out());
   std::set<std::string> distinct;
@@ -84,7 +77,7 @@ TEST(Redis, ACamerasFramesReachAnotherProgramOnlyWhileItHasViewers) {
 
   // The last viewer leaves: the subscription ends after --linger, then the camera's source.
   viewer.close();
-  EXPECT_TRUE(eventually([&] { return subscribers(redis, "cam") == 0; }, 5s));
+  EXPECT_TRUE(eventually([&] { return redis.subscribers("cam") == 0; }, 5s));
   EXPECT_TRUE(eventually([&] { return !source_running(camera); }, 5s)) << camera.log();
   EXPECT_NE(camera.log().find("publish: no subscriber: not publishing"), std::string::npos);
 }
@@ -136,7 +129,7 @@ TEST(Redis, ViewersKeepTheirStreamWhileThePublisherRestarts) {
   const std::string quiet = state_with(web, "no frame on the channel for 3 s");
   EXPECT_NE(quiet.find("\"problem\":\"no frame on the channel for 3 s\""), std::string::npos)
       << quiet;
-  EXPECT_EQ(subscribers(redis, "cam"), 1) << "the subscription did not stay";
+  EXPECT_EQ(redis.subscribers("cam"), 1) << "the subscription did not stay";
   const std::size_t parts_while_quiet = parts_done(viewer.out());
   ASSERT_TRUE(viewer.read_until(has_parts(parts_while_quiet + 2), 5s)) << "the stream stopped";
 
@@ -209,7 +202,7 @@ TEST(Redis, TheUnixSocketFormAndMessagesThatAreNoJpeg) {
   FcgiProgram web("webcam.fcgi", kDefaultThreads,
                   subscriber_args("redis+unix://" + redis.socket_path() + "?channel=cam"));
   FcgiClient viewer = web.request("/stream");
-  ASSERT_TRUE(eventually([&] { return subscribers(redis, "cam") == 1; }, 10s)) << web.log();
+  ASSERT_TRUE(eventually([&] { return redis.subscribers("cam") == 1; }, 10s)) << web.log();
   // Any publisher will do, down to redis-cli; a message that is no JPEG is dropped.
   redis.cli({"PUBLISH", "cam", "hello"});
   const std::string state = state_with(web, "\"frames_dropped\":1");
@@ -233,7 +226,7 @@ TEST(Redis, ASubscriberThatFellBehindAndWasDroppedByRedisSubscribesAgain) {
   ASSERT_EQ(::kill(web.process().pid(), SIGSTOP), 0);
   // 30 frames of about 100 KB a second: past the kernel's socket buffers and Redis's limit,
   // and Redis drops the subscription.
-  const bool dropped = eventually([&] { return subscribers(redis, "cam") == 0; }, 30s);
+  const bool dropped = eventually([&] { return redis.subscribers("cam") == 0; }, 30s);
   ASSERT_EQ(::kill(web.process().pid(), SIGCONT), 0);
   ASSERT_TRUE(dropped) << "Redis kept the stopped subscriber";
   const std::string state = state_with(web, "\"incidents\":1");
@@ -241,7 +234,7 @@ TEST(Redis, ASubscriberThatFellBehindAndWasDroppedByRedisSubscribesAgain) {
   const std::size_t parts = parts_done(viewer.out());
   ASSERT_TRUE(viewer.read_until(has_parts(parts + 10), 10s)) << web.log();
   EXPECT_NE(state_with(web, "\"problem\":\"\"").find("\"problem\":\"\""), std::string::npos);
-  EXPECT_EQ(subscribers(redis, "cam"), 1);
+  EXPECT_EQ(redis.subscribers("cam"), 1);
 }
 
 // ps.fcgi: one host's process list (here a fixture /proc, whose names need escaping) shown
@@ -253,7 +246,7 @@ TEST(Redis, AProcessListOfOneHostIsShownByAnother) {
                    {"--proc", fixture, "--interval", "1", "--publish", redis.url("ps")});
   FcgiProgram web("ps.fcgi", kDefaultThreads, {"--interval", "1", "--source", redis.url("ps")});
   std::this_thread::sleep_for(1500ms);
-  EXPECT_EQ(subscribers(redis, "ps"), 0);
+  EXPECT_EQ(redis.subscribers("ps"), 0);
   EXPECT_EQ(json_field(body_of(host.fetch("/state")), "snapshots_taken"), 0)
       << "the host read /proc for nobody";
 
@@ -281,7 +274,7 @@ TEST(Redis, AProcessListOfOneHostIsShownByAnother) {
   EXPECT_EQ(json_field(body_of(host.fetch("/state")), "subscribers"), 1);
 
   viewer.close();
-  EXPECT_TRUE(eventually([&] { return subscribers(redis, "ps") == 0; }, 8s));
+  EXPECT_TRUE(eventually([&] { return redis.subscribers("ps") == 0; }, 8s));
   // The host stops reading /proc once nobody subscribes.
   std::this_thread::sleep_for(1500ms);
   const long taken = json_field(body_of(host.fetch("/state")), "snapshots_taken");

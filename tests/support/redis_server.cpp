@@ -1,5 +1,6 @@
 #include "support/redis_server.hpp"
 
+#include <cstdlib>
 #include <stdexcept>
 #include <thread>
 
@@ -45,6 +46,12 @@ bool RedisServer::start() {
 std::string RedisServer::url(const std::string& channel, const std::string& credentials) const {
   return "redis://" + (credentials.empty() ? "" : credentials + "@") +
          "127.0.0.1:" + std::to_string(port_) + "/" + channel;
+}
+
+long RedisServer::subscribers(const std::string& channel) const {
+  const std::string out = cli({"PUBSUB", "NUMSUB", channel});  // "CHANNEL\nN\n"
+  const std::size_t line = out.find('\n');
+  return line == std::string::npos ? -1 : std::atol(out.c_str() + line + 1);
 }
 
 std::string RedisServer::cli(const std::vector<std::string>& command,

@@ -27,6 +27,8 @@ class RedisServer {
   std::string url(const std::string& channel, const std::string& credentials = "") const;
   // redis-cli's answer to a command (its standard output), e.g. {"PUBSUB", "NUMSUB", "cam"}.
   std::string cli(const std::vector<std::string>& command, const std::string& password = "") const;
+  // PUBSUB NUMSUB channel: how many subscribe to it; -1 if Redis does not say.
+  long subscribers(const std::string& channel) const;
 
  private:
   TempDir dir_;

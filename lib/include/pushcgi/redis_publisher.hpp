@@ -19,6 +19,7 @@
 
 #include "pushcgi/error.hpp"
 #include "pushcgi/hub.hpp"
+#include "pushcgi/json.hpp"
 #include "pushcgi/source_runner.hpp"
 
 namespace pushcgi {
@@ -35,6 +36,10 @@ struct PublisherStatus {
   std::string problem;  // "" while all is well
   SourceIncidents incidents;
 };
+
+// Its /state object: describe, connected, subscribers, `published` (the count of values
+// published, under the name the program gives them), problem, incidents, last_incident.
+JsonObject to_json(const PublisherStatus& status, std::string_view published);
 
 class RedisPublisher {
  public:

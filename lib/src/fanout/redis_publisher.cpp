@@ -56,6 +56,17 @@ Parsed<std::unique_ptr<RedisPublisher>> RedisPublisher::create_erased(
                          std::move(log_name), std::move(encode), period)));
 }
 
+JsonObject to_json(const PublisherStatus& status, std::string_view published) {
+  return JsonObject()
+      .string("describe", status.describe)
+      .boolean("connected", status.connected)
+      .integer("subscribers", status.subscribers)
+      .integer(published, status.frames_published)
+      .string("problem", status.problem)
+      .integer("incidents", status.incidents.count)
+      .string("last_incident", status.incidents.last);
+}
+
 std::string RedisPublisher::check_url(std::string_view url) {
   return detail::parse_redis_url(url).error();
 }
