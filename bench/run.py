@@ -234,6 +234,7 @@ class Bench:
             .replace("@ROOT@", str(ROOT))
             .replace("@USER@", user)
             .replace("@AUTH@", "")
+            .replace("@TLS@", "")
         )
         # The peers' locations beside the shipped ones; no access log (the static peer
         # would write one line per frame).
