@@ -47,15 +47,6 @@ class Publisher {
   Process process_;
 };
 
-bool eventually(const std::function<bool()>& condition, std::chrono::seconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(50ms);
-  }
-  return true;
-}
-
 TEST(RedisFanout, ThreeHundredViewersOnThreeServersShareOneCameraThroughThreeSubscriptions) {
   constexpr std::size_t kServers = 3;
   constexpr std::size_t kViewers = 300;

@@ -39,15 +39,6 @@ bool source_running(FcgiProgram& webcam) {
   return body_of(webcam.fetch("/state")).find("\"running\":true") != std::string::npos;
 }
 
-bool eventually(const std::function<bool()>& condition, std::chrono::seconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(50ms);
-  }
-  return true;
-}
-
 TEST(Redis, ACamerasFramesReachAnotherProgramOnlyWhileItHasViewers) {
   RedisServer redis;
   FcgiProgram camera("webcam.fcgi", kDefaultThreads, publisher_args(redis.url("cam")));

@@ -136,6 +136,16 @@ std::vector<pid_t> processes_with(const std::string& text) {
   return found;
 }
 
+bool eventually(const std::function<bool()>& condition,
+                std::chrono::steady_clock::duration timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return true;
+}
+
 bool is_alive(pid_t pid) {
   const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
   const std::size_t close = stat.rfind(')');

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,9 @@ std::vector<pid_t> descendants_named(pid_t pid, const std::string& name);
 std::vector<pid_t> processes_with(const std::string& text);
 // True while pid is a process that has not ended (a zombie has).
 bool is_alive(pid_t pid);
+// Polls condition every 50 ms until it holds (true) or timeout has passed (false).
+bool eventually(const std::function<bool()>& condition,
+                std::chrono::steady_clock::duration timeout);
 // Those of pids still alive once none is, or once timeout has passed.
 std::vector<pid_t> alive_after(const std::vector<pid_t>& pids,
                                std::chrono::steady_clock::duration timeout);

@@ -89,7 +89,8 @@ class RedisPublisher {
   void run();
   // One connection, until it fails or the publisher stops; "" when stopping.
   std::string publish();
-  void record(const std::string& problem);
+  // A failure: the problem until the retry, and an incident.
+  void record(const std::string& what, std::chrono::seconds retry);
 
   detail::HubCore& hub_;
   std::unique_ptr<detail::RedisEndpoint> endpoint_;

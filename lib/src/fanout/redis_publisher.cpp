@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <ctime>
 #include <optional>
 #include <system_error>
 
@@ -23,15 +22,6 @@ using detail::RedisReply;
 
 // Connecting, and any one command, within this.
 constexpr std::chrono::seconds kCommandTimeout{10};
-
-std::string local_time_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm local{};
-  localtime_r(&now, &local);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &local);
-  return text;
-}
 
 }  // namespace
 
@@ -105,13 +95,12 @@ PublisherStatus RedisPublisher::status() const {
   return status_;
 }
 
-void RedisPublisher::record(const std::string& problem) {
+void RedisPublisher::record(const std::string& what, std::chrono::seconds retry) {
   const std::lock_guard<std::mutex> lock(mutex_);
   status_.connected = false;
   status_.subscribers = 0;
-  status_.problem = problem;
-  ++status_.incidents.count;
-  status_.incidents.last = local_time_now() + ": " + problem.substr(0, problem.find(';'));
+  status_.problem = what + "; retry in " + std::to_string(retry.count()) + " s";
+  status_.incidents.add(what);
 }
 
 void RedisPublisher::run() {
@@ -123,7 +112,7 @@ void RedisPublisher::run() {
     log(LogLevel::warning, log_name_ + ": " + failed);
     const std::chrono::seconds delay =
         backoff.next(Clock::now() - started >= detail::Backoff::kHealthyRun);
-    record(failed + "; retry in " + std::to_string(delay.count()) + " s");
+    record(failed, delay);
     pollfd stop{stop_fd_, POLLIN, 0};
     if (::poll(&stop, 1, static_cast<int>(std::chrono::milliseconds(delay).count())) > 0) return;
   }

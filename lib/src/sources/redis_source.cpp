@@ -14,6 +14,14 @@ using Clock = std::chrono::steady_clock;
 // A subscriber's first words: connect, authenticate and subscribe within this.
 constexpr std::chrono::seconds kSubscribeTimeout{10};
 
+// ["message", channel, payload]: a frame; anything else (a pong) is not.
+bool is_message(const redisReply& reply) {
+  return reply.type == REDIS_REPLY_ARRAY && reply.elements == 3 &&
+         reply.element[0]->type == REDIS_REPLY_STRING &&
+         reply.element[2]->type == REDIS_REPLY_STRING &&
+         std::string_view(reply.element[0]->str, reply.element[0]->len) == "message";
+}
+
 }  // namespace
 
 RedisSource::RedisSource(RedisEndpoint endpoint, const SourceOptions& options)
@@ -115,19 +123,14 @@ RedisSource::Ending RedisSource::subscribe() {
       continue;
     }
     ping_sent = false;  // any reply: Redis is there
-    // ["message", channel, payload]; anything else (a pong) is not a frame.
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3 ||
-        reply->element[2]->type != REDIS_REPLY_STRING ||
-        std::string_view(reply->element[0]->str, reply->element[0]->len) != "message") {
+    if (!is_message(*reply)) {
       continue;
     }
     // Frames that came while this thread could not run are all in the reader already:
     // only the newest is handed over, the others counted (newest wins, as for any viewer).
     std::uint64_t behind = 0;
     for (RedisReply next; redis.take_buffered(next);) {
-      if (next->type == REDIS_REPLY_ARRAY && next->elements == 3 &&
-          next->element[2]->type == REDIS_REPLY_STRING &&
-          std::string_view(next->element[0]->str, next->element[0]->len) == "message") {
+      if (is_message(*next)) {
         ++behind;
         reply = std::move(next);
       }

@@ -10,6 +10,17 @@
 #include "pushcgi/sources/source.hpp"
 
 namespace pushcgi {
+
+void SourceIncidents::add(const std::string& what) {
+  const std::time_t now = std::time(nullptr);
+  std::tm local{};
+  localtime_r(&now, &local);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &local);
+  count += 1;
+  last = std::string(stamp) + ": " + what;
+}
+
 namespace detail {
 
 ThreadedSource::ThreadedSource(const SourceOptions& options)
@@ -67,26 +78,10 @@ SourceIncidents ThreadedSource::incidents() const {
   return incidents_;
 }
 
-namespace {
-
-// what, after the local time it happened.
-std::string stamped(const std::string& what) {
-  const std::time_t now = std::time(nullptr);
-  std::tm local{};
-  localtime_r(&now, &local);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &local);
-  return std::string(stamp) + ": " + what;
-}
-
-}  // namespace
-
 void ThreadedSource::record_failure(const std::string& what, std::string status) {
-  std::string last = stamped(what);
   const std::lock_guard<std::mutex> lock(status_mutex_);
   status_ = std::move(status);
-  incidents_.count += 1;
-  incidents_.last = std::move(last);
+  incidents_.add(what);
 }
 
 bool ThreadedSource::wait_until(std::chrono::steady_clock::time_point deadline) const {

@@ -22,6 +22,9 @@ namespace pushcgi {
 struct SourceIncidents {
   unsigned count = 0;
   std::string last;
+  // Counts one more and keeps what happened, after the local time ("2026-11-26 23:00:13:
+  // Redis closed the connection").
+  void add(const std::string& what);
 };
 
 class FrameSource {
