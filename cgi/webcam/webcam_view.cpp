@@ -144,13 +144,22 @@ constexpr std::string_view kWallScript = R"(<script>
   }
   if (wall.dataset.multiplexed === "yes") {
     // mod_http2 halves a connection's limit for each request reset before its answer:
-    // let the snapshots come first (at most 3 s) rather than cancel them.
-    await Promise.all(pictures.map((img) => img.complete || new Promise((done) => {
-      img.addEventListener("load", done, { once: true });
-      img.addEventListener("error", done, { once: true });
+    // let the snapshots and the panel come first (at most 3 s) rather than cancel them.
+    const loaded = (element, ready) => ready || new Promise((done) => {
+      element.addEventListener("load", done, { once: true });
+      element.addEventListener("error", done, { once: true });
       setTimeout(done, 3000);
-    })));
-    for (let i = 0; i < 4; i++) {
+    });
+    const panel = wall.querySelector("iframe.panel");
+    await Promise.all([
+      ...pictures.map((img) => loaded(img, img.complete)),
+      panel && loaded(panel, panel.contentDocument?.readyState === "complete"),
+    ]);
+    // mod_http2 runs six requests of a new connection at once and doubles that when a
+    // request that started after the last increase ends 100 ms or more after it. Eight
+    // short requests in a row: three would do on a quiet connection, but a request of the
+    // page still under way can take an increase from under one of them.
+    for (let i = 0; i < 8; i++) {
       try { await fetch(wall.dataset.state, { cache: "no-store" }); } catch (e) {}
       await sleep(120);
     }
