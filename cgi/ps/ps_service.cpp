@@ -4,6 +4,7 @@
 
 #include "pushcgi/client_pull.hpp"
 #include "pushcgi/event_stream.hpp"
+#include "pushcgi/fanout_metrics.hpp"
 #include "pushcgi/json.hpp"
 #include "pushcgi/log.hpp"
 #include "pushcgi/multipart_stream.hpp"
@@ -71,6 +72,27 @@ void PsService::add_routes(Server& server) {
   server.route("/pull", [this](const Request& q, Response& r) { pull(q, r); });
   server.route("/events", [this](const Request& q, Response& r) { events(q, r); });
   server.route("/state", [this](const Request& q, Response& r) { state(q, r); });
+  server.add_metrics([this](MetricsText& metrics) { write_metrics(metrics); });
+}
+
+void PsService::write_metrics(MetricsText& metrics) const {
+  write_hub_metrics(metrics, {hub_figures("ps", hub_)});
+  if (producer_) {
+    metrics
+        .family("pushcgi_producer_runs_total", MetricType::counter,
+                "Times the producer ran (a process table read).")
+        .sample(producer_->runs(), {{"hub", "ps"}});
+    metrics
+        .family("pushcgi_producer_cpu_seconds_total", MetricType::counter,
+                "CPU time the producer's thread spent producing.")
+        .sample(std::chrono::duration<double>(producer_->cpu_time()).count(), {{"hub", "ps"}});
+  }
+  metrics
+      .family("pushcgi_ps_tables_rendered_total", MetricType::counter,
+              "Process tables rendered to HTML (once per snapshot and view, shared by viewers).")
+      .sample(tables_rendered_.load());
+  if (subscriber_) write_source_metrics(metrics, {NamedSource{"ps", subscriber_->status()}});
+  if (publisher_) write_publisher_metrics(metrics, {NamedPublisher{"ps", publisher_->status()}});
 }
 
 std::optional<PsView> PsService::parse_view(const Request& request, Response& response) const {

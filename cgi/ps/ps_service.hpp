@@ -98,6 +98,7 @@ class PsService {
   void pull(const Request& request, Response& response);
   void events(const Request& request, Response& response);
   void state(const Request& request, Response& response) const;
+  void write_metrics(MetricsText& metrics) const;
 
   const PsOptions options_;
   // One boundary for every /push stream: each document is checked for it once.

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "pushcgi/fanout_metrics.hpp"
 #include "pushcgi/hub.hpp"
 #include "pushcgi/json.hpp"
 #include "pushcgi/rate_meter.hpp"
@@ -55,6 +56,11 @@ class Camera {
   void add_figures(JsonObject& object) const;
   // Its streams open now.
   std::size_t open_streams() const;
+  // Its parts of /metrics, labelled with its name ("default" for the one plain camera).
+  std::string metrics_name() const { return name_.empty() ? "default" : name_; }
+  HubFigures hub_figures() const { return pushcgi::hub_figures(metrics_name(), hub_); }
+  SourceStatus source_status() const { return runner_.status(); }
+  const RedisPublisher* publisher() const { return publisher_.get(); }
 
  private:
   std::chrono::steady_clock::duration max_frame_age() const;

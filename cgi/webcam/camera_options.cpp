@@ -81,6 +81,7 @@ std::string check_camera_name(std::string_view name, std::string_view source) {
                            : " before the '=' of " + std::string(source));
   }
   if (name == "state") return "'state' cannot name a camera: /state lists them all";
+  if (name == "metrics") return "'metrics' cannot name a camera: /metrics counts them all";
   return {};
 }
 

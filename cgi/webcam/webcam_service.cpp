@@ -12,6 +12,7 @@ WebcamService::WebcamService(std::vector<std::unique_ptr<Camera>> cameras, std::
 
 void WebcamService::add_routes(Server& server) {
   server_ = &server;
+  server.add_metrics([this](MetricsText& metrics) { write_metrics(metrics); });
   if (!named()) {
     add_camera_routes(server, *cameras_.front());
     return;
@@ -70,6 +71,22 @@ void WebcamService::state(const Request&, Response& response) const {
                               .integer("threads", server_->threads())
                               .array("cameras", cameras);
   response.send(uncached_head("application/json"), body.text() + "\n");
+}
+
+void WebcamService::write_metrics(MetricsText& metrics) const {
+  std::vector<HubFigures> hubs;
+  std::vector<NamedSource> sources;
+  std::vector<NamedPublisher> publishers;
+  for (const auto& camera : cameras_) {
+    hubs.push_back(camera->hub_figures());
+    sources.push_back(NamedSource{camera->metrics_name(), camera->source_status()});
+    if (const RedisPublisher* publisher = camera->publisher()) {
+      publishers.push_back(NamedPublisher{camera->metrics_name(), publisher->status()});
+    }
+  }
+  write_hub_metrics(metrics, hubs);
+  write_source_metrics(metrics, sources);
+  write_publisher_metrics(metrics, publishers);
 }
 
 // The shape of the one camera's /state; a named camera's says which and counts its own

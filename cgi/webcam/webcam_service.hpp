@@ -53,6 +53,7 @@ class WebcamService {
   void add_camera_routes(Server& server, Camera& camera);
   void wall(const Request& request, Response& response) const;
   void state(const Request& request, Response& response) const;
+  void write_metrics(MetricsText& metrics) const;
   void camera_state(const Camera& camera, Response& response) const;
   void redirect_to_page(const Camera& camera, const Request& request, Response& response) const;
   void not_found(const Request& request, Response& response) const;

@@ -160,7 +160,7 @@ constexpr std::string_view kWallScript = R"(<script>
     // short requests in a row: three would do on a quiet connection, but a request of the
     // page still under way can take an increase from under one of them.
     for (let i = 0; i < 8; i++) {
-      try { await fetch(wall.dataset.state, { cache: "no-store" }); } catch (e) {}
+      try { await fetch(location.href, { method: "HEAD", cache: "no-store" }); } catch (e) {}
       await sleep(120);
     }
   }
@@ -191,8 +191,7 @@ std::string render_camera_wall(const CameraWall& wall) {
       "<noscript><p>Without scripts every picture is a snapshot: click one for its live "
       "page.</p></noscript>\n";
   text += "<div id=\"wall\" data-live=\"" + std::to_string(live) + "\" data-multiplexed=\"" +
-          (wall.multiplexed ? "yes" : "no") + "\" data-state=\"" +
-          html_escape(wall.root + "state") + "\">\n";
+          (wall.multiplexed ? "yes" : "no") + "\">\n";
   // The panel first: the top left corner, where a status is read before the pictures.
   if (!wall.panel.empty()) {
     text += "<iframe class=\"panel\" src=\"" + html_escape(wall.panel) + "\" title=\"status\">" +

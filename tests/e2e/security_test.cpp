@@ -1,7 +1,12 @@
 // What docs/SECURITY.md promises, checked: the shipped Basic authentication snippets keep
 // out whoever has no password, no way to run a shell is linked in, no CORS header goes out.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <map>
@@ -51,6 +56,68 @@ TEST_P(BasicAuth, ShippedSnippetLetsInOnlyWhoHasThePassword) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Servers, BasicAuth, ::testing::ValuesIn(kServers),
+                         [](const auto& param_info) { return server_test_name(param_info.param); });
+
+// GET target from source address `from` (any 127.0.0.0/8 address is this machine): the
+// whole response, or what came within 10 s.
+std::string get_from(const std::string& from, int port, const std::string& target) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in source{};
+  source.sin_family = AF_INET;
+  inet_pton(AF_INET, from.c_str(), &source.sin_addr);
+  sockaddr_in server{};
+  server.sin_family = AF_INET;
+  server.sin_port = htons(static_cast<std::uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &server.sin_addr);
+  std::string response;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&source), sizeof source) == 0 &&
+      connect(fd, reinterpret_cast<sockaddr*>(&server), sizeof server) == 0) {
+    const std::string request =
+        "GET " + target + " HTTP/1.0\r\nHost: 127.0.0.1\r\nUser-Agent: curl/7.88.1\r\n\r\n";
+    if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+        static_cast<ssize_t>(request.size())) {
+      pollfd readable{fd, POLLIN, 0};
+      char buffer[4096];
+      while (poll(&readable, 1, 10000) == 1) {
+        const ssize_t n = recv(fd, buffer, sizeof buffer, 0);
+        if (n <= 0) break;
+        response.append(buffer, static_cast<std::size_t>(n));
+      }
+    }
+  }
+  close(fd);
+  return response;
+}
+
+class LocalOnly : public ::testing::TestWithParam<std::string> {};
+
+// The shipped snippets keep /state and /metrics (which tell who watches what) to clients
+// on this host; the pages and streams stay everybody's.
+TEST_P(LocalOnly, StateAndMetricsAnswerOnlyClientsOnThisHost) {
+  Stack stack(GetParam(), "--source door=testcard");
+  ASSERT_TRUE(stack.ready()) << stack.log();
+  // A named camera's pages where the stack starts webcam.fcgi with the options given (with
+  // mod_fcgid and CGI, Apache starts it with the shipped ones).
+  std::vector<std::string> private_targets = {"/ps/state", "/ps/metrics", "/webcam/state",
+                                              "/webcam/metrics"};
+  std::vector<std::string> public_targets = {"/ps/", "/webcam/", "/webcam/snapshot"};
+  if (stack.shared_program()) {
+    private_targets.push_back("/webcam/door/state");
+    public_targets = {"/ps/", "/webcam/", "/webcam/door/", "/webcam/door/snapshot"};
+  }
+  for (const std::string& target : private_targets) {
+    const std::string local = get_from("127.0.0.1", stack.port(), target);
+    EXPECT_EQ(status_of(local), 200) << target << "\n" << local.substr(0, 300);
+    const std::string remote = get_from("127.0.0.2", stack.port(), target);
+    EXPECT_EQ(status_of(remote), 403) << target << "\n" << remote.substr(0, 300);
+  }
+  for (const std::string& target : public_targets) {
+    const std::string remote = get_from("127.0.0.2", stack.port(), target);
+    EXPECT_EQ(status_of(remote), 200) << target << "\n" << remote.substr(0, 300);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Servers, LocalOnly, ::testing::ValuesIn(kServers),
                          [](const auto& param_info) { return server_test_name(param_info.param); });
 
 // The executable and every shared object mapped into a running process: the files mapped

@@ -187,6 +187,7 @@ TEST(Cameras, BadCameraOptionsExitWithOneLine) {
       {{"--source", "A=testcard"}, "option --source: expected a camera name of 1 to 32"},
       {{"--source", "a b=testcard"}, "option --source: expected testcard, file:PATH"},
       {{"--source", "state=testcard"}, "option --source: 'state' cannot name a camera"},
+      {{"--source", "metrics=testcard"}, "option --source: 'metrics' cannot name a camera"},
       {{"--source", "testcard", "--source", "a=testcard"},
        "option --source: cannot mix a plain --source SPEC with named ones"},
       {{"--source", "a=testcard", "--source", "file:/x.jpg"},

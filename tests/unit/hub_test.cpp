@@ -60,6 +60,42 @@ TEST(Hub, NewestValueWins) {
   EXPECT_EQ(*subscription.last().data, 5);
 }
 
+// /metrics's totals: what the viewers took, and what they skipped once it is sure (a value
+// an event loop passed while busy may still be taken), so that the counter never goes down.
+TEST(Hub, TotalsCountWhatViewersTookAndSkippedAndNeverGoDown) {
+  detail::HubCore hub;
+  const auto publish = [&](int n) { hub.publish(value(n), std::chrono::system_clock::now()); };
+  auto viewer = std::make_unique<detail::HubCore::Subscription>(hub, 0s, "stream");
+  publish(1);
+  viewer->take(hub.latest());
+  EXPECT_EQ(hub.delivered(), 1u);
+  publish(2);
+  viewer->pass(hub.latest());  // busy: 2 counts as skipped for the viewer, not yet for the hub
+  EXPECT_EQ(viewer->stats().skipped, 1u);
+  EXPECT_EQ(hub.skipped(), 0u);
+  viewer->take(hub.latest());  // taken after all
+  EXPECT_EQ(viewer->stats().skipped, 0u);
+  EXPECT_EQ(hub.skipped(), 0u);
+  EXPECT_EQ(hub.delivered(), 2u);
+  publish(3);
+  viewer->pass(hub.latest());
+  publish(4);
+  viewer->pass(hub.latest());
+  viewer->take(hub.latest());  // 4: 3 is skipped for good
+  EXPECT_EQ(hub.skipped(), 1u);
+  EXPECT_EQ(viewer->stats().skipped, 1u);
+  publish(5);
+  publish(6);
+  viewer->take(hub.latest());  // 6: 5 never went out
+  EXPECT_EQ(hub.skipped(), 2u);
+  publish(7);
+  viewer->pass(hub.latest());
+  viewer.reset();  // gone with 7 passed: skipped for good
+  EXPECT_EQ(hub.skipped(), 3u);
+  EXPECT_EQ(hub.delivered(), 4u);
+  EXPECT_EQ(hub.published(), 7u);
+}
+
 TEST(Hub, EveryViewerGetsTheSameObject) {
   Hub<std::string> hub;
   Hub<std::string>::Subscription a(hub, 0s);

@@ -97,6 +97,7 @@ class HubCore {
     Entry last_;                   // the value taken last
     std::uint64_t accounted_ = 0;  // the newest seq counted as taken or skipped
     bool passed_counted_ = false;  // accounted_ was counted as skipped by pass()
+    std::uint64_t unsettled_ = 0;  // skips pass() counted, not yet in the hub's total
     std::atomic<std::uint64_t> taken_{0};
     std::atomic<std::uint64_t> skipped_{0};
   };
@@ -110,6 +111,9 @@ class HubCore {
   Entry latest() const;
   unsigned viewers() const;
   std::uint64_t published() const;
+  // Values taken by its viewers, and values they skipped, since the hub was made.
+  std::uint64_t delivered() const { return delivered_.load(std::memory_order_relaxed); }
+  std::uint64_t skipped() const { return skipped_.load(std::memory_order_relaxed); }
   std::chrono::steady_clock::duration min_period() const;
   std::vector<SubscriptionStats> stats() const;
   void on_change(std::function<void(unsigned viewers)> callback);
@@ -126,6 +130,8 @@ class HubCore {
 
   mutable std::mutex mutex_;  // guards latest_
   Entry latest_;
+  std::atomic<std::uint64_t> delivered_{0};
+  std::atomic<std::uint64_t> skipped_{0};
   // Apart, so that woken viewers taking the value never wait for the notifying to end.
   mutable std::mutex subscriptions_mutex_;  // guards subscriptions_ and watchers_
   std::vector<Subscription*> subscriptions_;
@@ -186,6 +192,9 @@ class Hub {
   Value latest() const { return convert(core_.latest()); }
   unsigned viewers() const { return core_.viewers(); }
   std::uint64_t published() const { return core_.published(); }
+  // Values its viewers took, and values they skipped (a slow viewer gets the newest).
+  std::uint64_t delivered() const { return core_.delivered(); }
+  std::uint64_t skipped() const { return core_.skipped(); }
   // The smallest period among the viewers (duration::max() with none): how often a
   // periodic producer must run.
   std::chrono::steady_clock::duration min_period() const { return core_.min_period(); }

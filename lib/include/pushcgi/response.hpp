@@ -15,6 +15,7 @@
 #include "pushcgi/header.hpp"
 #include "pushcgi/pump.hpp"
 #include "pushcgi/sink.hpp"
+#include "pushcgi/stream_metrics.hpp"
 #include "pushcgi/stream_slots.hpp"
 #include "pushcgi/wait.hpp"
 
@@ -61,6 +62,11 @@ class Response {
     slots_ = slots;
     max_duration_ = max_duration;
   }
+  // The route whose streams this response counts in (set by the router; see
+  // stream_metrics.hpp). A stream counts as started with its head, or as refused.
+  void count_in(RouteStreams* route) { route_ = route; }
+  // A blocking stream's end, when its handler returns (the router says why).
+  void count_end(StreamEnd why) { tally_.end(why); }
 
   // Sends the head (once). A head with a refused header (head.error()) is never sent: a 500
   // goes out instead and the result is refused. A streaming head starts a blocking stream,
@@ -88,6 +94,7 @@ class Response {
   struct Pumped {
     std::unique_ptr<Pump> pump;
     StreamSlots::Slot slot;
+    StreamTally tally;
     std::uint64_t bytes_sent = 0;
     std::chrono::steady_clock::time_point started;
     std::chrono::steady_clock::duration max_duration{};
@@ -155,6 +162,8 @@ class Response {
   StreamSlots* slots_ = nullptr;
   std::chrono::seconds max_duration_{0};
   StreamSlots::Slot slot_;
+  RouteStreams* route_ = nullptr;
+  StreamTally tally_;
   std::unique_ptr<Pump> pump_;
   bool head_sent_ = false;
   bool complete_ = false;  // a send() response: nothing may follow

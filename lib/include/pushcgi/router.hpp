@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -25,7 +26,7 @@ class Router {
   // Serves every path that has no route of its own (paths that depend on the program's
   // configuration, such as a camera's name), after the same checks as a route; without one
   // such a path gets a 404 "no such page".
-  void set_fallback(Handler handler) { fallback_ = std::move(handler); }
+  void set_fallback(Handler handler) { fallback_.handler = std::move(handler); }
 
   // Reads what remains of the request's body and says whether there was none. It must return
   // at the body's first byte: a client that trickles a body (Apache's mod_reqtimeout lets one
@@ -56,12 +57,22 @@ class Router {
   std::optional<Pumped> serve(Params params, Sink& sink, Waiter& waiter,
                               const Context& context) const;
 
+  // The streams of every route that has started one, in the order the routes were added
+  // (the fallback's as route "other"), for /metrics.
+  std::vector<const RouteStreams*> stream_routes() const;
+
  private:
-  const Handler* find(std::string_view path) const;
+  struct Route {
+    std::string path;
+    Handler handler;
+    std::unique_ptr<RouteStreams> streams;  // where the handler's responses count
+  };
+
+  const Route* find(std::string_view path) const;
   void call(const Handler& handler, const Request& request, Response& response) const;
 
-  std::vector<std::pair<std::string, Handler>> routes_;
-  Handler fallback_;
+  std::vector<Route> routes_;
+  Route fallback_{"", nullptr, std::make_unique<RouteStreams>("other")};
 };
 
 }  // namespace pushcgi

@@ -19,10 +19,13 @@
 // streams write their close delimiter, the threads are joined, and run() returns 0.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "pushcgi/metrics_text.hpp"
 #include "pushcgi/options.hpp"
 #include "pushcgi/router.hpp"
 #include "pushcgi/stream_slots.hpp"
@@ -54,6 +57,13 @@ class Server {
   // See Router::set_fallback.
   void route_fallback(Handler handler) { router_.set_fallback(std::move(handler)); }
 
+  // /metrics, in Prometheus's text format (metrics_text.hpp), is every program's: the
+  // runtime's figures (streams by route, the stream limit, the process's CPU, memory and
+  // descriptors), then what each writer added here writes, in the order added. A program
+  // that routes /metrics itself answers it instead.
+  using MetricsWriter = std::function<void(MetricsText&)>;
+  void add_metrics(MetricsWriter writer) { metrics_writers_.push_back(std::move(writer)); }
+
   // The program's main: parses the options (a bad one: one line on stderr, returns 2;
   // --help: returns 0), then serves until stopped. Returns the exit status.
   int run(int argc, const char* const* argv);
@@ -78,12 +88,14 @@ class Server {
 
  private:
   int serve_fastcgi(int listen_fd, bool own_socket);
+  void metrics(Response& response) const;
   static void fill_standard_descriptors();
 
   std::string program_;
   std::string argv0_;
   Options options_;
   Router router_;
+  std::vector<MetricsWriter> metrics_writers_;
   std::string socket_;
   unsigned socket_mode_ = 0660;
   unsigned threads_ = kDefaultThreads;

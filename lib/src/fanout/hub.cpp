@@ -57,6 +57,7 @@ HubCore::Subscription::Subscription(HubCore& hub, std::chrono::steady_clock::dur
 }
 
 HubCore::Subscription::~Subscription() {
+  hub_.skipped_.fetch_add(unsettled_, std::memory_order_relaxed);
   hub_.remove(this);
 }
 
@@ -79,14 +80,23 @@ HubCore::Entry HubCore::Subscription::take() {
 
 HubCore::Entry HubCore::Subscription::take(const Entry& entry) {
   if (entry.seq > last_.seq) {
+    // The hub's total counts a skip once it is final, so that it never goes down.
+    std::uint64_t settled = unsettled_;
     if (entry.seq > accounted_) {
-      if (accounted_ != 0) skipped_ += entry.seq - accounted_ - 1;
+      if (accounted_ != 0) {
+        skipped_ += entry.seq - accounted_ - 1;
+        settled += entry.seq - accounted_ - 1;
+      }
       accounted_ = entry.seq;
     } else if (passed_counted_) {
       skipped_ -= 1;  // pass() counted it as skipped, and it is taken after all
+      settled -= 1;
     }
+    hub_.skipped_.fetch_add(settled, std::memory_order_relaxed);
+    unsettled_ = 0;
     passed_counted_ = false;
     taken_ += 1;
+    hub_.delivered_.fetch_add(1, std::memory_order_relaxed);
     last_ = entry;
   }
   return entry;
@@ -98,7 +108,10 @@ HubCore::Entry HubCore::Subscription::take(const Entry& entry) {
 void HubCore::Subscription::pass(const Entry& entry) {
   if (entry.seq <= accounted_) return;
   passed_counted_ = accounted_ != 0;
-  if (passed_counted_) skipped_ += entry.seq - accounted_;
+  if (passed_counted_) {
+    skipped_ += entry.seq - accounted_;
+    unsettled_ += entry.seq - accounted_;
+  }
   accounted_ = entry.seq;
 }
 
@@ -112,6 +125,8 @@ void HubCore::Subscription::skip_stale(std::chrono::steady_clock::duration max_a
     last_ = entry;  // seen, not sent: neither taken nor skipped
     accounted_ = entry.seq;
     passed_counted_ = false;
+    hub_.skipped_.fetch_add(unsettled_, std::memory_order_relaxed);
+    unsettled_ = 0;
   }
 }
 

@@ -33,6 +33,7 @@ void pump_on_stdout(Router::Pumped pumped) {
   handoff.fd = STDOUT_FILENO;
   handoff.transport = transport_of(STDOUT_FILENO);
   handoff.pump = std::move(pumped.stream.pump);
+  handoff.tally = std::move(pumped.stream.tally);
   handoff.name = std::move(pumped.name);
   handoff.started = pumped.stream.started;
   handoff.bytes_sent = pumped.stream.bytes_sent;

@@ -26,6 +26,20 @@ constexpr std::uint64_t kStopKey = kWakeKey - 1;
 // How long a stream that ends by itself (its time limit) may take to write its end.
 constexpr std::chrono::seconds kEndGrace{2};
 constexpr int kEventsPerWait = 256;
+
+// Why streams end. A write that fails is a viewer gone wrong (the web server's end of the
+// connection says no more); one that finds the connection closed is a viewer who left.
+constexpr Ending kViewerLeft{"viewer left", StreamEnd::viewer_left};
+constexpr Ending kClosedByPeer{"closed by the peer", StreamEnd::viewer_left};
+constexpr Ending kTimeLimit{"time limit", StreamEnd::time_limit};
+constexpr Ending kShutdown{"shutdown", StreamEnd::shutdown};
+constexpr Ending kStalled{"stalled: the viewer took nothing for 60 s", StreamEnd::stalled};
+constexpr Ending kWriteFailed{"write failed", StreamEnd::failed};
+constexpr Ending kRenderFailed{"render failed", StreamEnd::failed};
+constexpr Ending kEnded{"ended", StreamEnd::program};
+// A reply (Pump::once) is no stream: its tally is empty.
+constexpr Ending kAnswered{"answered", StreamEnd::program};
+constexpr Ending kTimedOut{"timed out", StreamEnd::program};
 // The loops' nice value, relative to the workers' (0).
 constexpr int kNice = 5;
 // Unread bytes below which a viewer is never behind, however small its parts.
@@ -76,6 +90,7 @@ struct EventLoop::Stream {
         pump(std::move(handoff.pump)),
         out(handoff.transport, handoff.request_id),
         slot(std::move(handoff.slot)),
+        tally(std::move(handoff.tally)),
         name(std::move(handoff.name)),
         started(handoff.started),
         bytes(handoff.bytes_sent) {
@@ -95,6 +110,7 @@ struct EventLoop::Stream {
   std::size_t link_index = 0;  // in link->viewers
   Outbox out;
   StreamSlots::Slot slot;
+  StreamTally tally;
   std::string name;
   Clock::time_point started;
   Clock::time_point last_write = Clock::now();
@@ -111,7 +127,7 @@ struct EventLoop::Stream {
   int file_flags = -1;       // as inherited (CGI: restored before the descriptor is closed)
   bool ending = false;
   bool dead = false;
-  const char* reason = nullptr;  // why it ended
+  const Ending* reason = nullptr;  // why it ended
 };
 
 EventLoop::EventLoop(int stop_fd) {
@@ -238,7 +254,7 @@ void EventLoop::run(bool until_empty) {
   }
   // Whatever is left when the grace runs out is closed without its end.
   for (auto& stream : slots_) {
-    if (stream) kill(*stream, "shutdown");
+    if (stream) kill(*stream, kShutdown);
   }
   reap();
 }
@@ -321,7 +337,7 @@ void EventLoop::add(Handoff handoff) {
     if (errno != EPERM) {
       log(LogLevel::warning,
           stream.name + ": cannot watch the connection: " + std::strerror(errno));
-      kill(stream, "write failed");
+      kill(stream, kWriteFailed);
       return;
     }
     // A regular file (a CGI's output redirected to one): never blocks, never hangs up.
@@ -329,7 +345,7 @@ void EventLoop::add(Handoff handoff) {
     stream.unwatched = true;
   }
   if (stopping_) {
-    end(stream, "shutdown", stop_deadline_);
+    end(stream, kShutdown, stop_deadline_);
     return;
   }
   schedule(stream);
@@ -341,7 +357,7 @@ void EventLoop::on_io(Stream& stream, std::uint32_t events) {
   // nothing after it (docs/FCGI2-NOTES.md): any input, EOF or a hang-up means the viewer
   // is gone. A CGI's standard output shows it as an error or a hang-up.
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-    kill(stream, "viewer left");
+    kill(stream, kViewerLeft);
     return;
   }
   if (!(events & EPOLLOUT)) return;
@@ -403,7 +419,7 @@ bool EventLoop::render(Stream& stream, const HubCore::Entry& value) {
   } catch (...) {
     log(LogLevel::error, stream.name + ": render failed");
   }
-  kill(stream, "render failed");
+  kill(stream, kRenderFailed);
   return false;
 }
 
@@ -423,6 +439,7 @@ void EventLoop::send(Stream& stream, const HubCore::Entry& value) {
   // parts_.text is the next render's: what points into it is copied whatever its size.
   stream.out.queue(pieces.data(), count, std::move(parts_.keep), Parts::kCopyBytes, parts_.text);
   stream.bytes += size;
+  stream.tally.sent(size);
   stream.last_part_bytes = size;
   try {
     stream.pump->sent();
@@ -431,7 +448,7 @@ void EventLoop::send(Stream& stream, const HubCore::Entry& value) {
   }
   if (stream.pump->is_once()) {
     stream.answered = true;
-    end(stream, "answered", Clock::now() + kEndGrace);  // writes what is queued too
+    end(stream, kAnswered, Clock::now() + kEndGrace);  // writes what is queued too
     return;
   }
   write_out(stream);
@@ -466,13 +483,14 @@ void EventLoop::watch_output(Stream& stream, bool watch) {
   epoll_event event{};
   event.events = events;
   event.data.u64 = stream.key();
-  if (epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, stream.fd, &event) != 0) kill(stream, "write failed");
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, stream.fd, &event) != 0) kill(stream, kWriteFailed);
 }
 
 // Bytes of the pump's own (an idle comment, an end), copied when queued.
 void EventLoop::queue_text(Stream& stream, std::string_view text) {
   stream.out.queue(&text, 1, nullptr, text.size());
   stream.bytes += text.size();
+  stream.tally.sent(text.size());
 }
 
 void EventLoop::write_out(Stream& stream) {
@@ -482,7 +500,7 @@ void EventLoop::write_out(Stream& stream) {
       stream.last_write = Clock::now();
       stream.stalled_at = Clock::time_point::max();
       if (stream.ending) {
-        kill(stream, stream.reason);
+        kill(stream, *stream.reason);
       } else {
         watch_output(stream, false);
       }
@@ -495,19 +513,19 @@ void EventLoop::write_out(Stream& stream) {
       }
       return;
     case Outbox::Flush::closed:
-      kill(stream, "closed by the peer");
+      kill(stream, kClosedByPeer);
       return;
     case Outbox::Flush::failed:
-      kill(stream, "write failed");
+      kill(stream, kWriteFailed);
       return;
   }
 }
 
 // A clean end: the end bytes after the part under way, then the end of the request.
-void EventLoop::end(Stream& stream, const char* reason, Clock::time_point end_by) {
+void EventLoop::end(Stream& stream, const Ending& ending, Clock::time_point end_by) {
   if (stream.dead || stream.ending) return;
   stream.ending = true;
-  stream.reason = reason;
+  stream.reason = &ending;
   stream.end_by = end_by;
   // Counted as open no longer: a viewer that reads its end and asks /state at once sees it
   // gone (the end goes out in the same turn, or is cut at end_by).
@@ -521,10 +539,10 @@ void EventLoop::end(Stream& stream, const char* reason, Clock::time_point end_by
   write_out(stream);
 }
 
-void EventLoop::kill(Stream& stream, const char* reason) {
+void EventLoop::kill(Stream& stream, const Ending& ending) {
   if (stream.dead) return;
   stream.dead = true;
-  if (stream.reason == nullptr || !stream.ending) stream.reason = reason;
+  if (stream.reason == nullptr || !stream.ending) stream.reason = &ending;
   dead_.push_back(stream.index);
 }
 
@@ -555,15 +573,15 @@ void EventLoop::run_timers() {
 void EventLoop::fire(Stream& stream) {
   const auto now = Clock::now();
   if (stream.ending) {
-    if (now >= stream.end_by) kill(stream, stream.reason);  // it did not take its end
+    if (now >= stream.end_by) kill(stream, *stream.reason);  // it did not take its end
     return;
   }
   if (now >= stream.stalled_at) {
-    kill(stream, "stalled: the viewer took nothing for 60 s");
+    kill(stream, kStalled);
     return;
   }
   if (now >= stream.ends_at) {
-    end(stream, stream.pump->is_once() ? "timed out" : "time limit", now + kEndGrace);
+    end(stream, stream.pump->is_once() ? kTimedOut : kTimeLimit, now + kEndGrace);
     return;
   }
   if (now >= stream.recheck_at) {
@@ -592,11 +610,13 @@ void EventLoop::close_stream(Stream& stream) {
   char seconds[32];
   std::snprintf(seconds, sizeof seconds, "%.3f", std::chrono::duration<double>(elapsed).count());
   // A reply is no stream: one line only when it did not go out as answered.
-  const char* reason = stream.reason != nullptr ? stream.reason : "ended";
+  const Ending& ending = stream.reason != nullptr ? *stream.reason : kEnded;
+  const char* reason = ending.text;
+  stream.tally.end(ending.kind);
   if (!stream.pump->is_once()) {
     log(LogLevel::info, stream.name + ": stream ended after " + seconds + " s, " +
                             std::to_string(stream.bytes) + " bytes: " + reason);
-  } else if (std::strcmp(reason, "answered") != 0) {
+  } else if (&ending != &kAnswered) {
     log(LogLevel::info, stream.name + ": reply not sent after " + seconds + " s: " + reason);
   }
   if (stream.link != nullptr) {
@@ -617,7 +637,7 @@ void EventLoop::begin_stop(Clock::duration grace) {
   stopping_ = true;
   stop_deadline_ = Clock::now() + grace;
   for (auto& stream : slots_) {
-    if (stream) end(*stream, "shutdown", stop_deadline_);
+    if (stream) end(*stream, kShutdown, stop_deadline_);
   }
 }
 

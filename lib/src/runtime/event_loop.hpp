@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "pushcgi/pump.hpp"
+#include "pushcgi/stream_metrics.hpp"
 #include "pushcgi/stream_slots.hpp"
 #include "runtime/outbox.hpp"
 
@@ -32,10 +33,17 @@ struct Handoff {
   std::uint16_t request_id = 0;  // FastCGI: echoed in every record
   std::unique_ptr<Pump> pump;
   StreamSlots::Slot slot;
-  std::string name;  // "GET /stream", for the line logged at its end
+  StreamTally tally;  // its route's counts
+  std::string name;   // "GET /stream", for the line logged at its end
   std::chrono::steady_clock::time_point started;
   std::uint64_t bytes_sent = 0;                        // the head and preamble, already out
   std::chrono::steady_clock::duration max_duration{};  // 0: no time limit
+};
+
+// Why a stream ended: the text of the line logged, the reason counted in /metrics.
+struct Ending {
+  const char* text;
+  StreamEnd kind;
 };
 
 class EventLoop {
@@ -94,8 +102,8 @@ class EventLoop {
   void queue_text(Stream& stream, std::string_view text);
   void write_out(Stream& stream);
   void watch_output(Stream& stream, bool watch);
-  void end(Stream& stream, const char* reason, Clock::time_point end_by);
-  void kill(Stream& stream, const char* reason);
+  void end(Stream& stream, const Ending& ending, Clock::time_point end_by);
+  void kill(Stream& stream, const Ending& ending);
   void schedule(Stream& stream);
   void run_timers();
   void fire(Stream& stream);

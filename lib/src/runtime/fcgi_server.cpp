@@ -231,6 +231,7 @@ bool FcgiServer::hand_off(FCGX_Request& request, Router::Pumped pumped) {
   request.envp = nullptr;
   handoff.pump = std::move(pumped.stream.pump);
   handoff.slot = std::move(pumped.stream.slot);
+  handoff.tally = std::move(pumped.stream.tally);
   handoff.name = std::move(pumped.name);
   handoff.started = pumped.stream.started;
   handoff.bytes_sent = pumped.stream.bytes_sent;

@@ -39,6 +39,7 @@ class FcgiServer {
 
   // Callable from the handlers while run() serves.
   unsigned open_streams() const { return slots_ ? slots_->open() : 0; }
+  unsigned max_streams() const { return slots_ ? slots_->max_streams() : 0; }
   unsigned loops() const { return static_cast<unsigned>(loops_.size()); }
 
  private:

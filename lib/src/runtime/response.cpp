@@ -20,7 +20,10 @@ WriteResult Response::put(const std::string_view* pieces, std::size_t count) {
   if (state_ != WriteResult::ok) return state_;
   state_ = sink_.write(pieces, count);
   if (state_ == WriteResult::ok) {
-    for (std::size_t i = 0; i < count; ++i) bytes_sent_ += pieces[i].size();
+    std::uint64_t bytes = 0;
+    for (std::size_t i = 0; i < count; ++i) bytes += pieces[i].size();
+    bytes_sent_ += bytes;
+    tally_.sent(bytes);
   }
   return state_;
 }
@@ -31,6 +34,7 @@ bool Response::take_slot(StreamSlots::Kind kind) {
   if (slots_ == nullptr) return true;
   slot_ = slots_->take(kind);
   if (slot_) return true;
+  if (route_ != nullptr && kind != StreamSlots::Kind::reply) route_->refused();
   send_error(503, slots_->refusal(kind), {{"Retry-After", "10"}});
   return false;
 }
@@ -47,6 +51,7 @@ WriteResult Response::send_head(const ResponseHead& head) {
   const bool stream = head.streaming() && !head_only_;
   if (stream && !pump_ && !take_slot(StreamSlots::Kind::blocking)) return WriteResult::refused;
   streaming_ = stream;  // counted from here; the slot goes back with the response
+  if (stream) tally_ = StreamTally(route_);
   if (stream && max_duration_.count() > 0) {
     stream_ends_ = std::chrono::steady_clock::now() + max_duration_;
   }
@@ -80,6 +85,7 @@ std::optional<Response::Pumped> Response::take_pumped() {
   Pumped pumped;
   pumped.pump = std::move(pump_);
   pumped.slot = std::move(slot_);
+  pumped.tally = std::move(tally_);
   pumped.bytes_sent = bytes_sent_;
   pumped.started = started_;
   pumped.max_duration = max_duration_;

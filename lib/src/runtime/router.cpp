@@ -19,6 +19,22 @@ std::string end_reason(const Response& response) {
   return "ended by the program";
 }
 
+StreamEnd end_kind(const Response& response) {
+  switch (response.last_wake()) {
+    case Wake::viewer_left:
+      return StreamEnd::viewer_left;
+    case Wake::shutdown:
+      return StreamEnd::shutdown;
+    case Wake::time_limit:
+      return StreamEnd::time_limit;
+    default:
+      break;
+  }
+  if (response.state() == WriteResult::closed) return StreamEnd::viewer_left;
+  if (response.state() != WriteResult::ok) return StreamEnd::failed;
+  return StreamEnd::program;
+}
+
 void log_stream_end(const Request& request, const Response& response) {
   const auto elapsed = std::chrono::steady_clock::now() - response.started();
   char seconds[32];
@@ -41,14 +57,24 @@ bool announces_body(const Request& request) {
 }  // namespace
 
 void Router::add(std::string path, Handler handler) {
-  routes_.emplace_back(std::move(path), std::move(handler));
+  auto streams = std::make_unique<RouteStreams>(path);
+  routes_.push_back(Route{std::move(path), std::move(handler), std::move(streams)});
 }
 
-const Handler* Router::find(std::string_view path) const {
-  for (const auto& route : routes_) {
-    if (route.first == path) return &route.second;
+const Router::Route* Router::find(std::string_view path) const {
+  for (const Route& route : routes_) {
+    if (route.path == path) return &route;
   }
-  return fallback_ ? &fallback_ : nullptr;
+  return fallback_.handler ? &fallback_ : nullptr;
+}
+
+std::vector<const RouteStreams*> Router::stream_routes() const {
+  std::vector<const RouteStreams*> streams;
+  for (const Route& route : routes_) {
+    if (route.streams->started() != 0) streams.push_back(route.streams.get());
+  }
+  if (fallback_.streams->started() != 0) streams.push_back(fallback_.streams.get());
+  return streams;
 }
 
 std::optional<Router::Pumped> Router::serve(Params params, Sink& sink, Waiter& waiter,
@@ -63,8 +89,8 @@ std::optional<Router::Pumped> Router::serve(Params params, Sink& sink, Waiter& w
     response.send_error(400, request.query_error());
     return std::nullopt;
   }
-  const Handler* handler = find(request.path());
-  if (handler == nullptr) {
+  const Route* route = find(request.path());
+  if (route == nullptr) {
     response.send_error(404, "no such page: " + quote_input(request.path()));
     return std::nullopt;
   }
@@ -77,12 +103,16 @@ std::optional<Router::Pumped> Router::serve(Params params, Sink& sink, Waiter& w
     response.send_error(413, "a request body is not accepted");
     return std::nullopt;
   }
-  call(*handler, request, response);
+  response.count_in(route->streams.get());
+  call(route->handler, request, response);
   if (auto stream = response.take_pumped()) {
     return Pumped{std::move(*stream),
                   std::string(request.method()) + " " + std::string(request.path())};
   }
-  if (response.streaming() && !response.pumped()) log_stream_end(request, response);
+  if (response.streaming() && !response.pumped()) {
+    log_stream_end(request, response);
+    response.count_end(end_kind(response));
+  }
   return std::nullopt;
 }
 

@@ -15,6 +15,7 @@
 #include "runtime/cgi_request.hpp"
 #include "runtime/fcgi_server.hpp"
 #include "runtime/listener.hpp"
+#include "runtime/process_metrics.hpp"
 #include "runtime/stop_signal.hpp"
 
 namespace pushcgi {
@@ -104,6 +105,7 @@ std::optional<int> Server::parse_options(int argc, const char* const* argv) {
 int Server::serve() {
   fill_standard_descriptors();
   detail::install_stop_signal();
+  router_.add("/metrics", [this](const Request&, Response& response) { metrics(response); });
 
   if (!socket_.empty()) {
     const auto spec = detail::parse_socket_spec(socket_);
@@ -135,6 +137,23 @@ void Server::fill_standard_descriptors() {
     const int null = ::open("/dev/null", O_RDWR);  // the lowest free number: fd itself
     if (null >= 0 && null != fd) ::close(null);
   }
+}
+
+void Server::metrics(Response& response) const {
+  MetricsText metrics;
+  write_stream_metrics(metrics, router_.stream_routes());
+  metrics.family("pushcgi_streams_max", MetricType::gauge,
+                 "Streams allowed at once (--max-streams); 0: no limit.");
+  metrics.sample(fastcgi_ ? fastcgi_->max_streams() : 0u);
+  metrics.family("pushcgi_worker_threads", MetricType::gauge,
+                 "Worker threads that accept requests (--threads).");
+  metrics.sample(threads_);
+  detail::write_process_metrics(metrics);
+  for (const MetricsWriter& writer : metrics_writers_) writer(metrics);
+  ResponseHead head(200);
+  head.add("Content-Type", MetricsText::kContentType);
+  head.add("Cache-Control", "no-store");
+  response.send(std::move(head), metrics.text());
 }
 
 int Server::serve_fastcgi(int listen_fd, bool own_socket) {

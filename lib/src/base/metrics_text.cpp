@@ -1,0 +1,89 @@
+#include "pushcgi/metrics_text.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+namespace pushcgi {
+
+namespace {
+
+// HELP text: \ and line feeds escaped (quotes are fine there).
+std::string help_text(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string_view type_name(MetricType type) {
+  return type == MetricType::counter ? "counter" : "gauge";
+}
+
+}  // namespace
+
+std::string metric_label_value(std::string_view value) {
+  std::string out;
+  for (const char c : value) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+MetricsText& MetricsText::family(std::string_view name, MetricType type, std::string_view help) {
+  name_ = name;
+  text_ += "# HELP " + name_ + " " + help_text(help) + "\n";
+  text_ += "# TYPE " + name_ + " " + std::string(type_name(type)) + "\n";
+  return *this;
+}
+
+MetricsText& MetricsText::sample(double value, MetricLabels labels) {
+  if (std::isnan(value)) return line("NaN", labels);
+  if (std::isinf(value)) return line(value > 0 ? "+Inf" : "-Inf", labels);
+  char number[32];
+  std::snprintf(number, sizeof number, "%.17g", value);
+  return line(number, labels);
+}
+
+MetricsText& MetricsText::sample(std::uint64_t value, MetricLabels labels) {
+  return line(std::to_string(value), labels);
+}
+
+MetricsText& MetricsText::sample(std::int64_t value, MetricLabels labels) {
+  return line(std::to_string(value), labels);
+}
+
+MetricsText& MetricsText::line(std::string_view value, MetricLabels labels) {
+  text_ += name_;
+  if (labels.size() != 0) {
+    text_ += '{';
+    bool first = true;
+    for (const auto& [label, label_value] : labels) {
+      if (!first) text_ += ',';
+      first = false;
+      text_ += label;
+      text_ += "=\"" + metric_label_value(label_value) + "\"";
+    }
+    text_ += '}';
+  }
+  text_ += ' ';
+  text_ += value;
+  text_ += '\n';
+  return *this;
+}
+
+}  // namespace pushcgi

@@ -1,0 +1,71 @@
+#include "pushcgi/fanout_metrics.hpp"
+
+namespace pushcgi {
+
+namespace {
+
+// One family: a sample per item, labelled label="item's name".
+template <typename Item, typename Value>
+void family(MetricsText& metrics, const std::vector<Item>& items, std::string_view name,
+            MetricType type, std::string_view help, std::string_view label, Value value) {
+  if (items.empty()) return;
+  metrics.family(name, type, help);
+  for (const Item& item : items) metrics.sample(value(item), {{label, item.name}});
+}
+
+}  // namespace
+
+void write_hub_metrics(MetricsText& metrics, const std::vector<HubFigures>& hubs) {
+  family(metrics, hubs, "pushcgi_values_published_total", MetricType::counter,
+         "Values (frames, snapshots) published to the hub.", "hub",
+         [](const HubFigures& hub) { return hub.published; });
+  family(metrics, hubs, "pushcgi_values_delivered_total", MetricType::counter,
+         "Values taken from the hub by its viewers, summed over them.", "hub",
+         [](const HubFigures& hub) { return hub.delivered; });
+  family(metrics, hubs, "pushcgi_values_skipped_total", MetricType::counter,
+         "Values a viewer never got because a newer one came first (a slow viewer gets the "
+         "newest), summed over the viewers.",
+         "hub", [](const HubFigures& hub) { return hub.skipped; });
+  family(metrics, hubs, "pushcgi_viewers", MetricType::gauge,
+         "Subscriptions to the hub now: streams, waiting snapshots, publishers.", "hub",
+         [](const HubFigures& hub) { return hub.viewers; });
+}
+
+void write_source_metrics(MetricsText& metrics, const std::vector<NamedSource>& sources) {
+  family(metrics, sources, "pushcgi_source_up", MetricType::gauge,
+         "1 while the source runs (it runs only while someone watches).", "source",
+         [](const NamedSource& source) { return source.status.running ? 1u : 0u; });
+  family(metrics, sources, "pushcgi_source_starts_total", MetricType::counter,
+         "Times the source was started: for a viewer after a quiet spell, and again after "
+         "a failure or a stall.",
+         "source", [](const NamedSource& source) { return source.status.starts; });
+  family(metrics, sources, "pushcgi_source_frames_received_total", MetricType::counter,
+         "Frames (or messages) the source delivered.", "source",
+         [](const NamedSource& source) { return source.status.frames_in; });
+  family(metrics, sources, "pushcgi_source_frames_dropped_total", MetricType::counter,
+         "Frames that failed the checks (not a whole JPEG, too large) and were not published.",
+         "source", [](const NamedSource& source) { return source.status.frames_dropped; });
+  family(metrics, sources, "pushcgi_source_frames_unchanged_total", MetricType::counter,
+         "Frames equal to the one before, not published (--skip-unchanged).", "source",
+         [](const NamedSource& source) { return source.status.frames_unchanged; });
+  family(metrics, sources, "pushcgi_source_incidents_total", MetricType::counter,
+         "Failures, stalls and restarts of the source (/state says the last).", "source",
+         [](const NamedSource& source) { return source.status.incidents.count; });
+}
+
+void write_publisher_metrics(MetricsText& metrics, const std::vector<NamedPublisher>& publishers) {
+  family(metrics, publishers, "pushcgi_redis_publisher_connected", MetricType::gauge,
+         "1 while the publisher is connected to Redis.", "hub",
+         [](const NamedPublisher& p) { return p.status.connected ? 1u : 0u; });
+  family(metrics, publishers, "pushcgi_redis_publisher_subscribers", MetricType::gauge,
+         "Subscribers of the channel at Redis's last count (PUBSUB NUMSUB).", "hub",
+         [](const NamedPublisher& p) { return static_cast<std::int64_t>(p.status.subscribers); });
+  family(metrics, publishers, "pushcgi_redis_published_total", MetricType::counter,
+         "Values published to the Redis channel.", "hub",
+         [](const NamedPublisher& p) { return p.status.frames_published; });
+  family(metrics, publishers, "pushcgi_redis_publisher_incidents_total", MetricType::counter,
+         "Lost connections and refused commands of the publisher.", "hub",
+         [](const NamedPublisher& p) { return p.status.incidents.count; });
+}
+
+}  // namespace pushcgi
