@@ -99,6 +99,8 @@ TEST(Metrics, PromtoolFindsNothingWrongWithAnyProgramsMetrics) {
   EXPECT_EQ(metric(body, "pushcgi_source_up{source=\"front\"}"), 1) << body;
   EXPECT_EQ(metric(body, "pushcgi_source_up{source=\"back\"}"), 0) << body;
   EXPECT_EQ(metric(body, "pushcgi_source_starts_total{source=\"front\"}"), 1) << body;
+  EXPECT_TRUE(metric(body, "pushcgi_source_cpu_seconds_total{source=\"front\"}").has_value())
+      << body;
 
   FcgiProgram ps("ps.fcgi", kDefaultThreads, {"--interval", "1"});
   FcgiClient watcher = ps.request("/events");

@@ -42,6 +42,7 @@ struct SourceStatus {
   double frames_in_per_second = 0;
   std::string problem;  // the source's own status, or the last dropped frame's reason
   SourceIncidents incidents;
+  std::optional<double> cpu_seconds;  // if the source knows (FrameSource::cpu_time)
 };
 
 class SourceRunner {

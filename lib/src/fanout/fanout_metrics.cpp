@@ -51,6 +51,14 @@ void write_source_metrics(MetricsText& metrics, const std::vector<NamedSource>& 
   family(metrics, sources, "pushcgi_source_incidents_total", MetricType::counter,
          "Failures, stalls and restarts of the source (/state says the last).", "source",
          [](const NamedSource& source) { return source.status.incidents.count; });
+  std::vector<NamedSource> timed;
+  for (const NamedSource& source : sources) {
+    if (source.status.cpu_seconds) timed.push_back(source);
+  }
+  family(metrics, timed, "pushcgi_source_cpu_seconds_total", MetricType::counter,
+         "CPU time the source's thread took to produce (an exec: source's program is a "
+         "process of its own).",
+         "source", [](const NamedSource& source) { return *source.status.cpu_seconds; });
 }
 
 void write_publisher_metrics(MetricsText& metrics, const std::vector<NamedPublisher>& publishers) {

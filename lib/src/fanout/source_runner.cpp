@@ -151,6 +151,9 @@ SourceStatus SourceRunner::status() const {
   // sees the incident sees the status too (the other order could show the incident, and the
   // status from before it).
   status.incidents = source_->incidents();
+  if (const auto cpu = source_->cpu_time()) {
+    status.cpu_seconds = std::chrono::duration<double>(*cpu).count();
+  }
   const std::string problem = source_->status();
   const std::lock_guard<std::mutex> lock(mutex_);
   status.running = running_;

@@ -1,4 +1,5 @@
 #include <poll.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -48,7 +49,26 @@ void ThreadedSource::start(Emit emit, Drop drop) {
   [[maybe_unused]] const ssize_t n = ::read(stop_fd_, &count, sizeof count);  // re-arm
   emit_ = std::move(emit);
   drop_ = std::move(drop);
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    {
+      const std::lock_guard<std::mutex> lock(cpu_mutex_);
+      cpu_running_ = pthread_getcpuclockid(pthread_self(), &cpu_clock_) == 0;
+    }
+    run();
+    timespec spent{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spent);
+    const std::lock_guard<std::mutex> lock(cpu_mutex_);
+    cpu_before_ += std::chrono::seconds(spent.tv_sec) + std::chrono::nanoseconds(spent.tv_nsec);
+    cpu_running_ = false;
+  });
+}
+
+std::optional<std::chrono::nanoseconds> ThreadedSource::cpu_time() const {
+  const std::lock_guard<std::mutex> lock(cpu_mutex_);
+  timespec spent{};
+  // The thread is alive while cpu_running_: it clears it, under this lock, as it ends.
+  if (!cpu_running_ || clock_gettime(cpu_clock_, &spent) != 0) return cpu_before_;
+  return cpu_before_ + std::chrono::seconds(spent.tv_sec) + std::chrono::nanoseconds(spent.tv_nsec);
 }
 
 void ThreadedSource::stop() {

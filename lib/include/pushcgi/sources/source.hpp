@@ -2,11 +2,14 @@
 // hands over each frame's bytes; checking them is the caller's job (SourceRunner).
 #pragma once
 
+#include <time.h>
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -51,6 +54,8 @@ class FrameSource {
   // Faults it recovered or is recovering from (a child that crashed, hung or wrote no
   // JPEG); they stay counted after the source is well again.
   virtual SourceIncidents incidents() const { return {}; }
+  // The CPU time it has taken to produce, over all its runs, if it knows (/metrics).
+  virtual std::optional<std::chrono::nanoseconds> cpu_time() const { return std::nullopt; }
 };
 
 struct SourceOptions {
@@ -97,6 +102,8 @@ class ThreadedSource : public FrameSource {
   void stop() final;
   std::string status() const override;
   SourceIncidents incidents() const override;
+  // Its thread's (an exec: source's child's is its own process's).
+  std::optional<std::chrono::nanoseconds> cpu_time() const override;
   // The operator's label when there is one (--source-label), else default_description().
   std::string describe() const final;
   std::string log_name() const final;
@@ -132,7 +139,11 @@ class ThreadedSource : public FrameSource {
   Emit emit_;
   Drop drop_;
   std::thread thread_;
-  mutable std::mutex status_mutex_;  // guards status_ and incidents_
+  mutable std::mutex cpu_mutex_;  // guards the three below
+  clockid_t cpu_clock_{};         // the running thread's CPU clock
+  bool cpu_running_ = false;
+  std::chrono::nanoseconds cpu_before_{0};  // the runs that ended
+  mutable std::mutex status_mutex_;         // guards status_ and incidents_
   std::string status_;
   SourceIncidents incidents_;
   LogThrottle problem_log_{"problems with the source", std::chrono::seconds(10)};
