@@ -7,12 +7,13 @@ namespace pushcgi {
 
 namespace {
 
-// HELP text: \ and line feeds escaped (quotes are fine there).
-std::string help_text(std::string_view text) {
+// \ and line feeds escaped, and " too in a label value (not in HELP text).
+std::string escaped(std::string_view text, bool quotes) {
   std::string out;
   for (const char c : text) {
-    if (c == '\\') {
-      out += "\\\\";
+    if (c == '\\' || (quotes && c == '"')) {
+      out += '\\';
+      out += c;
     } else if (c == '\n') {
       out += "\\n";
     } else {
@@ -29,24 +30,12 @@ std::string_view type_name(MetricType type) {
 }  // namespace
 
 std::string metric_label_value(std::string_view value) {
-  std::string out;
-  for (const char c : value) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '"') {
-      out += "\\\"";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
+  return escaped(value, true);
 }
 
 MetricsText& MetricsText::family(std::string_view name, MetricType type, std::string_view help) {
   name_ = name;
-  text_ += "# HELP " + name_ + " " + help_text(help) + "\n";
+  text_ += "# HELP " + name_ + " " + escaped(help, false) + "\n";
   text_ += "# TYPE " + name_ + " " + std::string(type_name(type)) + "\n";
   return *this;
 }
