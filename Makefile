@@ -280,14 +280,15 @@ install-check: all
 
 # The Debian packages pushcgi and libpushcgi-dev (debian/), built by dpkg-buildpackage in
 # build/debian and moved to build/deb/ with their .buildinfo and .changes, so that nothing
-# is written beside the source tree. DEB_JOBS: dpkg-buildpackage's -j (auto: one per core).
+# is written beside the source tree, and cleaned up after (--post-clean). DEB_JOBS:
+# dpkg-buildpackage's -j (auto: one per core).
 DEB_DIR  := $(abspath $(BUILD)/deb)
 DEB_JOBS ?= auto
 DEB_ARCH  = $(shell dpkg --print-architecture)
 deb: deb-version-check | packages
 	$(Q)rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)
 	$(Q)env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL PUSHCGI_DEB_DIR=$(DEB_DIR) \
-	    dpkg-buildpackage -us -uc -b -j$(DEB_JOBS) \
+	    dpkg-buildpackage -us -uc -b -j$(DEB_JOBS) --post-clean \
 	    --buildinfo-file=$(DEB_DIR)/pushcgi_$(VERSION)_$(DEB_ARCH).buildinfo \
 	    --buildinfo-option=-u$(DEB_DIR) \
 	    --changes-file=$(DEB_DIR)/pushcgi_$(VERSION)_$(DEB_ARCH).changes \
@@ -296,7 +297,7 @@ deb: deb-version-check | packages
 
 # debian/changelog's version is the packages' version: it must be the Makefile's VERSION
 # (which the programs print with --version). debian/rules runs this check too.
-deb-version-check:
+deb-version-check: | packages
 	$(Q)changelog=$$(dpkg-parsechangelog -S Version) && [ "$$changelog" = "$(VERSION)" ] || \
 	  { echo "deb: debian/changelog has version '$$changelog' but the Makefile's VERSION is" \
 	         "'$(VERSION)': make them agree" >&2; exit 1; }
