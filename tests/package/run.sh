@@ -184,6 +184,7 @@ for unit in "${UNITS[@]}"; do
     fail "$path is $(stat -c '%U:%G %a' "$path"), not root:www-data 660"
   [ "$(ps -o user= -p "${pids[-1]}")" = pushcgi ] || fail "$unit does not run as pushcgi"
 done
+ps_pid=${pids[0]}
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mkdir -p "$work/nginx"
@@ -208,16 +209,22 @@ http {
 CONF
 nginx -p "$work/nginx/" -c "$work/nginx/nginx.conf" -e "$work/nginx-error.log" \
   -g 'daemon off;' &
-pids+=($!)
+nginx_pid=$!
+pids+=("$nginx_pid")
 base="http://127.0.0.1:$port"
 wait_for 10 curl -s -o /dev/null -m 2 "$base/" || fail "nginx does not answer on $base within 10 s"
+[ "$(ps -o user= --ppid "$nginx_pid")" = www-data ] || fail "nginx's worker does not run as www-data"
 
 head=$(curl -sS -m 10 -o "$work/ps.html" -w '%{http_code} %{content_type}' "$base/ps/") ||
   fail "GET /ps/ failed"
 [[ "$head" == "200 text/html"* ]] || fail "GET /ps/ answered '$head', not 200 text/html"
-grep -q 'ps.fcgi' "$work/ps.html" && grep -q 'nginx' "$work/ps.html" ||
-  fail "/ps/ does not list ps.fcgi and nginx"
-say "GET /ps/: $head, $(wc -c <"$work/ps.html") bytes, lists ps.fcgi and nginx"
+# Its rows: PID, parent, user, state, CPU, memory, start, command. Our own ps.fcgi (as
+# pushcgi) and nginx master must be there: other programs of the machine do not count.
+row() { grep -qE "^<tr><td>$1</td><td>[0-9]+</td><td class=\"l\">$2</td>.*<td class=\"l\">$3</td></tr>" \
+          "$work/ps.html"; }
+row "$ps_pid" pushcgi ps.fcgi || fail "/ps/ does not list ps.fcgi (PID $ps_pid, user pushcgi)"
+row "$nginx_pid" root nginx || fail "/ps/ does not list the test nginx (PID $nginx_pid)"
+say "GET /ps/: $head, $(wc -c <"$work/ps.html") bytes, lists ps.fcgi and nginx by PID"
 
 # The stream for 4 s: curl ends it (status 28, the time limit).
 code=0
