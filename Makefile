@@ -3,6 +3,8 @@
 
 BUILD    ?= build
 PREFIX   ?= /usr/local
+# The library and its pkg-config files; the Debian packages use the multiarch directory.
+LIBDIR   ?= $(PREFIX)/lib
 DESTDIR  ?=
 VERSION  := 0.1.0
 
@@ -81,7 +83,8 @@ DEPS := $(E2E_OBJS:.o=.d) $(HELPER_SRCS:%.cpp=$(BUILD)/obj/%.d) $(LIB_OBJS:.o=.d
         $(CGI_SRCS:%.cpp=$(BUILD)/obj/%.d) $(EXAMPLE_SRCS:%.cpp=$(BUILD)/obj/%.d)
 
 .PHONY: all test unit-test integration-test install install-check asan tsan format \
-        format-check clean run e2e-test browser-test soak fuzz packages
+        format-check clean run e2e-test browser-test soak fuzz packages deb deb-version-check \
+        package-test
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -95,7 +98,8 @@ needs = build $(if $(filter run,$1),run) \
         $(if $(filter test asan tsan unit-test integration-test e2e-test browser-test soak \
                       %_tests,$1),test fuzz) \
         $(if $(filter fuzz $(FUZZ_BUILD)/%,$1),fuzz) $(if $(filter bench,$1),bench) \
-        $(if $(filter format format-check,$1),format)
+        $(if $(filter format format-check,$1),format) \
+        $(if $(filter deb package-test,$1),deb) $(if $(filter package-test,$1),debtest)
 packages:
 	$(Q)tools/ensure-packages $(shell tools/ensure-packages --entries \
 	                              $(call needs,$(or $(FOR),$(MAKECMDGOALS))))
@@ -107,8 +111,9 @@ $(BUILD)/obj/%.o: %.cpp | packages
 
 # Inside the library, a header private to it is named from lib/src ("runtime/io.hpp").
 $(LIB_OBJS): ALL_CPPFLAGS += -Ilib/src
-# The http(s) source's User-Agent.
-$(BUILD)/obj/lib/src/sources/http_source.o: ALL_CPPFLAGS += -DPUSHCGI_VERSION='"$(VERSION)"'
+# The http(s) source's User-Agent, and every program's --version.
+$(BUILD)/obj/lib/src/sources/http_source.o $(BUILD)/obj/lib/src/runtime/server.o: \
+    ALL_CPPFLAGS += -DPUSHCGI_VERSION='"$(VERSION)"'
 # A program's own headers sit beside its sources; process_table.cpp uses runtime/unique_fd.hpp.
 $(CGI_SRCS:%.cpp=$(BUILD)/obj/%.o): ALL_CPPFLAGS += -Ilib/src
 
@@ -243,14 +248,14 @@ tsan:
 # build/bin (docs/DEPLOY.md).
 PC_NAMES := pushcgi pushcgi-jpeg
 install: $(LIB)
-	install -d $(DESTDIR)$(PREFIX)/include/pushcgi/sources $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -d $(DESTDIR)$(PREFIX)/include/pushcgi/sources $(DESTDIR)$(LIBDIR)/pkgconfig
 	install -m 644 lib/include/pushcgi/*.hpp $(DESTDIR)$(PREFIX)/include/pushcgi/
 	install -m 644 lib/include/pushcgi/sources/*.hpp $(DESTDIR)$(PREFIX)/include/pushcgi/sources/
-	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/
 	for pc in $(PC_NAMES); do \
-	  sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $$pc.pc.in \
-	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/$$pc.pc && \
-	  chmod 644 $(DESTDIR)$(PREFIX)/lib/pkgconfig/$$pc.pc || exit 1; \
+	  sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	    $$pc.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/$$pc.pc && \
+	  chmod 644 $(DESTDIR)$(LIBDIR)/pkgconfig/$$pc.pc || exit 1; \
 	done
 
 # Installs into a scratch prefix and builds from the installed headers with pkg-config alone,
@@ -259,8 +264,8 @@ install: $(LIB)
 INSTALL_CHECK := $(abspath $(BUILD)/install-check)
 install-check: all
 	@rm -rf $(BUILD)/install-check
-	$(Q)$(MAKE) --no-print-directory -s install PREFIX=$(INSTALL_CHECK) DESTDIR= BUILD=$(BUILD) \
-	    >/dev/null
+	$(Q)$(MAKE) --no-print-directory -s install PREFIX=$(INSTALL_CHECK) \
+	    LIBDIR=$(INSTALL_CHECK)/lib DESTDIR= BUILD=$(BUILD) >/dev/null
 	$(Q)export PKG_CONFIG_PATH=$(INSTALL_CHECK)/lib/pkgconfig; \
 	    if pkg-config --libs pushcgi | grep -qE 'turbojpeg|curl'; then \
 	      echo "install-check: pkg-config --libs pushcgi names libturbojpeg or libcurl" >&2; \
@@ -272,6 +277,36 @@ install-check: all
 	    $(INSTALL_CHECK)/jpeg_user >/dev/null
 	@echo "  install-check: hello_push builds with pushcgi.pc, a JPEG and http source user" \
 	      "with pushcgi-jpeg.pc"
+
+# The Debian packages pushcgi and libpushcgi-dev (debian/), built by dpkg-buildpackage in
+# build/debian and moved to build/deb/ with their .buildinfo and .changes, so that nothing
+# is written beside the source tree, and cleaned up after (--post-clean). DEB_JOBS:
+# dpkg-buildpackage's -j (auto: one per core).
+DEB_DIR  := $(abspath $(BUILD)/deb)
+DEB_JOBS ?= auto
+DEB_ARCH  = $(shell dpkg --print-architecture)
+deb: deb-version-check | packages
+	$(Q)rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)
+	$(Q)env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL PUSHCGI_DEB_DIR=$(DEB_DIR) \
+	    dpkg-buildpackage -us -uc -b -j$(DEB_JOBS) --post-clean \
+	    --buildinfo-file=$(DEB_DIR)/pushcgi_$(VERSION)_$(DEB_ARCH).buildinfo \
+	    --buildinfo-option=-u$(DEB_DIR) \
+	    --changes-file=$(DEB_DIR)/pushcgi_$(VERSION)_$(DEB_ARCH).changes \
+	    --changes-option=-u$(DEB_DIR)
+	@echo "  deb: $$(cd $(DEB_DIR) && echo *.deb)"
+
+# debian/changelog's version is the packages' version: it must be the Makefile's VERSION
+# (which the programs print with --version). debian/rules runs this check too.
+deb-version-check: | packages
+	$(Q)changelog=$$(dpkg-parsechangelog -S Version) && [ "$$changelog" = "$(VERSION)" ] || \
+	  { echo "deb: debian/changelog has version '$$changelog' but the Makefile's VERSION is" \
+	         "'$(VERSION)': make them agree" >&2; exit 1; }
+
+# Builds the packages, checks them with lintian, installs them, runs the installed programs
+# as their units would behind a test nginx that includes the installed snippet, builds an
+# example against libpushcgi-dev, and purges both (as root; tests/package/run.sh).
+package-test: | packages
+	$(Q)tests/package/run.sh
 
 FORMAT_FILES = $(shell git ls-files --cached --others --exclude-standard '*.cpp' '*.hpp' 2>/dev/null || \
                  find lib cgi examples tests bench -name '*.[ch]pp' 2>/dev/null)

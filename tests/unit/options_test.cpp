@@ -50,11 +50,14 @@ TEST_F(OptionsTest, DefaultsStayWithoutArguments) {
 TEST_F(OptionsTest, Help) {
   EXPECT_EQ(parse({"--help"}).outcome, Options::Outcome::help);
   EXPECT_EQ(parse({"-h"}).outcome, Options::Outcome::help);
+  EXPECT_EQ(parse({"--threads", "4", "--version"}).outcome, Options::Outcome::version);
+  EXPECT_EQ(parse({"--version=1"}).outcome, Options::Outcome::error);
   const std::string help = options_.help_text();
   EXPECT_NE(help.find("Usage: prog [OPTIONS]"), std::string::npos);
   EXPECT_NE(help.find("--threads N"), std::string::npos);
   EXPECT_NE(help.find("--skip[=NAME]"), std::string::npos);
   EXPECT_NE(help.find("--help"), std::string::npos);
+  EXPECT_NE(help.find("--version"), std::string::npos);
 }
 
 TEST_F(OptionsTest, ErrorsNameTheOption) {

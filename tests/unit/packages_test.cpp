@@ -2,6 +2,7 @@
 // one list in tools/packages before it compiles anything, and no other file names packages.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
 
@@ -75,6 +76,35 @@ TEST(Packages, NoOtherFileNamesThem) {
       EXPECT_EQ(text.find(package), std::string::npos) << file << " names " << package;
     }
   }
+}
+
+// debian/control has to name the build packages again (Build-Depends, for dpkg-buildpackage):
+// every one of the build line but the compiler and make (build-essential), and none other
+// than help2man and debhelper's own.
+TEST(Packages, DebianBuildDependsAreTheBuildLine) {
+  const RunResult list = run_program({kSource + "/tools/ensure-packages", "--list", "build"});
+  ASSERT_EQ(list.status, 0) << list.err;
+  std::istringstream build_line(list.out);
+  std::vector<std::string> expected{"debhelper-compat", "help2man"};
+  for (std::string package; build_line >> package;) {
+    if (package != "g++" && package != "make") expected.push_back(package);
+  }
+  const std::string control = read_file(kSource + "/debian/control");
+  const std::size_t start = control.find("Build-Depends:");
+  ASSERT_NE(start, std::string::npos);
+  // The field runs until the next line that does not start with a space.
+  std::size_t end = start;
+  do end = control.find('\n', end + 1);
+  while (end != std::string::npos && end + 1 < control.size() && control[end + 1] == ' ');
+  std::istringstream field(control.substr(start + 14, end - start - 14));
+  std::vector<std::string> named;
+  for (std::string word; field >> word;) {
+    while (!word.empty() && word.back() == ',') word.pop_back();
+    if (!word.empty() && word[0] != '(' && word.back() != ')') named.push_back(word);
+  }
+  std::sort(expected.begin(), expected.end());
+  std::sort(named.begin(), named.end());
+  EXPECT_EQ(named, expected);
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-// Command-line options: "--name value" or "--name=value", --help, and one-line errors that
-// name the option.
+// Command-line options: "--name value" or "--name=value", --help, --version, and one-line
+// errors that name the option.
 #pragma once
 
 #include <functional>
@@ -32,7 +32,7 @@ class Options {
   // --name TEXT, any non-empty text.
   void add_text(std::string name, std::string metavar, std::string help, std::string& target);
 
-  enum class Outcome { run, help, error };
+  enum class Outcome { run, help, version, error };
   struct Result {
     Outcome outcome;
     std::string message;  // for error: one line, without the program name

@@ -48,7 +48,7 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   // Program options are added here before run(); --socket, --socket-mode, --threads,
-  // --log-level and --help are there already.
+  // --log-level, --help and --version are there already.
   Options& options() { return options_; }
 
   void route(std::string path, Handler handler) {
@@ -65,12 +65,13 @@ class Server {
   void add_metrics(MetricsWriter writer) { metrics_writers_.push_back(std::move(writer)); }
 
   // The program's main: parses the options (a bad one: one line on stderr, returns 2;
-  // --help: returns 0), then serves until stopped. Returns the exit status.
+  // --help, --version ("NAME VERSION", the toolkit's version): returns 0), then serves until
+  // stopped. Returns the exit status.
   int run(int argc, const char* const* argv);
   int run(int argc, char** argv) { return run(argc, const_cast<const char* const*>(argv)); }
 
   // run() in two steps, for programs that wire things up from their option values:
-  // parse_options() returns the exit status to leave with (--help, a bad option), or
+  // parse_options() returns the exit status to leave with (--help, --version, a bad option), or
   // nothing to go on with serve().
   std::optional<int> parse_options(int argc, const char* const* argv);
   std::optional<int> parse_options(int argc, char** argv) {

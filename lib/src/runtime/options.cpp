@@ -64,6 +64,7 @@ Options::Result Options::parse(int argc, const char* const* argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h") return {Outcome::help, ""};
+    if (arg == "--version") return {Outcome::version, ""};
     if (arg.substr(0, 2) != "--" || arg.size() == 2) {
       // Not quoted: a stray word is often a value meant for the option before it, and that
       // may be a camera's URL with its password (--skip-unchanged http://user:pw@...).
@@ -110,6 +111,7 @@ std::string Options::help_text() const {
     text += left + option.help + "\n";
   }
   text += "  --help                    show this help and exit\n";
+  text += "  --version                 show the version and exit\n";
   return text;
 }
 

@@ -18,6 +18,11 @@
 #include "runtime/process_metrics.hpp"
 #include "runtime/stop_signal.hpp"
 
+// The Makefile's VERSION (a build outside it says 0).
+#ifndef PUSHCGI_VERSION
+#define PUSHCGI_VERSION "0"
+#endif
+
 namespace pushcgi {
 
 Server::Server(std::string program, std::string summary)
@@ -93,6 +98,11 @@ std::optional<int> Server::parse_options(int argc, const char* const* argv) {
   const Options::Result parsed = options_.parse(argc, argv);
   if (parsed.outcome == Options::Outcome::help) {
     std::fputs(options_.help_text().c_str(), stdout);
+    return 0;
+  }
+  if (parsed.outcome == Options::Outcome::version) {
+    // "NAME VERSION", the first line that help2man reads for the man pages.
+    std::printf("%s %s\n", program_.c_str(), PUSHCGI_VERSION);
     return 0;
   }
   if (parsed.outcome == Options::Outcome::error) {
