@@ -1,5 +1,6 @@
 #include "fcgi_program.hpp"
 
+#include <regex>
 #include <thread>
 
 namespace pushcgi::test {
@@ -45,6 +46,17 @@ std::optional<std::chrono::steady_clock::duration> FcgiProgram::wait_open_stream
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   return std::nullopt;
+}
+
+// VERSION as the Makefile sets it ("VERSION  := 0.1.0"), read from the file itself rather
+// than from the define the programs were built with.
+std::string makefile_version() {
+  const std::string makefile = read_file(std::string(PUSHCGI_SOURCE_DIR) + "/Makefile");
+  std::smatch match;
+  if (!std::regex_search(makefile, match, std::regex(R"((^|\n)VERSION[ \t]*:=[ \t]*(\S+))"))) {
+    return "";
+  }
+  return match[2];
 }
 
 std::string expected_stream_head(const std::string& b) {

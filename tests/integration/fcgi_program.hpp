@@ -57,6 +57,9 @@ class HelloPushServer : public FcgiProgram {
   }
 };
 
+// VERSION as the Makefile sets it, read from the file itself ("" if it has no such line).
+std::string makefile_version();
+
 // The exact head hello_push sends for a stream with boundary b.
 std::string expected_stream_head(const std::string& b);
 

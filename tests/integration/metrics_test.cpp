@@ -78,6 +78,9 @@ void expect_valid_metrics(const std::string& response, const std::string& who) {
   EXPECT_EQ(verdict.said, "") << who;
   EXPECT_TRUE(metric(body, "process_cpu_seconds_total").has_value()) << who << "\n" << body;
   EXPECT_GT(metric(body, "process_open_fds").value_or(0), 2) << who;
+  EXPECT_EQ(metric(body, "pushcgi_build_info{version=\"" + makefile_version() + "\"}"), 1)
+      << who << "\n"
+      << body;
 }
 
 TEST(Metrics, PromtoolFindsNothingWrongWithAnyProgramsMetrics) {

@@ -2,23 +2,10 @@
 // the Debian packages' man pages from it, and debian/changelog must carry the same version).
 #include <gtest/gtest.h>
 
-#include <regex>
-
-#include "support/process.hpp"
+#include "fcgi_program.hpp"
 
 namespace pushcgi::test {
 namespace {
-
-// VERSION as the Makefile sets it ("VERSION  := 0.1.0"), read from the file itself rather
-// than from the define the programs were built with.
-std::string makefile_version() {
-  const std::string makefile = read_file(std::string(PUSHCGI_SOURCE_DIR) + "/Makefile");
-  std::smatch match;
-  if (!std::regex_search(makefile, match, std::regex(R"((^|\n)VERSION[ \t]*:=[ \t]*(\S+))"))) {
-    return "";
-  }
-  return match[2];
-}
 
 TEST(Version, EveryProgramPrintsTheMakefilesVersionAndExits) {
   const std::string version = makefile_version();

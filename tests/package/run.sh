@@ -245,6 +245,20 @@ PY
 [ "$parts" -ge 2 ] || fail "/webcam/stream sent $parts JPEG parts in 4 s, not at least 2"
 say "GET /webcam/stream: multipart/x-mixed-replace, $parts JPEG parts in 4 s"
 
+# /metrics (and /state) through the installed snippet: for this host, and 403 for any other
+# address (127.0.0.2 is this machine too, but not one the snippet lets in).
+metrics=$(curl -sS -m 10 "$base/webcam/metrics") || fail "GET /webcam/metrics failed"
+grep -q '^pushcgi_streams_started_total{route="/stream"} [1-9]' <<<"$metrics" ||
+  fail "/webcam/metrics does not count the stream above: $(head -c 300 <<<"$metrics")"
+grep -q '^pushcgi_build_info{version="'"$version"'"} 1$' <<<"$metrics" ||
+  fail "/webcam/metrics does not say version $version"
+for target in /ps/metrics /ps/state /webcam/metrics /webcam/state; do
+  code=$(curl -sS -m 10 --interface 127.0.0.2 -o /dev/null -w '%{http_code}' "$base$target") ||
+    fail "GET $target from 127.0.0.2 failed"
+  [ "$code" = 403 ] || fail "GET $target from 127.0.0.2 answered $code, not 403"
+done
+say "GET /webcam/metrics: counts the stream, version $version; /metrics and /state: 403 from 127.0.0.2"
+
 # 5. An example against the installed library, with pkg-config alone, run once as CGI.
 flags=$(env -u PKG_CONFIG_PATH pkg-config --cflags --libs pushcgi)
 # shellcheck disable=SC2086  # the flags are words

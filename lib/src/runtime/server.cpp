@@ -151,6 +151,8 @@ void Server::fill_standard_descriptors() {
 
 void Server::metrics(Response& response) const {
   MetricsText metrics;
+  metrics.family("pushcgi_build_info", MetricType::gauge, "1, labelled with the version.")
+      .sample(1, {{"version", PUSHCGI_VERSION}});
   write_stream_metrics(metrics, router_.stream_routes());
   metrics.family("pushcgi_streams_max", MetricType::gauge,
                  "Streams allowed at once (--max-streams); 0: no limit.");
