@@ -111,6 +111,14 @@ TEST_P(LocalOnly, StateAndMetricsAnswerOnlyClientsOnThisHost) {
     const std::string remote = get_from("127.0.0.2", stack.port(), target);
     EXPECT_EQ(status_of(remote), 403) << target << "\n" << remote.substr(0, 300);
   }
+  // Spelled otherwise, as a scanner would try: never answered to a client elsewhere.
+  for (const std::string target : {"/ps//state", "/ps/%73tate", "/ps/state?x=1", "/ps/state/",
+                                   "/ps/./metrics", "/webcam//metrics", "/webcam/%6detrics"}) {
+    const std::string remote = get_from("127.0.0.2", stack.port(), target);
+    EXPECT_NE(status_of(remote), 200) << target << "\n" << remote.substr(0, 300);
+    EXPECT_EQ(remote.find("open_streams"), std::string::npos) << target;
+    EXPECT_EQ(remote.find("pushcgi_streams"), std::string::npos) << target;
+  }
   for (const std::string& target : public_targets) {
     const std::string remote = get_from("127.0.0.2", stack.port(), target);
     EXPECT_EQ(status_of(remote), 200) << target << "\n" << remote.substr(0, 300);

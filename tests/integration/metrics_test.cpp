@@ -99,11 +99,10 @@ TEST(Metrics, PromtoolFindsNothingWrongWithAnyProgramsMetrics) {
   EXPECT_EQ(metric(body, stream_series("pushcgi_streams_open", "/front/stream")), 1) << body;
   EXPECT_GE(metric(body, "pushcgi_values_published_total{hub=\"front\"}").value_or(0), 2) << body;
   EXPECT_GE(metric(body, "pushcgi_values_delivered_total{hub=\"front\"}").value_or(0), 2) << body;
-  EXPECT_EQ(metric(body, "pushcgi_source_up{source=\"front\"}"), 1) << body;
-  EXPECT_EQ(metric(body, "pushcgi_source_up{source=\"back\"}"), 0) << body;
-  EXPECT_EQ(metric(body, "pushcgi_source_starts_total{source=\"front\"}"), 1) << body;
-  EXPECT_TRUE(metric(body, "pushcgi_source_cpu_seconds_total{source=\"front\"}").has_value())
-      << body;
+  EXPECT_EQ(metric(body, "pushcgi_source_up{hub=\"front\"}"), 1) << body;
+  EXPECT_EQ(metric(body, "pushcgi_source_up{hub=\"back\"}"), 0) << body;
+  EXPECT_EQ(metric(body, "pushcgi_source_starts_total{hub=\"front\"}"), 1) << body;
+  EXPECT_TRUE(metric(body, "pushcgi_source_cpu_seconds_total{hub=\"front\"}").has_value()) << body;
 
   FcgiProgram ps("ps.fcgi", kDefaultThreads, {"--interval", "1"});
   FcgiClient watcher = ps.request("/events");
@@ -117,10 +116,29 @@ TEST(Metrics, PromtoolFindsNothingWrongWithAnyProgramsMetrics) {
   EXPECT_GE(metric(ps_body, "pushcgi_producer_runs_total{hub=\"ps\"}").value_or(0), 1) << ps_body;
   EXPECT_TRUE(metric(ps_body, "pushcgi_producer_cpu_seconds_total{hub=\"ps\"}").has_value());
 
+  // hello_push writes its stream itself, on its worker (a blocking stream).
   HelloPushServer hello;
   FcgiClient greeted = hello.request("curl/7.88.1");
   ASSERT_TRUE(greeted.read_until(has_parts(1), 10s)) << greeted.out().substr(0, 200);
-  expect_valid_metrics(metrics_of(hello), "hello_push");
+  const std::string hello_metrics = metrics_of(hello);
+  expect_valid_metrics(hello_metrics, "hello_push");
+  EXPECT_EQ(metric(body_of(hello_metrics), stream_series("pushcgi_streams_open", "/")), 1)
+      << body_of(hello_metrics);
+  greeted.close();
+  std::string hello_body;
+  EXPECT_TRUE(eventually(
+      [&] {
+        hello_body = body_of(metrics_of(hello));
+        return metric(hello_body, ended_series("/", "viewer_left")) == 1;
+      },
+      10s))
+      << hello_body;
+  EXPECT_EQ(metric(hello_body, stream_series("pushcgi_streams_open", "/")), 0) << hello_body;
+}
+
+TEST(Metrics, AProgramBeforeAnyStreamPassesPromtoolToo) {
+  FcgiProgram webcam("webcam.fcgi", kDefaultThreads, {"--size", "160x120"});
+  expect_valid_metrics(metrics_of(webcam), "webcam.fcgi with no stream yet");
 }
 
 TEST(Metrics, StreamsAreCountedByRouteWithWhyTheyEnded) {
@@ -143,8 +161,16 @@ TEST(Metrics, StreamsAreCountedByRouteWithWhyTheyEnded) {
   EXPECT_GE(metric(body, stream_series("pushcgi_stream_sent_bytes_total", "/stream")).value_or(0),
             static_cast<double>(first.out().size() + second.out().size()))
       << body;
-  // Pages are no streams.
+  // Pages and snapshots (a reply that waits for its frame in an event loop) are no streams.
+  ASSERT_EQ(webcam.fetch("/snapshot").rfind("Status: 200 OK\r\n", 0), 0u);
+  ASSERT_EQ(webcam.fetch("/").rfind("Status: 200 OK\r\n", 0), 0u);
+  body = body_of(metrics_of(webcam));
   EXPECT_FALSE(metric(body, stream_series("pushcgi_streams_started_total", "/state")).has_value());
+  EXPECT_FALSE(
+      metric(body, stream_series("pushcgi_streams_started_total", "/snapshot")).has_value())
+      << body;
+  EXPECT_FALSE(metric(body, stream_series("pushcgi_streams_started_total", "/")).has_value());
+  EXPECT_EQ(metric(body, stream_series("pushcgi_streams_started_total", "/stream")), 3) << body;
 
   first.close();
   EXPECT_TRUE(eventually(

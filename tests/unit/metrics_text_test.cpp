@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 #include "pushcgi/stream_metrics.hpp"
 
@@ -41,15 +42,23 @@ TEST(MetricsText, DoublesKeepTheirPrecisionAndSpecialValuesTheirNames) {
   MetricsText metrics;
   metrics.family("pushcgi_x_seconds", MetricType::gauge, "x")
       .sample(0.1)
+      .sample(1.0 / 3)
       .sample(1795741751.29)
       .sample(std::numeric_limits<double>::infinity())
       .sample(std::nan(""));
   EXPECT_EQ(metrics.text(),
             "# HELP pushcgi_x_seconds x\n# TYPE pushcgi_x_seconds gauge\n"
-            "pushcgi_x_seconds 0.10000000000000001\n"
+            "pushcgi_x_seconds 0.1\n"
+            "pushcgi_x_seconds 0.3333333333333333\n"
             "pushcgi_x_seconds 1795741751.29\n"
             "pushcgi_x_seconds +Inf\n"
             "pushcgi_x_seconds NaN\n");
+}
+
+TEST(MetricsText, AFamilyWrittenTwiceIsAProgramError) {
+  MetricsText metrics;
+  metrics.family("pushcgi_x", MetricType::gauge, "x").sample(1);
+  EXPECT_THROW(metrics.family("pushcgi_x", MetricType::gauge, "x"), std::logic_error);
 }
 
 TEST(StreamMetrics, ATallyCountsOneStartAndOneEnd) {
@@ -63,6 +72,8 @@ TEST(StreamMetrics, ATallyCountsOneStartAndOneEnd) {
     moved.sent(20);
     moved.end(StreamEnd::time_limit);
     moved.end(StreamEnd::shutdown);  // counted once
+    EXPECT_EQ(route.open(), 0u);
+    moved.sent(5);  // its end bytes, after it stopped counting as open
   }
   {
     StreamTally gone(&route);  // destroyed without an end: the viewer was gone first
@@ -74,7 +85,7 @@ TEST(StreamMetrics, ATallyCountsOneStartAndOneEnd) {
   EXPECT_EQ(route.ended(StreamEnd::shutdown), 0u);
   EXPECT_EQ(route.ended(StreamEnd::viewer_left), 1u);
   EXPECT_EQ(route.ended(StreamEnd::refused), 1u);
-  EXPECT_EQ(route.bytes(), 120u);
+  EXPECT_EQ(route.bytes(), 125u);
 }
 
 }  // namespace

@@ -33,12 +33,14 @@ HubFigures hub_figures(std::string name, const Hub<T>& hub) {
 void write_hub_metrics(MetricsText& metrics, const std::vector<HubFigures>& hubs);
 
 struct NamedSource {
-  std::string name;
+  std::string name;  // its hub's
   SourceStatus status;
 };
 
 // pushcgi_source_up, pushcgi_source_starts_total, pushcgi_source_frames_received_total,
-// _dropped_total, _unchanged_total and pushcgi_source_incidents_total, labelled source="NAME".
+// _dropped_total, _unchanged_total, pushcgi_source_incidents_total and
+// pushcgi_source_cpu_seconds_total, labelled hub="NAME" (the hub the source feeds: one label
+// name for both, so that `pushcgi_source_up == 0 and pushcgi_viewers > 0` matches).
 void write_source_metrics(MetricsText& metrics, const std::vector<NamedSource>& sources);
 
 struct NamedPublisher {

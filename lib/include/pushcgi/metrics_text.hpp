@@ -19,7 +19,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -34,7 +36,9 @@ class MetricsText {
  public:
   static constexpr std::string_view kContentType = "text/plain; version=0.0.4; charset=utf-8";
 
-  // Starts a family: its HELP and TYPE lines. Each name once per text.
+  // Starts a family: its HELP and TYPE lines. A name given twice throws std::logic_error
+  // (Prometheus would refuse the whole text): a program bug, which the router turns into a
+  // 500 and one error line.
   MetricsText& family(std::string_view name, MetricType type, std::string_view help);
   // A sample of the family started last.
   MetricsText& sample(double value, MetricLabels labels = {});
@@ -54,6 +58,7 @@ class MetricsText {
 
   std::string text_;
   std::string name_;
+  std::set<std::string, std::less<>> names_;
 };
 
 // A label value as the format writes it between quotes: \ " and line feeds escaped.

@@ -56,13 +56,16 @@ class RouteStreams {
 };
 
 // One stream's part of its route's counts; it moves with the stream from the worker that
-// started it to the event loop that writes it. Made: a start. end(): the end and why;
+// started it to the event loop that writes it. Made: a start. end(): the end and why, as
+// the stream stops counting as open (its end bytes, sent after, still count as sent);
 // destroyed without one (the viewer was gone before the hand-over): viewer_left.
 class StreamTally {
  public:
   StreamTally() = default;
   explicit StreamTally(RouteStreams* route);  // nullptr: counts nothing
-  StreamTally(StreamTally&& other) noexcept : route_(other.route_) { other.route_ = nullptr; }
+  StreamTally(StreamTally&& other) noexcept : route_(other.route_), ended_(other.ended_) {
+    other.route_ = nullptr;
+  }
   StreamTally& operator=(StreamTally&& other) noexcept;
   ~StreamTally() { end(StreamEnd::viewer_left); }
   StreamTally(const StreamTally&) = delete;
@@ -77,6 +80,7 @@ class StreamTally {
 
  private:
   RouteStreams* route_ = nullptr;
+  bool ended_ = false;
 };
 
 // pushcgi_streams_open, pushcgi_streams_started_total, pushcgi_streams_ended_total (one

@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
 
 namespace pushcgi {
 
@@ -34,6 +36,9 @@ std::string metric_label_value(std::string_view value) {
 }
 
 MetricsText& MetricsText::family(std::string_view name, MetricType type, std::string_view help) {
+  if (!names_.emplace(name).second) {
+    throw std::logic_error("metrics family written twice: " + std::string(name));
+  }
   name_ = name;
   text_ += "# HELP " + name_ + " " + escaped(help, false) + "\n";
   text_ += "# TYPE " + name_ + " " + std::string(type_name(type)) + "\n";
@@ -43,8 +48,13 @@ MetricsText& MetricsText::family(std::string_view name, MetricType type, std::st
 MetricsText& MetricsText::sample(double value, MetricLabels labels) {
   if (std::isnan(value)) return line("NaN", labels);
   if (std::isinf(value)) return line(value > 0 ? "+Inf" : "-Inf", labels);
+  // The shortest of 15 to 17 digits that reads back as the same double: 0.1, not
+  // 0.10000000000000001.
   char number[32];
-  std::snprintf(number, sizeof number, "%.17g", value);
+  for (int digits = 15; digits <= 17; ++digits) {
+    std::snprintf(number, sizeof number, "%.*g", digits, value);
+    if (std::strtod(number, nullptr) == value) break;
+  }
   return line(number, labels);
 }
 

@@ -33,23 +33,23 @@ void write_hub_metrics(MetricsText& metrics, const std::vector<HubFigures>& hubs
 
 void write_source_metrics(MetricsText& metrics, const std::vector<NamedSource>& sources) {
   family(metrics, sources, "pushcgi_source_up", MetricType::gauge,
-         "1 while the source runs (it runs only while someone watches).", "source",
+         "1 while the source runs (it runs only while someone watches).", "hub",
          [](const NamedSource& source) { return source.status.running ? 1u : 0u; });
   family(metrics, sources, "pushcgi_source_starts_total", MetricType::counter,
          "Times the source was started: for a viewer after a quiet spell, and again after "
          "a failure or a stall.",
-         "source", [](const NamedSource& source) { return source.status.starts; });
+         "hub", [](const NamedSource& source) { return source.status.starts; });
   family(metrics, sources, "pushcgi_source_frames_received_total", MetricType::counter,
-         "Frames (or messages) the source delivered.", "source",
+         "Frames (or messages) the source delivered.", "hub",
          [](const NamedSource& source) { return source.status.frames_in; });
   family(metrics, sources, "pushcgi_source_frames_dropped_total", MetricType::counter,
          "Frames that failed the checks (not a whole JPEG, too large) and were not published.",
-         "source", [](const NamedSource& source) { return source.status.frames_dropped; });
+         "hub", [](const NamedSource& source) { return source.status.frames_dropped; });
   family(metrics, sources, "pushcgi_source_frames_unchanged_total", MetricType::counter,
-         "Frames equal to the one before, not published (--skip-unchanged).", "source",
+         "Frames equal to the one before, not published (--skip-unchanged).", "hub",
          [](const NamedSource& source) { return source.status.frames_unchanged; });
   family(metrics, sources, "pushcgi_source_incidents_total", MetricType::counter,
-         "Failures, stalls and restarts of the source (/state says the last).", "source",
+         "Failures, stalls and restarts of the source (/state says the last).", "hub",
          [](const NamedSource& source) { return source.status.incidents.count; });
   std::vector<NamedSource> timed;
   for (const NamedSource& source : sources) {
@@ -58,7 +58,7 @@ void write_source_metrics(MetricsText& metrics, const std::vector<NamedSource>& 
   family(metrics, timed, "pushcgi_source_cpu_seconds_total", MetricType::counter,
          "CPU time the source's thread took to produce (an exec: source's program is a "
          "process of its own).",
-         "source", [](const NamedSource& source) { return *source.status.cpu_seconds; });
+         "hub", [](const NamedSource& source) { return *source.status.cpu_seconds; });
 }
 
 void write_publisher_metrics(MetricsText& metrics, const std::vector<NamedPublisher>& publishers) {

@@ -530,6 +530,7 @@ void EventLoop::end(Stream& stream, const Ending& ending, Clock::time_point end_
   // Counted as open no longer: a viewer that reads its end and asks /state at once sees it
   // gone (the end goes out in the same turn, or is cut at end_by).
   stream.slot.release();
+  stream.tally.end(ending.kind);
   // A reply that got no value (timed out, or the program stops): the pump's other answer.
   const std::string_view end =
       stream.pump->is_once() && !stream.answered ? stream.pump->otherwise() : stream.pump->end();

@@ -155,7 +155,8 @@ void Server::metrics(Response& response) const {
       .sample(1, {{"version", PUSHCGI_VERSION}});
   write_stream_metrics(metrics, router_.stream_routes());
   metrics.family("pushcgi_streams_max", MetricType::gauge,
-                 "Streams allowed at once (--max-streams); 0: no limit.");
+                 "Streams allowed at once (--max-streams, or from the open-file limit); 0: "
+                 "no limit (a CGI).");
   metrics.sample(fastcgi_ ? fastcgi_->max_streams() : 0u);
   metrics.family("pushcgi_worker_threads", MetricType::gauge,
                  "Worker threads that accept requests (--threads).");

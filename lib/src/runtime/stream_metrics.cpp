@@ -25,8 +25,8 @@ std::string_view metric_label(StreamEnd end) {
 }
 
 void RouteStreams::refused() {
-  started_.fetch_add(1, std::memory_order_relaxed);
-  ended_[static_cast<std::size_t>(StreamEnd::refused)].fetch_add(1, std::memory_order_relaxed);
+  started_.fetch_add(1, std::memory_order_acq_rel);
+  ended_[static_cast<std::size_t>(StreamEnd::refused)].fetch_add(1, std::memory_order_acq_rel);
 }
 
 std::uint64_t RouteStreams::open() const {
@@ -45,15 +45,16 @@ StreamTally& StreamTally::operator=(StreamTally&& other) noexcept {
   if (this != &other) {
     end(StreamEnd::viewer_left);
     route_ = other.route_;
+    ended_ = other.ended_;
     other.route_ = nullptr;
   }
   return *this;
 }
 
 void StreamTally::end(StreamEnd why) {
-  if (route_ == nullptr) return;
+  if (route_ == nullptr || ended_) return;
   route_->ended_[static_cast<std::size_t>(why)].fetch_add(1, std::memory_order_acq_rel);
-  route_ = nullptr;
+  ended_ = true;
 }
 
 void write_stream_metrics(MetricsText& metrics, const std::vector<const RouteStreams*>& routes) {

@@ -55,9 +55,11 @@ void ThreadedSource::start(Emit emit, Drop drop) {
       cpu_running_ = pthread_getcpuclockid(pthread_self(), &cpu_clock_) == 0;
     }
     run();
+    // Read under the lock: a reader between this reading and cpu_running_ = false would
+    // see a later live figure than the one added, and the counter would go back.
+    const std::lock_guard<std::mutex> lock(cpu_mutex_);
     timespec spent{};
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spent);
-    const std::lock_guard<std::mutex> lock(cpu_mutex_);
     cpu_before_ += std::chrono::seconds(spent.tv_sec) + std::chrono::nanoseconds(spent.tv_nsec);
     cpu_running_ = false;
   });
