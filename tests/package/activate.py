@@ -108,11 +108,17 @@ def main():
         if listening(listen):
             fail(f"something already listens on {listen}: stop it first")
         os.unlink(listen)  # a stale socket file, as systemd would replace it
+    # Made under another name and renamed when its owner and mode are right, as systemd's
+    # socket is whole from the first connection on.
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(listen)
+    making = listen + ".new"
+    if os.path.exists(making):
+        os.unlink(making)
+    listener.bind(making)
+    os.chown(making, owner, group)
+    os.chmod(making, mode)
     listener.listen(socket.SOMAXCONN)
-    os.chown(listen, owner, group)
-    os.chmod(listen, mode)
+    os.rename(making, listen)
 
     log = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(listener.fileno(), 0)

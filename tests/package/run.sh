@@ -5,9 +5,11 @@
 # nginx that includes the installed snippet unmodified, builds an example against the
 # installed libpushcgi-dev with pkg-config alone, then purges both and checks that nothing
 # of them is left. As root; it uses the real sockets /run/pushcgi/*.sock (the snippet's) and
-# refuses to start if something listens there. Everything it started is stopped by PID, and
-# the packages are purged, also when a check fails. Installed packages of an earlier
-# install are replaced and purged as well.
+# refuses to start if something listens there, if the packages are installed already (an
+# administrator's install and configuration would be purged; PUSHCGI_PACKAGE_TEST_REPLACE=1
+# allows it), or if systemd runs this host (the installed sockets would be its own: run the
+# test in a container or VM without it, as CI does). Everything it started is stopped by
+# PID, and the packages are purged, also when a check fails or it is stopped by a signal.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -21,6 +23,13 @@ say() { echo "package-test: $*"; }
 fail() { echo "package-test: FAIL: $*" >&2; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || fail "run as root: it installs and purges packages"
+[ ! -d /run/systemd/system ] ||
+  fail "systemd runs this host: the installed sockets would be systemd's, not the test's; run it in a container or VM without systemd as PID 1"
+# One run at a time: two would share dpkg's database and /run/pushcgi.
+exec 8>/run/lock/pushcgi-package-test
+flock -w 900 8 || fail "another make package-test holds /run/lock/pushcgi-package-test"
+# Loopback only, never through a proxy of the environment.
+export NO_PROXY='*' no_proxy='*'
 version=$(sed -n 's/^VERSION[[:space:]]*:=[[:space:]]*//p' Makefile)
 [ -n "$version" ] || fail "no VERSION := line in the Makefile"
 multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
@@ -100,15 +109,23 @@ cleanup() {
   exit "$status"
 }
 trap cleanup EXIT
+# A signal (a CI timeout, Ctrl-C) ends it through the same cleanup.
+trap 'exit 143' TERM
+trap 'exit 130' INT
+trap 'exit 129' HUP
 # A command that fails outside a check says which (set -e alone would end silently).
 trap 'echo "package-test: FAIL: line $LINENO: $BASH_COMMAND" >&2' ERR
 
 # 1. Build and lintian.
 for package in "${PACKAGES[@]}"; do
   if dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed'; then
+    [ "${PUSHCGI_PACKAGE_TEST_REPLACE:-}" = 1 ] ||
+      fail "$package is installed: the test would replace and purge it, with its configuration (PUSHCGI_PACKAGE_TEST_REPLACE=1 allows it)"
     say "$package is installed already: it is replaced by the new build, and purged at the end"
   fi
 done
+[ ! -e /usr/local/include/pushcgi ] ||
+  fail "/usr/local/include/pushcgi (make install) would shadow the installed headers"
 say "make deb (log: build/package-test-deb.log)"
 mkdir -p build
 make --no-print-directory deb >build/package-test-deb.log 2>&1 ||
@@ -129,7 +146,8 @@ if grep -E '^(E|W):' "$work/lintian.log" >&2; then fail "lintian reports errors 
 installed=true
 say "apt-get install ${debs[*]}"
 DEBIAN_FRONTEND=noninteractive apt-get install -y --reinstall -o DPkg::Lock::Timeout=120 \
-  "${debs[@]}" >"$work/install.log" 2>&1 || fail "apt-get install failed"
+  -o Dpkg::Options::=--force-confnew "${debs[@]}" >"$work/install.log" 2>&1 ||
+  fail "apt-get install failed"
 for package in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status} ${Version}' "$package" | grep -qx "install ok installed $version" ||
     fail "$package $version is not installed"
@@ -184,6 +202,12 @@ for unit in "${UNITS[@]}"; do
   wait_for 10 listening "$path" || fail "$unit does not listen on $path within 10 s"
   [ "$(stat -c '%U:%G %a' "$path")" = "root:www-data 660" ] ||
     fail "$path is $(stat -c '%U:%G %a' "$path"), not root:www-data 660"
+  # The helper makes the socket under another name and renames it when it is ready: its
+  # owner and mode are right from the first connection. The process then becomes the
+  # program, as the unit's user.
+  program=$(sed -n 's|^ExecStart=\([^ ]*\).*|\1|p' "$UNIT_DIR/$unit.service")
+  wait_for 10 test "$(readlink "/proc/${pids[-1]}/exe")" = "$program" ||
+    fail "$unit is not $program after 10 s"
   [ "$(ps -o user= -p "${pids[-1]}")" = pushcgi ] || fail "$unit does not run as pushcgi"
 done
 ps_pid=${pids[0]}
@@ -277,8 +301,18 @@ boundary=$(sed -n $'/^\r$/q; s/^Content-Type: multipart\\/x-mixed-replace; *boun
 grep -qx '2' "$work/hello.out" && grep -qx -- "--$boundary--"$'\r' "$work/hello.out" ||
   fail "hello_push's CGI stream lacks its second part or its close delimiter after SIGTERM"
 say "hello_push built with pkg-config ($flags); as CGI: 200, multipart, closed on SIGTERM"
+# The JPEG checks and frame sources with pushcgi-jpeg.pc: libpushcgi-dev's Depends must
+# bring what its Requires name.
+jpeg_flags=$(env -u PKG_CONFIG_PATH pkg-config --cflags --libs pushcgi-jpeg)
+# shellcheck disable=SC2086  # the flags are words
+g++ tests/install/jpeg_user.cpp $jpeg_flags -o "$work/jpeg_user" 2>"$work/compile-jpeg.log" ||
+  fail "tests/install/jpeg_user.cpp does not build with: pkg-config --cflags --libs pushcgi-jpeg"
+"$work/jpeg_user" >/dev/null || fail "jpeg_user, built against the installed library, failed"
+say "jpeg_user built with pushcgi-jpeg.pc and ran"
 
-# 6. Purge, and nothing left behind.
+# 6. Purge, and nothing left behind: also an Apache configuration the administrator enabled
+# (a link to a purged file would keep Apache from starting).
+a2enconf -q pushcgi || fail "a2enconf pushcgi failed"
 stop_all
 pgrep -u pushcgi >/dev/null && fail "processes of the pushcgi user are still running"
 dpkg -L "${PACKAGES[@]}" >"$work/files" || fail "dpkg -L failed"
@@ -301,6 +335,8 @@ done <"$work/files"
 while IFS= read -r path; do left+=("$path"); done < <(
   find /etc /lib /usr /var/lib/systemd /var/lib/dpkg/info -path /usr/local -prune -o \
     -name '*pushcgi*' -print 2>/dev/null)
+[ ! -L /etc/apache2/conf-enabled/pushcgi.conf ] ||
+  fail "the purge left /etc/apache2/conf-enabled/pushcgi.conf behind"
 [ ${#left[@]} -eq 0 ] || fail "left after purge: ${left[*]}"
 # Debian leaves system users on purge (files the user owned may still exist elsewhere):
 # pushcgi stays, and nothing runs as it.
