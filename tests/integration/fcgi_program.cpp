@@ -1,6 +1,6 @@
 #include "fcgi_program.hpp"
 
-#include <regex>
+#include <sstream>
 #include <thread>
 
 namespace pushcgi::test {
@@ -49,14 +49,16 @@ std::optional<std::chrono::steady_clock::duration> FcgiProgram::wait_open_stream
 }
 
 // VERSION as the Makefile sets it ("VERSION  := 0.1.0"), read from the file itself rather
-// than from the define the programs were built with.
+// than from the define the programs were built with. (No std::regex: GCC 12 warns inside
+// <regex> in the sanitizer builds.)
 std::string makefile_version() {
-  const std::string makefile = read_file(std::string(PUSHCGI_SOURCE_DIR) + "/Makefile");
-  std::smatch match;
-  if (!std::regex_search(makefile, match, std::regex(R"((^|\n)VERSION[ \t]*:=[ \t]*(\S+))"))) {
-    return "";
+  std::istringstream makefile(read_file(std::string(PUSHCGI_SOURCE_DIR) + "/Makefile"));
+  for (std::string line; std::getline(makefile, line);) {
+    std::istringstream words(line);
+    std::string name, assign, value;
+    if (words >> name >> assign >> value && name == "VERSION" && assign == ":=") return value;
   }
-  return match[2];
+  return "";
 }
 
 std::string expected_stream_head(const std::string& b) {
