@@ -272,15 +272,7 @@ void PsService::state(const Request&, Response& response) const {
     body.seconds("producer_period_seconds", period);
   }
   if (subscriber_) {
-    const SourceStatus source = subscriber_->status();
-    body.object("source", JsonObject()
-                              .string("describe", source.describe)
-                              .boolean("running", source.running)
-                              .integer("starts", source.starts)
-                              .integer("messages_in", source.frames_in)
-                              .string("problem", source.problem)
-                              .integer("incidents", source.incidents.count)
-                              .string("last_incident", source.incidents.last));
+    body.object("source", to_json(subscriber_->status(), "messages_in"));
   }
   if (publisher_) {
     body.object("publish", to_json(publisher_->status(), "snapshots_published"));

@@ -148,17 +148,10 @@ void Camera::add_figures(JsonObject& object) const {
       item.number("fps_cap", 1.0 / std::chrono::duration<double>(viewer.period).count());
     }
   }
-  const JsonObject source_fields = JsonObject()
-                                       .string("describe", source.describe)
-                                       .boolean("running", source.running)
-                                       .integer("starts", source.starts)
-                                       .integer("frames_in", source.frames_in)
-                                       .number("frames_in_per_second", source.frames_in_per_second)
-                                       .integer("frames_dropped", source.frames_dropped)
-                                       .integer("frames_unchanged", source.frames_unchanged)
-                                       .string("problem", source.problem)
-                                       .integer("incidents", source.incidents.count)
-                                       .string("last_incident", source.incidents.last);
+  JsonObject source_fields = to_json(source, "frames_in");
+  source_fields.number("frames_in_per_second", source.frames_in_per_second)
+      .integer("frames_dropped", source.frames_dropped)
+      .integer("frames_unchanged", source.frames_unchanged);
   if (publisher_) {
     object.object("publish", to_json(publisher_->status(), "frames_published"));
   }

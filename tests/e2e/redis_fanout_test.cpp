@@ -6,13 +6,12 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
-#include <map>
 #include <thread>
 
 #include "stack.hpp"
 #include "support/fcgi_client.hpp"
 #include "support/redis_server.hpp"
-#include "support/testcard_frames.hpp"
+#include "testcard_viewers.hpp"
 
 namespace pushcgi::test {
 namespace {
@@ -87,28 +86,17 @@ TEST(RedisFanout, ThreeHundredViewersOnThreeServersShareOneCameraThroughThreeSub
 
   // Every viewer: the camera's frames in order, and the same bytes for the same number
   // whichever server it came through.
-  std::map<long, std::string> frames;
+  TestcardViewers frames(made);
   for (std::size_t i = 0; i < kViewers; ++i) {
     SCOPED_TRACE("viewer " + std::to_string(i));
     ASSERT_TRUE(served[i]) << viewers[i].response().substr(0, 300);
     const std::vector<std::string> bodies = part_bodies(viewers[i].response());
     ASSERT_GE(bodies.size(), kFrames);
-    long previous = 0;
-    for (const std::string& body : bodies) {
-      ASSERT_TRUE(whole_jpeg(body));
-      const long number = testcard_number(body);
-      ASSERT_GE(number, 1);
-      EXPECT_LE(number, made) << "a number the camera has not made";
-      EXPECT_GE(number, previous) << "out of order";  // equal: the repeat after a quiet second
-      previous = number;
-      const auto [known, fresh] = frames.emplace(number, body);
-      if (!fresh) {
-        EXPECT_TRUE(known->second == body) << "frame " << number << " differs";
-      }
-    }
+    std::size_t advances = 0;
+    ASSERT_NO_FATAL_FAILURE(frames.check(bodies, advances));
   }
   std::printf("%zu viewers on %zu servers, %zu distinct frames among them, the camera made %ld\n",
-              kViewers, kServers, frames.size(), made);
+              kViewers, kServers, frames.distinct(), made);
 
   // The last viewer anywhere leaves: the subscriptions end, then the camera's source.
   for (HttpClient& viewer : viewers) viewer.close();

@@ -12,6 +12,7 @@
 #include "pushcgi/sources/testcard.hpp"
 #include "stack.hpp"
 #include "support/testcard_frames.hpp"
+#include "testcard_viewers.hpp"
 
 namespace pushcgi::test {
 namespace {
@@ -98,34 +99,19 @@ TEST(RelayChain, FiftyViewersOfTheRelaySeeItsSourcesFramesInOrderOverOneUpstream
 
   // Every viewer: whole JPEGs of A's testcard, numbers in order, each one A made,
   // and the same bytes for the same number whoever got it (passed through, not re-encoded).
-  std::map<long, std::string> frames;
+  TestcardViewers frames(made);
   for (std::size_t i = 0; i < kViewers; ++i) {
     SCOPED_TRACE("viewer " + std::to_string(i));
     ASSERT_TRUE(served[i]) << viewers[i].response().substr(0, 300);
     EXPECT_EQ(viewers[i].status(), 200);
     const std::vector<std::string> bodies = part_bodies(viewers[i].response());
     ASSERT_GE(bodies.size(), kFrames);
-    long previous = 0;
     std::size_t advances = 0;
-    for (const std::string& body : bodies) {
-      ASSERT_TRUE(whole_jpeg(body));
-      const long number = testcard_number(body);
-      ASSERT_GE(number, 1);
-      EXPECT_LE(number, made) << "a number A has not made";
-      // The same number again is B's repeat after a second of quiet (A slowed down, as under
-      // a sanitizer); never an older one.
-      EXPECT_GE(number, previous) << "out of order";
-      if (number > previous) ++advances;
-      previous = number;
-      const auto [known, fresh] = frames.emplace(number, body);
-      if (!fresh) {
-        EXPECT_TRUE(known->second == body) << "frame " << number << " differs between viewers";
-      }
-    }
+    ASSERT_NO_FATAL_FAILURE(frames.check(bodies, advances));
     EXPECT_GE(advances, bodies.size() / 2) << "B repeats instead of relaying";
   }
   std::printf("%zu viewers of B, %zu distinct frames of A among them, A made %ld\n", kViewers,
-              frames.size(), made);
+              frames.distinct(), made);
 
   // The last viewer leaves: B keeps its upstream stream for --linger, then A's stream ends.
   for (HttpClient& viewer : viewers) viewer.close();

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "pushcgi/hub.hpp"
+#include "pushcgi/json.hpp"
 #include "pushcgi/log.hpp"
 #include "pushcgi/multipart.hpp"
 #include "pushcgi/rate_meter.hpp"
@@ -44,6 +45,10 @@ struct SourceStatus {
   SourceIncidents incidents;
   std::optional<double> cpu_seconds;  // if the source knows (FrameSource::cpu_time)
 };
+
+// Its /state object: describe, running, starts, `received` (frames_in, under the name the
+// program gives what comes in), problem, incidents, last_incident; a program adds its own.
+JsonObject to_json(const SourceStatus& status, std::string_view received);
 
 class SourceRunner {
  public:

@@ -142,6 +142,17 @@ std::uint64_t SourceRunner::next_number() {
   return ++number_;
 }
 
+JsonObject to_json(const SourceStatus& status, std::string_view received) {
+  return JsonObject()
+      .string("describe", status.describe)
+      .boolean("running", status.running)
+      .integer("starts", status.starts)
+      .integer(received, status.frames_in)
+      .string("problem", status.problem)
+      .integer("incidents", status.incidents.count)
+      .string("last_incident", status.incidents.last);
+}
+
 SourceStatus SourceRunner::status() const {
   SourceStatus status;
   status.describe = source_->describe();
