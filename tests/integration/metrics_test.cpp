@@ -67,6 +67,17 @@ std::string metrics_of(FcgiProgram& program) {
   return program.fetch("/metrics");
 }
 
+// Waits (up to 10 s) until /metrics's body holds series at value; body is the last read.
+bool metric_becomes(FcgiProgram& program, const std::string& series, double value,
+                    std::string& body) {
+  return eventually(
+      [&] {
+        body = body_of(metrics_of(program));
+        return metric(body, series) == value;
+      },
+      10s);
+}
+
 void expect_valid_metrics(const std::string& response, const std::string& who) {
   ASSERT_EQ(response.rfind("Status: 200 OK\r\n", 0), 0u) << who << ": " << response.substr(0, 200);
   EXPECT_NE(response.find("\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"),
@@ -126,13 +137,7 @@ TEST(Metrics, PromtoolFindsNothingWrongWithAnyProgramsMetrics) {
       << body_of(hello_metrics);
   greeted.close();
   std::string hello_body;
-  EXPECT_TRUE(eventually(
-      [&] {
-        hello_body = body_of(metrics_of(hello));
-        return metric(hello_body, ended_series("/", "viewer_left")) == 1;
-      },
-      10s))
-      << hello_body;
+  EXPECT_TRUE(metric_becomes(hello, ended_series("/", "viewer_left"), 1, hello_body)) << hello_body;
   EXPECT_EQ(metric(hello_body, stream_series("pushcgi_streams_open", "/")), 0) << hello_body;
 }
 
@@ -173,13 +178,7 @@ TEST(Metrics, StreamsAreCountedByRouteWithWhyTheyEnded) {
   EXPECT_EQ(metric(body, stream_series("pushcgi_streams_started_total", "/stream")), 3) << body;
 
   first.close();
-  EXPECT_TRUE(eventually(
-      [&] {
-        body = body_of(metrics_of(webcam));
-        return metric(body, ended_series("/stream", "viewer_left")) == 1;
-      },
-      10s))
-      << body;
+  EXPECT_TRUE(metric_becomes(webcam, ended_series("/stream", "viewer_left"), 1, body)) << body;
   EXPECT_EQ(metric(body, stream_series("pushcgi_streams_open", "/stream")), 1) << body;
   // The counters never go back: the second viewer's bytes keep adding up.
   const double bytes =
@@ -201,13 +200,7 @@ TEST(Metrics, AStreamAtItsTimeLimitEndsAsSuch) {
   FcgiClient viewer = webcam.request("/stream");
   ASSERT_TRUE(viewer.read_to_end(10s)) << "the stream outlived its time limit";
   std::string body;
-  EXPECT_TRUE(eventually(
-      [&] {
-        body = body_of(metrics_of(webcam));
-        return metric(body, ended_series("/stream", "time_limit")) == 1;
-      },
-      10s))
-      << body;
+  EXPECT_TRUE(metric_becomes(webcam, ended_series("/stream", "time_limit"), 1, body)) << body;
   EXPECT_EQ(metric(body, stream_series("pushcgi_streams_open", "/stream")), 0) << body;
 }
 

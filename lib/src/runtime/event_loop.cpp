@@ -27,14 +27,8 @@ constexpr std::uint64_t kStopKey = kWakeKey - 1;
 constexpr std::chrono::seconds kEndGrace{2};
 constexpr int kEventsPerWait = 256;
 
-// Why streams end. A write that fails is a viewer gone wrong (the web server's end of the
-// connection says no more); one that finds the connection closed is a viewer who left.
-constexpr Ending kViewerLeft{"viewer left", StreamEnd::viewer_left};
-constexpr Ending kClosedByPeer{"closed by the peer", StreamEnd::viewer_left};
-constexpr Ending kTimeLimit{"time limit", StreamEnd::time_limit};
-constexpr Ending kShutdown{"shutdown", StreamEnd::shutdown};
+// Why streams end, beside runtime/stream_ending.hpp's endings.
 constexpr Ending kStalled{"stalled: the viewer took nothing for 60 s", StreamEnd::stalled};
-constexpr Ending kWriteFailed{"write failed", StreamEnd::failed};
 constexpr Ending kRenderFailed{"render failed", StreamEnd::failed};
 constexpr Ending kEnded{"ended", StreamEnd::program};
 // A reply (Pump::once) is no stream: its tally is empty.

@@ -23,6 +23,7 @@
 #include "pushcgi/stream_metrics.hpp"
 #include "pushcgi/stream_slots.hpp"
 #include "runtime/outbox.hpp"
+#include "runtime/stream_ending.hpp"
 
 namespace pushcgi::detail {
 
@@ -38,12 +39,6 @@ struct Handoff {
   std::chrono::steady_clock::time_point started;
   std::uint64_t bytes_sent = 0;                        // the head and preamble, already out
   std::chrono::steady_clock::duration max_duration{};  // 0: no time limit
-};
-
-// Why a stream ended: the text of the line logged, the reason counted in /metrics.
-struct Ending {
-  const char* text;
-  StreamEnd kind;
 };
 
 class EventLoop {

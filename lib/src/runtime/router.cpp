@@ -5,44 +5,47 @@
 
 #include "pushcgi/log.hpp"
 #include "pushcgi/text.hpp"
+#include "runtime/stream_ending.hpp"
 
 namespace pushcgi {
 
 namespace {
 
-std::string end_reason(const Response& response) {
-  const Wake wake = response.last_wake();
-  if (wake == Wake::viewer_left || wake == Wake::shutdown || wake == Wake::time_limit) {
-    return std::string(to_string(wake));
-  }
-  if (response.state() != WriteResult::ok) return std::string(to_string(response.state()));
-  return "ended by the program";
-}
+using detail::Ending;
 
-StreamEnd end_kind(const Response& response) {
+// Why a stream its worker wrote to the end ended: what woke it last, else how its last
+// write went.
+Ending ending_of(const Response& response) {
   switch (response.last_wake()) {
     case Wake::viewer_left:
-      return StreamEnd::viewer_left;
+      return detail::kViewerLeft;
     case Wake::shutdown:
-      return StreamEnd::shutdown;
+      return detail::kShutdown;
     case Wake::time_limit:
-      return StreamEnd::time_limit;
+      return detail::kTimeLimit;
     default:
       break;
   }
-  if (response.state() == WriteResult::closed) return StreamEnd::viewer_left;
-  if (response.state() != WriteResult::ok) return StreamEnd::failed;
-  return StreamEnd::program;
+  switch (response.state()) {
+    case WriteResult::ok:
+      return {"ended by the program", StreamEnd::program};
+    case WriteResult::closed:
+      return detail::kClosedByPeer;
+    case WriteResult::refused:
+      return {"refused", StreamEnd::failed};
+    case WriteResult::failed:
+      break;
+  }
+  return detail::kWriteFailed;
 }
 
-void log_stream_end(const Request& request, const Response& response) {
+void log_stream_end(const Request& request, const Response& response, const Ending& ending) {
   const auto elapsed = std::chrono::steady_clock::now() - response.started();
   char seconds[32];
   std::snprintf(seconds, sizeof seconds, "%.3f", std::chrono::duration<double>(elapsed).count());
   log(LogLevel::info, std::string(request.method()) + " " + std::string(request.path()) +
                           ": stream ended after " + seconds + " s, " +
-                          std::to_string(response.bytes_sent()) +
-                          " bytes: " + end_reason(response));
+                          std::to_string(response.bytes_sent()) + " bytes: " + ending.text);
 }
 
 // RFC 9112 section 6.3: a body has a Content-Length or a Transfer-Encoding. The web server
@@ -110,8 +113,9 @@ std::optional<Router::Pumped> Router::serve(Params params, Sink& sink, Waiter& w
                   std::string(request.method()) + " " + std::string(request.path())};
   }
   if (response.streaming() && !response.pumped()) {
-    log_stream_end(request, response);
-    response.count_end(end_kind(response));
+    const Ending ending = ending_of(response);
+    log_stream_end(request, response, ending);
+    response.count_end(ending.kind);
   }
   return std::nullopt;
 }
