@@ -92,7 +92,7 @@ HubCore::Entry HubCore::Subscription::take(const Entry& entry) {
       skipped_ -= 1;  // pass() counted it as skipped, and it is taken after all
       settled -= 1;
     }
-    hub_.skipped_.fetch_add(settled, std::memory_order_relaxed);
+    if (settled != 0) hub_.skipped_.fetch_add(settled, std::memory_order_relaxed);
     unsettled_ = 0;
     passed_counted_ = false;
     taken_ += 1;
