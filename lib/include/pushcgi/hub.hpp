@@ -97,9 +97,11 @@ class HubCore {
     Entry last_;                   // the value taken last
     std::uint64_t accounted_ = 0;  // the newest seq counted as taken or skipped
     bool passed_counted_ = false;  // accounted_ was counted as skipped by pass()
-    std::uint64_t unsettled_ = 0;  // skips pass() counted, not yet in the hub's total
     std::atomic<std::uint64_t> taken_{0};
     std::atomic<std::uint64_t> skipped_{0};
+    // skipped_ as its last take settled it (pass() counts a skip that a take may undo): what
+    // the hub's total counts, so that the total never goes down.
+    std::atomic<std::uint64_t> settled_{0};
   };
 
   HubCore() = default;
@@ -111,9 +113,10 @@ class HubCore {
   Entry latest() const;
   unsigned viewers() const;
   std::uint64_t published() const;
-  // Values taken by its viewers, and values they skipped, since the hub was made.
-  std::uint64_t delivered() const { return delivered_.load(std::memory_order_relaxed); }
-  std::uint64_t skipped() const { return skipped_.load(std::memory_order_relaxed); }
+  // Values taken by its viewers, and values they skipped, since the hub was made: the
+  // viewers' own counts, summed when asked (a viewer adds to no shared counter per value).
+  std::uint64_t delivered() const;
+  std::uint64_t skipped() const;
   std::chrono::steady_clock::duration min_period() const;
   std::vector<SubscriptionStats> stats() const;
   void on_change(std::function<void(unsigned viewers)> callback);
@@ -130,11 +133,11 @@ class HubCore {
 
   mutable std::mutex mutex_;  // guards latest_
   Entry latest_;
-  std::atomic<std::uint64_t> delivered_{0};
-  std::atomic<std::uint64_t> skipped_{0};
   // Apart, so that woken viewers taking the value never wait for the notifying to end.
-  mutable std::mutex subscriptions_mutex_;  // guards subscriptions_ and watchers_
+  mutable std::mutex subscriptions_mutex_;  // guards what follows
   std::vector<Subscription*> subscriptions_;
+  std::uint64_t delivered_before_ = 0;  // by the viewers gone
+  std::uint64_t skipped_before_ = 0;
   std::vector<Watching> watchers_;  // each told once per publish
   // Apart again, so that a callback may read the hub (viewers(), min_period()) and lock its
   // own state while a producer holding that state reads the hub.

@@ -61,7 +61,4 @@ class MetricsText {
   std::set<std::string, std::less<>> names_;
 };
 
-// A label value as the format writes it between quotes: \ " and line feeds escaped.
-std::string metric_label_value(std::string_view value);
-
 }  // namespace pushcgi

@@ -23,9 +23,9 @@ enum class StreamEnd {
   stalled,      // the viewer took nothing for a minute
   refused,      // at --max-streams: a 503 instead of the stream
   failed,       // a write or a render failed
-  program,      // the handler ended it
+  program,      // the handler ended it (the last: kStreamEnds counts from it)
 };
-inline constexpr std::size_t kStreamEnds = 7;
+inline constexpr std::size_t kStreamEnds = static_cast<std::size_t>(StreamEnd::program) + 1;
 std::string_view metric_label(StreamEnd end);
 
 // One route's streams. Counters only go up; open() is started less ended.

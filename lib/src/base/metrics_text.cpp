@@ -31,10 +31,6 @@ std::string_view type_name(MetricType type) {
 
 }  // namespace
 
-std::string metric_label_value(std::string_view value) {
-  return escaped(value, true);
-}
-
 MetricsText& MetricsText::family(std::string_view name, MetricType type, std::string_view help) {
   if (!names_.emplace(name).second) {
     throw std::logic_error("metrics family written twice: " + std::string(name));
@@ -75,7 +71,7 @@ MetricsText& MetricsText::line(std::string_view value, MetricLabels labels) {
       if (!first) text_ += ',';
       first = false;
       text_ += label;
-      text_ += "=\"" + metric_label_value(label_value) + "\"";
+      text_ += "=\"" + escaped(label_value, true) + "\"";
     }
     text_ += '}';
   }

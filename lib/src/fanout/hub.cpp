@@ -57,7 +57,6 @@ HubCore::Subscription::Subscription(HubCore& hub, std::chrono::steady_clock::dur
 }
 
 HubCore::Subscription::~Subscription() {
-  hub_.skipped_.fetch_add(unsettled_, std::memory_order_relaxed);
   hub_.remove(this);
 }
 
@@ -80,23 +79,15 @@ HubCore::Entry HubCore::Subscription::take() {
 
 HubCore::Entry HubCore::Subscription::take(const Entry& entry) {
   if (entry.seq > last_.seq) {
-    // The hub's total counts a skip once it is final, so that it never goes down.
-    std::uint64_t settled = unsettled_;
     if (entry.seq > accounted_) {
-      if (accounted_ != 0) {
-        skipped_ += entry.seq - accounted_ - 1;
-        settled += entry.seq - accounted_ - 1;
-      }
+      if (accounted_ != 0) skipped_ += entry.seq - accounted_ - 1;
       accounted_ = entry.seq;
     } else if (passed_counted_) {
       skipped_ -= 1;  // pass() counted it as skipped, and it is taken after all
-      settled -= 1;
     }
-    if (settled != 0) hub_.skipped_.fetch_add(settled, std::memory_order_relaxed);
-    unsettled_ = 0;
+    settled_.store(skipped_.load(std::memory_order_relaxed), std::memory_order_relaxed);
     passed_counted_ = false;
     taken_ += 1;
-    hub_.delivered_.fetch_add(1, std::memory_order_relaxed);
     last_ = entry;
   }
   return entry;
@@ -108,10 +99,7 @@ HubCore::Entry HubCore::Subscription::take(const Entry& entry) {
 void HubCore::Subscription::pass(const Entry& entry) {
   if (entry.seq <= accounted_) return;
   passed_counted_ = accounted_ != 0;
-  if (passed_counted_) {
-    skipped_ += entry.seq - accounted_;
-    unsettled_ += entry.seq - accounted_;
-  }
+  if (passed_counted_) skipped_ += entry.seq - accounted_;
   accounted_ = entry.seq;
 }
 
@@ -125,8 +113,7 @@ void HubCore::Subscription::skip_stale(std::chrono::steady_clock::duration max_a
     last_ = entry;  // seen, not sent: neither taken nor skipped
     accounted_ = entry.seq;
     passed_counted_ = false;
-    hub_.skipped_.fetch_add(unsettled_, std::memory_order_relaxed);
-    unsettled_ = 0;
+    settled_.store(skipped_.load(std::memory_order_relaxed), std::memory_order_relaxed);
   }
 }
 
@@ -165,6 +152,20 @@ unsigned HubCore::viewers() const {
 std::uint64_t HubCore::published() const {
   const std::lock_guard<std::mutex> lock(mutex_);
   return latest_.seq;
+}
+
+std::uint64_t HubCore::delivered() const {
+  const std::lock_guard<std::mutex> lock(subscriptions_mutex_);
+  std::uint64_t total = delivered_before_;
+  for (const Subscription* subscription : subscriptions_) total += subscription->taken_.load();
+  return total;
+}
+
+std::uint64_t HubCore::skipped() const {
+  const std::lock_guard<std::mutex> lock(subscriptions_mutex_);
+  std::uint64_t total = skipped_before_;
+  for (const Subscription* subscription : subscriptions_) total += subscription->settled_.load();
+  return total;
 }
 
 std::chrono::steady_clock::duration HubCore::min_period() const {
@@ -213,6 +214,9 @@ void HubCore::add(Subscription* subscription) {
 void HubCore::remove(Subscription* subscription) {
   {
     const std::lock_guard<std::mutex> lock(subscriptions_mutex_);
+    // Its counts are final now (a skip pass() counted included), and stay in the totals.
+    delivered_before_ += subscription->taken_.load();
+    skipped_before_ += subscription->skipped_.load();
     Subscription* moved = subscriptions_.back();
     subscriptions_[subscription->index_] = moved;
     moved->index_ = subscription->index_;

@@ -1,15 +1,13 @@
 #include "pushcgi/periodic_producer.hpp"
 
-#include <ctime>
+#include "base/cpu_clock.hpp"
 
 namespace pushcgi {
 
 namespace {
 
 std::chrono::nanoseconds thread_cpu_time() {
-  timespec now{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-  return std::chrono::seconds(now.tv_sec) + std::chrono::nanoseconds(now.tv_nsec);
+  return detail::cpu_clock_time(CLOCK_THREAD_CPUTIME_ID).value_or(std::chrono::nanoseconds(0));
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <system_error>
 #include <utility>
 
+#include "base/cpu_clock.hpp"
 #include "pushcgi/sources/source.hpp"
 
 namespace pushcgi {
@@ -58,19 +59,17 @@ void ThreadedSource::start(Emit emit, Drop drop) {
     // Read under the lock: a reader between this reading and cpu_running_ = false would
     // see a later live figure than the one added, and the counter would go back.
     const std::lock_guard<std::mutex> lock(cpu_mutex_);
-    timespec spent{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spent);
-    cpu_before_ += std::chrono::seconds(spent.tv_sec) + std::chrono::nanoseconds(spent.tv_nsec);
+    cpu_before_ +=
+        detail::cpu_clock_time(CLOCK_THREAD_CPUTIME_ID).value_or(std::chrono::nanoseconds(0));
     cpu_running_ = false;
   });
 }
 
 std::optional<std::chrono::nanoseconds> ThreadedSource::cpu_time() const {
   const std::lock_guard<std::mutex> lock(cpu_mutex_);
-  timespec spent{};
   // The thread is alive while cpu_running_: it clears it, under this lock, as it ends.
-  if (!cpu_running_ || clock_gettime(cpu_clock_, &spent) != 0) return cpu_before_;
-  return cpu_before_ + std::chrono::seconds(spent.tv_sec) + std::chrono::nanoseconds(spent.tv_nsec);
+  if (!cpu_running_) return cpu_before_;
+  return cpu_before_ + detail::cpu_clock_time(cpu_clock_).value_or(std::chrono::nanoseconds(0));
 }
 
 void ThreadedSource::stop() {
