@@ -116,7 +116,7 @@ $(BUILD)/obj/lib/src/sources/http_source.o $(BUILD)/obj/lib/src/runtime/server.o
     ALL_CPPFLAGS += -DPUSHCGI_VERSION='"$(VERSION)"'
 # (built again when the Makefile, and so perhaps VERSION, changes)
 $(BUILD)/obj/lib/src/sources/http_source.o $(BUILD)/obj/lib/src/runtime/server.o: Makefile
-# A program's own headers sit beside its sources; process_table.cpp uses runtime/unique_fd.hpp.
+# A program's own headers sit beside its sources; process_table.cpp uses runtime/proc_files.hpp.
 $(CGI_SRCS:%.cpp=$(BUILD)/obj/%.o): ALL_CPPFLAGS += -Ilib/src
 
 $(LIB): $(LIB_OBJS)

@@ -1,101 +1,24 @@
 #include "process_table.hpp"
 
 #include <dirent.h>
-#include <fcntl.h>
 #include <pwd.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
 
-#include "runtime/unique_fd.hpp"
+#include "runtime/proc_files.hpp"
 
 namespace pushcgi {
 
 namespace {
 
-// Reads a small /proc file whole; nothing if it is gone.
-std::optional<std::string> read_small_file(const std::string& path) {
-  const detail::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return std::nullopt;
-  std::string text;
-  char buffer[4096];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
-    if (n < 0) return std::nullopt;  // ESRCH: the process exited while being read
-    if (n == 0) return text;
-    text.append(buffer, static_cast<std::size_t>(n));
-    if (text.size() > (1 << 20)) return text;
-  }
-}
-
-// Splits on single spaces; the fields of /proc/PID/stat after comm.
-std::vector<std::string_view> split_spaces(std::string_view text) {
-  std::vector<std::string_view> fields;
-  while (!text.empty()) {
-    const std::size_t space = text.find(' ');
-    if (space != 0) fields.push_back(text.substr(0, space));
-    if (space == std::string_view::npos) break;
-    text.remove_prefix(space + 1);
-  }
-  return fields;
-}
-
-template <typename T>
-bool to_number(std::string_view text, T& out) {
-  if (text.empty() || text.size() > 20) return false;
-  bool negative = false;
-  if (text.front() == '-') {
-    negative = true;
-    text.remove_prefix(1);
-    if (text.empty()) return false;
-  }
-  std::uint64_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return false;
-    value = value * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  out = negative ? static_cast<T>(-static_cast<std::int64_t>(value)) : static_cast<T>(value);
-  return true;
-}
-
-// "btime N" from /proc/stat: boot time in Unix seconds.
-std::int64_t read_boot_time(const std::string& root) {
-  const auto text = read_small_file(root + "/stat");
-  if (!text) return 0;
-  const std::size_t at = text->find("\nbtime ");
-  if (at == std::string::npos) return 0;
-  return std::atoll(text->c_str() + at + 7);
-}
-
 double read_uptime(const std::string& root) {
-  const auto text = read_small_file(root + "/uptime");
+  const auto text = detail::read_proc_file(root + "/uptime");
   return text ? std::atof(text->c_str()) : 0.0;
 }
 
 }  // namespace
-
-std::optional<ProcStat> parse_proc_stat(std::string_view text) {
-  const std::size_t open = text.find('(');
-  const std::size_t close = text.rfind(')');
-  if (open == std::string_view::npos || close == std::string_view::npos || close < open) {
-    return std::nullopt;
-  }
-  ProcStat stat;
-  std::string_view pid_text = text.substr(0, open);
-  while (!pid_text.empty() && pid_text.back() == ' ') pid_text.remove_suffix(1);
-  if (!to_number(pid_text, stat.pid)) return std::nullopt;
-  stat.comm = std::string(text.substr(open + 1, close - open - 1));
-  // Fields from 3 (state) on; proc(5) numbers them from 1.
-  const std::vector<std::string_view> fields = split_spaces(text.substr(close + 1));
-  if (fields.size() < 22 || fields[0].size() != 1) return std::nullopt;
-  stat.state = fields[0][0];
-  const bool ok = to_number(fields[1], stat.ppid) && to_number(fields[11], stat.utime) &&
-                  to_number(fields[12], stat.stime) && to_number(fields[19], stat.starttime) &&
-                  to_number(fields[21], stat.rss_pages);
-  if (!ok) return std::nullopt;
-  return stat;
-}
 
 std::optional<unsigned> parse_status_uid(std::string_view text) {
   const std::size_t at = text.find("\nUid:");
@@ -104,7 +27,7 @@ std::optional<unsigned> parse_status_uid(std::string_view text) {
   while (!rest.empty() && (rest.front() == '\t' || rest.front() == ' ')) rest.remove_prefix(1);
   const std::size_t end = rest.find_first_of("\t \n");
   unsigned uid = 0;
-  if (!to_number(rest.substr(0, end), uid)) return std::nullopt;
+  if (!detail::to_number(rest.substr(0, end), uid)) return std::nullopt;
   return uid;
 }
 
@@ -149,7 +72,7 @@ ProcessTable::ProcessTable(std::string proc_root, bool show_args)
 ProcessSnapshot ProcessTable::take() {
   ProcessSnapshot snapshot;
   snapshot.taken = std::chrono::system_clock::now();
-  if (boot_time_ == 0) boot_time_ = read_boot_time(root_);
+  if (boot_time_ == 0) boot_time_ = detail::read_boot_time(root_);
   const double uptime = read_uptime(root_);
   snapshot.interval_seconds = previous_uptime_ > 0 ? uptime - previous_uptime_ : 0;
 
@@ -158,7 +81,7 @@ ProcessSnapshot ProcessTable::take() {
   if (dir == nullptr) return snapshot;
   while (const dirent* entry = readdir(dir)) {
     int pid = 0;
-    if (!to_number(std::string_view(entry->d_name), pid) || pid <= 0) continue;
+    if (!detail::to_number(std::string_view(entry->d_name), pid) || pid <= 0) continue;
     if (auto process = read_process(pid, uptime)) snapshot.processes.push_back(std::move(*process));
   }
   closedir(dir);
@@ -171,10 +94,10 @@ ProcessSnapshot ProcessTable::take() {
 
 std::optional<ProcessInfo> ProcessTable::read_process(int pid, double uptime) {
   const std::string dir = root_ + "/" + std::to_string(pid);
-  const auto stat_text = read_small_file(dir + "/stat");
+  const auto stat_text = detail::read_proc_file(dir + "/stat");
   if (!stat_text) return std::nullopt;  // gone already
-  const auto stat = parse_proc_stat(*stat_text);
-  const auto status_text = read_small_file(dir + "/status");
+  const auto stat = detail::parse_proc_stat(*stat_text);
+  const auto status_text = detail::read_proc_file(dir + "/status");
   if (!stat || !status_text) return std::nullopt;
   const auto uid = parse_status_uid(*status_text);
   if (!uid) return std::nullopt;
@@ -206,7 +129,7 @@ std::optional<ProcessInfo> ProcessTable::read_process(int pid, double uptime) {
   current_[pid] = Previous{ticks, stat->starttime};
 
   if (show_args_) {
-    const auto cmdline = read_small_file(dir + "/cmdline");
+    const auto cmdline = detail::read_proc_file(dir + "/cmdline");
     info.args = cmdline ? cmdline_to_args(*cmdline) : std::string();
   }
   return info;

@@ -37,21 +37,6 @@ enum class ProcessSort { pid, cpu, rss };
 std::vector<const ProcessInfo*> select_processes(const ProcessSnapshot& snapshot, ProcessSort sort,
                                                  std::size_t top);
 
-// The fields of /proc/PID/stat that the table uses (proc(5)).
-struct ProcStat {
-  int pid = 0;
-  std::string comm;
-  char state = '?';
-  int ppid = 0;
-  std::uint64_t utime = 0;  // clock ticks
-  std::uint64_t stime = 0;
-  std::uint64_t starttime = 0;  // clock ticks after boot
-  std::int64_t rss_pages = 0;
-};
-
-// comm is in parentheses and may hold spaces and parentheses itself, so it runs to the last
-// ')'. Nothing for text that does not have the fields.
-std::optional<ProcStat> parse_proc_stat(std::string_view text);
 // The real uid from /proc/PID/status ("Uid:\t1000\t1000\t...").
 std::optional<unsigned> parse_status_uid(std::string_view text);
 // /proc/PID/cmdline (NUL-separated) as one line; control characters become spaces.

@@ -6,10 +6,11 @@
 
 #include "check.hpp"
 #include "process_table.hpp"
+#include "runtime/proc_files.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  if (const auto stat = pushcgi::parse_proc_stat(text)) {
+  if (const auto stat = pushcgi::detail::parse_proc_stat(text)) {
     // comm runs from the first '(' to the last ')'.
     const std::size_t open = text.find('(');
     const std::size_t close = text.rfind(')');

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "runtime/proc_files.hpp"
 #include "support/process.hpp"
 
 namespace pushcgi {
@@ -21,7 +22,7 @@ const ProcessInfo* find(const ProcessSnapshot& snapshot, int pid) {
 }
 
 TEST(ProcStat, ParsesTheFieldsItUses) {
-  const auto stat = parse_proc_stat(
+  const auto stat = detail::parse_proc_stat(
       "1234 (bash) S 1000 1234 1234 34816 1300 4194304 2990 12650 0 3 11 7 31 17 20 0 1 0 "
       "5310 9027584 1372 18446744073709551615 1 1 0 0 0 0 65536 3670020 1266777851 0 0 0 17 "
       "1 0 0 0 0 0\n");
@@ -37,8 +38,8 @@ TEST(ProcStat, ParsesTheFieldsItUses) {
 }
 
 TEST(ProcStat, NameRunsToTheLastParenthesis) {
-  const auto stat =
-      parse_proc_stat("7 (a) S 1 (b) c) R 3 7 7 0 -1 0 0 0 0 0 1 2 0 0 20 0 1 0 99 0 5 0\n");
+  const auto stat = detail::parse_proc_stat(
+      "7 (a) S 1 (b) c) R 3 7 7 0 -1 0 0 0 0 0 1 2 0 0 20 0 1 0 99 0 5 0\n");
   ASSERT_TRUE(stat);
   EXPECT_EQ(stat->comm, "a) S 1 (b) c");
   EXPECT_EQ(stat->state, 'R');
@@ -46,11 +47,11 @@ TEST(ProcStat, NameRunsToTheLastParenthesis) {
 }
 
 TEST(ProcStat, TruncatedOrGarbageIsRefused) {
-  EXPECT_FALSE(parse_proc_stat(""));
-  EXPECT_FALSE(parse_proc_stat("78 (trunc"));
-  EXPECT_FALSE(parse_proc_stat("78 (x) S 1 2 3"));
-  EXPECT_FALSE(parse_proc_stat("x (y) S 1 1 1 0 -1 0 0 0 0 0 1 2 0 0 20 0 1 0 99 0 5 0"));
-  EXPECT_FALSE(parse_proc_stat(") ("));
+  EXPECT_FALSE(detail::parse_proc_stat(""));
+  EXPECT_FALSE(detail::parse_proc_stat("78 (trunc"));
+  EXPECT_FALSE(detail::parse_proc_stat("78 (x) S 1 2 3"));
+  EXPECT_FALSE(detail::parse_proc_stat("x (y) S 1 1 1 0 -1 0 0 0 0 0 1 2 0 0 20 0 1 0 99 0 5 0"));
+  EXPECT_FALSE(detail::parse_proc_stat(") ("));
 }
 
 TEST(ProcStatus, RealUid) {

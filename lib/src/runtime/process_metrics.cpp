@@ -4,43 +4,12 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <cstdio>
-#include <fstream>
-#include <sstream>
-#include <string>
-#include <vector>
-
 #include "pushcgi/metrics_text.hpp"
+#include "runtime/proc_files.hpp"
 
 namespace pushcgi::detail {
 
 namespace {
-
-// /proc/self/stat's fields after the command (which may hold spaces and parentheses):
-// field 3 (state) first.
-std::vector<std::string> stat_fields() {
-  std::ifstream file("/proc/self/stat");
-  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  const std::size_t end = text.rfind(')');
-  std::vector<std::string> fields;
-  if (end == std::string::npos) return fields;
-  std::istringstream rest(text.substr(end + 1));
-  for (std::string field; rest >> field;) fields.push_back(field);
-  return fields;
-}
-
-double field(const std::vector<std::string>& fields, std::size_t number) {
-  const std::size_t index = number - 3;
-  return index < fields.size() ? std::stod(fields[index]) : 0;
-}
-
-double boot_time() {
-  std::ifstream file("/proc/stat");
-  for (std::string line; std::getline(file, line);) {
-    if (line.rfind("btime ", 0) == 0) return std::stod(line.substr(6));
-  }
-  return 0;
-}
 
 unsigned open_descriptors() {
   DIR* dir = opendir("/proc/self/fd");
@@ -56,22 +25,25 @@ unsigned open_descriptors() {
 }  // namespace
 
 void write_process_metrics(MetricsText& metrics) {
-  const std::vector<std::string> fields = stat_fields();
+  // All zero if /proc cannot be read.
+  const ProcStat self =
+      parse_proc_stat(read_proc_file("/proc/self/stat").value_or("")).value_or(ProcStat{});
   const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
   const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
   metrics
       .family("process_cpu_seconds_total", MetricType::counter,
               "User and system CPU time spent in seconds.")
-      .sample((field(fields, 14) + field(fields, 15)) / ticks);
+      .sample(static_cast<double>(self.utime + self.stime) / ticks);
   metrics
       .family("process_resident_memory_bytes", MetricType::gauge, "Resident memory size in bytes.")
-      .sample(field(fields, 24) * page);
+      .sample(static_cast<double>(self.rss_pages) * page);
   metrics.family("process_virtual_memory_bytes", MetricType::gauge, "Virtual memory size in bytes.")
-      .sample(field(fields, 23));
+      .sample(static_cast<double>(self.vsize));
   metrics
       .family("process_start_time_seconds", MetricType::gauge,
               "Start time of the process since unix epoch in seconds.")
-      .sample(boot_time() + field(fields, 22) / ticks);
+      .sample(static_cast<double>(read_boot_time("/proc")) +
+              static_cast<double>(self.starttime) / ticks);
   metrics.family("process_open_fds", MetricType::gauge, "Number of open file descriptors.")
       .sample(open_descriptors());
   rlimit limit{};
