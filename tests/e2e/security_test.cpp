@@ -1,10 +1,6 @@
 // What docs/SECURITY.md promises, checked: the shipped Basic authentication snippets keep
 // out whoever has no password, no way to run a shell is linked in, no CORS header goes out.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -61,32 +57,11 @@ INSTANTIATE_TEST_SUITE_P(Servers, BasicAuth, ::testing::ValuesIn(kServers),
 // GET target from source address `from` (any 127.0.0.0/8 address is this machine): the
 // whole response, or what came within 10 s.
 std::string get_from(const std::string& from, int port, const std::string& target) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in source{};
-  source.sin_family = AF_INET;
-  inet_pton(AF_INET, from.c_str(), &source.sin_addr);
-  sockaddr_in server{};
-  server.sin_family = AF_INET;
-  server.sin_port = htons(static_cast<std::uint16_t>(port));
-  inet_pton(AF_INET, "127.0.0.1", &server.sin_addr);
-  std::string response;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&source), sizeof source) == 0 &&
-      connect(fd, reinterpret_cast<sockaddr*>(&server), sizeof server) == 0) {
-    const std::string request =
-        "GET " + target + " HTTP/1.0\r\nHost: 127.0.0.1\r\nUser-Agent: curl/7.88.1\r\n\r\n";
-    if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
-        static_cast<ssize_t>(request.size())) {
-      pollfd readable{fd, POLLIN, 0};
-      char buffer[4096];
-      while (poll(&readable, 1, 10000) == 1) {
-        const ssize_t n = recv(fd, buffer, sizeof buffer, 0);
-        if (n <= 0) break;
-        response.append(buffer, static_cast<std::size_t>(n));
-      }
-    }
-  }
-  close(fd);
-  return response;
+  HttpClient client;
+  client.connect_from(from);
+  if (!client.get(port, target)) return {};
+  client.read_to_end(10s);
+  return client.response();
 }
 
 class LocalOnly : public ::testing::TestWithParam<std::string> {};

@@ -13,10 +13,19 @@
 
 namespace pushcgi::test {
 
-int connect_loopback(int port, int receive_buffer) {
+int connect_loopback(int port, int receive_buffer, const std::string& from) {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (receive_buffer > 0) {
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+  }
+  if (!from.empty()) {
+    sockaddr_in source{};
+    source.sin_family = AF_INET;
+    if (inet_pton(AF_INET, from.c_str(), &source.sin_addr) != 1 ||
+        bind(fd, reinterpret_cast<sockaddr*>(&source), sizeof source) != 0) {
+      ::close(fd);
+      return -1;
+    }
   }
   sockaddr_in address{};
   address.sin_family = AF_INET;
@@ -53,7 +62,7 @@ HttpClient::HttpClient(HttpClient&& other) noexcept
 bool HttpClient::get(int port, const std::string& target, const std::string& user_agent,
                      const std::string& headers) {
   close();
-  fd_ = connect_loopback(port);
+  fd_ = connect_loopback(port, 0, from_);
   if (fd_ < 0) return false;
   const std::string request =
       "GET " + target + " HTTP/1.0\r\nHost: 127.0.0.1:" + std::to_string(port) +

@@ -23,6 +23,9 @@ class HttpClient {
   HttpClient& operator=(HttpClient&&) = delete;
   HttpClient(const HttpClient&) = delete;
 
+  // The source address of the connections get() makes: any 127.0.0.0/8 address is this
+  // machine ("127.0.0.2" stands in for a client on another host); default 127.0.0.1.
+  void connect_from(std::string address) { from_ = std::move(address); }
   // Connects to 127.0.0.1:port and sends GET target; headers: more header lines, each
   // ended by CRLF ("Authorization: Basic ...\r\n").
   bool get(int port, const std::string& target, const std::string& user_agent = "curl/7.88.1",
@@ -43,6 +46,7 @@ class HttpClient {
   bool read_some(std::chrono::steady_clock::time_point deadline);
 
   int fd_ = -1;
+  std::string from_;
   std::string response_;
   std::vector<Arrival> arrivals_;
   bool eof_ = false;
@@ -54,8 +58,9 @@ std::string http_get(int port, const std::string& target,
                      const std::string& headers = "");
 
 // A connected TCP socket to 127.0.0.1:port, or -1; with receive_buffer, SO_RCVBUF is set
-// to it before the connection is made (the window it offers).
-int connect_loopback(int port, int receive_buffer = 0);
+// to it before the connection is made (the window it offers); with from, the socket is
+// bound to that source address first.
+int connect_loopback(int port, int receive_buffer = 0, const std::string& from = "");
 
 // A viewer that never reads: a socket with a 4 KB receive buffer that has sent
 // GET target HTTP/1.0 and reads nothing. -1 on failure; the caller closes it.
