@@ -111,11 +111,10 @@ $(BUILD)/obj/%.o: %.cpp | packages
 
 # Inside the library, a header private to it is named from lib/src ("runtime/io.hpp").
 $(LIB_OBJS): ALL_CPPFLAGS += -Ilib/src
-# The http(s) source's User-Agent, and every program's --version.
-$(BUILD)/obj/lib/src/sources/http_source.o $(BUILD)/obj/lib/src/runtime/server.o: \
-    ALL_CPPFLAGS += -DPUSHCGI_VERSION='"$(VERSION)"'
-# (built again when the Makefile, and so perhaps VERSION, changes)
-$(BUILD)/obj/lib/src/sources/http_source.o $(BUILD)/obj/lib/src/runtime/server.o: Makefile
+# The version (--version, /metrics, the http(s) source's User-Agent), built again when the
+# Makefile, and so perhaps VERSION, changes.
+$(BUILD)/obj/lib/src/base/version.o: ALL_CPPFLAGS += -DPUSHCGI_VERSION='"$(VERSION)"'
+$(BUILD)/obj/lib/src/base/version.o: Makefile
 # A program's own headers sit beside its sources; process_table.cpp uses runtime/proc_files.hpp.
 $(CGI_SRCS:%.cpp=$(BUILD)/obj/%.o): ALL_CPPFLAGS += -Ilib/src
 

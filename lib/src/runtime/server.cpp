@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include "base/version.hpp"
 #include "pushcgi/log.hpp"
 #include "pushcgi/text.hpp"
 #include "runtime/cgi_request.hpp"
@@ -17,11 +18,6 @@
 #include "runtime/listener.hpp"
 #include "runtime/process_metrics.hpp"
 #include "runtime/stop_signal.hpp"
-
-// The Makefile's VERSION (a build outside it says 0).
-#ifndef PUSHCGI_VERSION
-#define PUSHCGI_VERSION "0"
-#endif
 
 namespace pushcgi {
 
@@ -102,7 +98,7 @@ std::optional<int> Server::parse_options(int argc, const char* const* argv) {
   }
   if (parsed.outcome == Options::Outcome::version) {
     // "NAME VERSION", the first line that help2man reads for the man pages.
-    std::printf("%s %s\n", program_.c_str(), PUSHCGI_VERSION);
+    std::printf("%s %s\n", program_.c_str(), detail::version());
     return 0;
   }
   if (parsed.outcome == Options::Outcome::error) {
@@ -152,7 +148,7 @@ void Server::fill_standard_descriptors() {
 void Server::metrics(Response& response) const {
   MetricsText metrics;
   metrics.family("pushcgi_build_info", MetricType::gauge, "1, labelled with the version.")
-      .sample(1, {{"version", PUSHCGI_VERSION}});
+      .sample(1, {{"version", detail::version()}});
   write_stream_metrics(metrics, router_.stream_routes());
   metrics.family("pushcgi_streams_max", MetricType::gauge,
                  "Streams allowed at once (--max-streams, or from the open-file limit); 0: "

@@ -5,15 +5,12 @@
 #include <optional>
 
 #include "backoff.hpp"
+#include "base/version.hpp"
 #include "batched_splitter.hpp"
 #include "http_text.hpp"
 #include "pushcgi/jpeg.hpp"
 #include "pushcgi/log.hpp"
 #include "sources.hpp"
-
-#ifndef PUSHCGI_VERSION
-#define PUSHCGI_VERSION "0"
-#endif
 
 namespace pushcgi::detail {
 
@@ -106,7 +103,7 @@ std::string HttpSource::default_description() const {
 }
 
 void HttpSource::configure(CURL* easy) const {
-  static const std::string user_agent = std::string("pushcgi/") + PUSHCGI_VERSION;
+  static const std::string user_agent = std::string("pushcgi/") + detail::version();
   curl_easy_setopt(easy, CURLOPT_URL, url_.c_str());
   curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
