@@ -9,10 +9,14 @@ import { after, before, describe, test } from 'node:test';
 import { engines, openBrowser } from './engines.mjs';
 import { base, referenceViewer, state, waitFor, waitInPage, watchFrames } from './helpers.mjs';
 
-// How long after the reference viewer received a frame the engine may show it, in ms: the
-// measured delays (at most 18 ms in Chromium, 40 in Firefox, 23 in WebKit over five runs)
-// plus room for a shared 2-core machine, each well below one frame late (500 ms).
+// How long after the reference viewer received a frame the engine shows it, in ms, as the
+// median of a run: the measured delays (at most 18 ms in Chromium, 40 in Firefox, 23 in
+// WebKit over five runs) plus room for a shared 2-core machine. Every single frame must
+// show before the next one comes (2 fps: 500 ms): an engine that holds each part until the
+// next begins is one frame late every time. One frame may be held up on its own: once in CI
+// (make tsan) WebKit showed one 398 ms late and the next seven within 14 ms.
 const onTime = { chromium: 150, firefox: 200, webkit: 200 };
+const framePeriod = 500;
 // How long after the page closed its streams may stay open, in ms. Measured: Chromium and
 // WebKit (the session deleted) 20-90 ms; Firefox 45-970 ms for /webcam/ at 2 fps, since it
 // may notice only when the next bytes arrive, up to two stream intervals (DESIGN.md E).
@@ -64,8 +68,10 @@ for (const engine of engines) {
           }
           t.diagnostic(`${engine}: shown after it was sent (ms): ${delays.join(' ')}`);
           assert.ok(delays.length >= 4, `compared ${delays.length} frames`);
+          const median = [...delays].sort((a, b) => a - b)[Math.floor(delays.length / 2)];
+          assert.ok(median < onTime[engine], `frames showed ${median} ms after they were sent (median)`);
           for (const delay of delays) {
-            assert.ok(delay < onTime[engine], `a frame showed ${delay} ms after it was sent`);
+            assert.ok(delay < framePeriod, `a frame showed ${delay} ms after it was sent, a frame late`);
           }
           await page.screenshot(screenshotPath(engine, 'webcam'));
         });

@@ -35,9 +35,12 @@ test('a relayed stream moves, shows the frames of the camera it relays, each in 
         assert.ok(from !== undefined, `frame ${number} is not one the relayed stack sent`);
         delays.push(at - from);
         // Through a second program and a second nginx; one frame late would be 500 ms more.
-        assert.ok(at - from < 300, `frame ${number} showed ${at - from} ms after the source sent it`);
+        // A single frame held up on its own is no such bug (see matrix.test.mjs).
+        assert.ok(at - from < 500, `frame ${number} showed ${at - from} ms after the source sent it, a frame late`);
       }
       t.diagnostic(`shown after the relayed stack sent it (ms): ${delays.join(' ')}`);
+      const median = [...delays].sort((a, b) => a - b)[Math.floor(delays.length / 2)];
+      assert.ok(median < 300, `frames showed ${median} ms after the source sent them (median)`);
       const relayState = await state('webcam', relay);
       assert.ok(relayState.source.describe.startsWith('http://'), relayState.source.describe);
       await page.screenshot({ path: process.env.PUSHCGI_SCREENSHOTS + '/relay.png' });
